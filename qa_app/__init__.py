@@ -1,0 +1,180 @@
+"""EHCP multi-agency audit and quality assurance: the Flask application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, abort, render_template, send_from_directory
+from flask_wtf.csrf import CSRFError
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from qa_app.config import ConfigError, config_class, database_uri, demo_secret_key
+from qa_app.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: dict[str, Any] | str | None = None) -> Flask:
+    """Build the app. `config` is an environment name or a dict of overrides (tests)."""
+    overrides = config if isinstance(config, dict) else {}
+    env_name = config if isinstance(config, str) else overrides.get("ENV_NAME")
+    instance_path = overrides.get("INSTANCE_PATH") or os.environ.get("EHCP_QA_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+        instance_relative_config=True,
+    )
+    app.config.from_object(config_class(env_name))
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
+        app.config.get("DATABASE_URL"), app.instance_path
+    )
+    if app.config.get("DEMO") and not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = demo_secret_key(app.instance_path)
+
+    _init_extensions(app)
+    _init_templates(app)
+    _init_blueprints(app)
+    _init_assets(app)
+    _init_errors(app)
+
+    from workers import celery_init_app
+
+    celery_init_app(app)
+    return app
+
+
+def require_secret_key(app: Flask) -> None:
+    """Serving without a real key would let anyone forge sessions: refuse to start."""
+    if not app.config.get("SECRET_KEY"):
+        raise ConfigError(
+            "SECRET_KEY is not set. Set it to a long random value "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+            "or run `ehcp-qa demo` for a local demonstration."
+        )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def _init_extensions(app: Flask) -> None:
+    from qa_app import models  # noqa: F401  (complete metadata)
+    from qa_app.auth.access import enforce_access, install_scoping
+    from qa_app.security import init_security_headers
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).parent.parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    install_scoping()
+    app.before_request(enforce_access)
+    init_security_headers(app)
+
+
+def _init_templates(app: Flask) -> None:
+    from qa_app.navigation import navigation_for_request
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            PackageLoader("qa_app"),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+
+    @app.context_processor
+    def _layout() -> dict[str, Any]:
+        return {
+            "navigation": navigation_for_request(),
+            "service_name": app.config["SERVICE_NAME"],
+            "partnership_name": app.config["PARTNERSHIP_NAME"],
+        }
+
+
+VIEW_MODULES = (
+    "qa_app.auth.views",
+    "qa_app.main.views",
+    "qa_app.register.views",
+    "qa_app.register.import_views",
+    "qa_app.standards.views",
+    "qa_app.audits.cycle_views",
+    "qa_app.reporting.views",
+)
+
+
+def feature_modules(names: tuple[str, ...]) -> list[Any]:
+    """Import the feature modules that exist; a module that exists but fails still raises."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    return [import_module(name) for name in names if find_spec(name) is not None]
+
+
+def _init_blueprints(app: Flask) -> None:
+    for module in feature_modules(VIEW_MODULES):
+        app.register_blueprint(module.bp)
+
+
+def _init_assets(app: Flask) -> None:
+    """Serve GOV.UK Frontend's compiled files from the npm package: no CDN at run time."""
+    dist = Path(app.config["GOVUK_FRONTEND_DIST"])
+    if not (dist / "govuk-frontend.min.css").exists():
+        app.logger.warning(
+            "GOV.UK Frontend not found at %s: run `npm ci` in the project folder", dist
+        )
+
+    def assets(filename: str):  # noqa: ANN202
+        return send_from_directory(dist / "assets", filename, max_age=86400)
+
+    def govuk_dist(filename: str):  # noqa: ANN202
+        if filename not in {"govuk-frontend.min.css", "govuk-frontend.min.js"}:
+            abort(404)
+        return send_from_directory(dist, filename, max_age=3600)
+
+    app.add_url_rule("/assets/<path:filename>", "assets", assets)
+    app.add_url_rule("/govuk/<path:filename>", "govuk_dist", govuk_dist)
+
+
+def _init_errors(app: Flask) -> None:
+    def page(template: str, status: int):  # noqa: ANN202
+        def handler(error: Exception):  # noqa: ANN202
+            db.session.rollback()
+            return render_template(template, error=error), status
+
+        return handler
+
+    app.register_error_handler(404, page("errors/404.html", 404))
+    app.register_error_handler(405, page("errors/404.html", 405))
+    app.register_error_handler(429, page("errors/429.html", 429))
+    app.register_error_handler(CSRFError, page("errors/csrf.html", 400))
+    app.register_error_handler(500, page("errors/500.html", 500))

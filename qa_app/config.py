@@ -1,0 +1,121 @@
+"""Settings read from the environment, one class per way of running the app."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def _env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class BaseConfig:
+    SERVICE_NAME = "EHCP quality assurance"
+    PARTNERSHIP_NAME = os.environ.get("PARTNERSHIP_NAME", "Example SEND Partnership")
+    DATABASE_URL = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    RUBRICS_DIR = Path(os.environ.get("RUBRICS_DIR", PROJECT_ROOT / "rubrics"))
+    GOVUK_FRONTEND_DIST = Path(
+        os.environ.get(
+            "GOVUK_FRONTEND_DIST",
+            PROJECT_ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk",
+        )
+    )
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "120"))
+    PREFERRED_URL_SCHEME = "https"
+    DEMO = False
+    TESTING = False
+
+
+class ProductionConfig(BaseConfig):
+    """The default: refuses to serve without a real secret key."""
+
+
+class DevelopmentConfig(BaseConfig):
+    SESSION_COOKIE_SECURE = False
+    PREFERRED_URL_SCHEME = "http"
+
+
+class DemoConfig(DevelopmentConfig):
+    """`ehcp-qa demo`: local, plain HTTP on 127.0.0.1, key kept in the instance folder."""
+
+    DEMO = True
+
+
+class TestConfig(DevelopmentConfig):
+    TESTING = True
+    SECRET_KEY = "test-only-secret-key"
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "production": ProductionConfig,
+    "development": DevelopmentConfig,
+    "demo": DemoConfig,
+    "test": TestConfig,
+}
+
+
+def config_class(name: str | None = None) -> type[BaseConfig]:
+    name = (name or os.environ.get("EHCP_QA_ENV") or "production").strip().lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        known = ", ".join(sorted(CONFIGS))
+        raise ConfigError(f"EHCP_QA_ENV={name!r} is not one of: {known}") from None
+
+
+def database_uri(url: str | None, instance_path: str) -> str:
+    """Validate DATABASE_URL early so a typo is one clear line, not a traceback later."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if not url:
+        return f"sqlite:///{Path(instance_path) / 'ehcp_qa.sqlite3'}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            "DATABASE_URL is not a database URL (expected e.g. "
+            "postgresql://user@host/dbname or sqlite:///path/to/file.sqlite3)"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in {"sqlite", "postgresql"}:
+        raise ConfigError(f"DATABASE_URL uses {backend!r}; supported: postgresql, sqlite")
+    if backend == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def demo_secret_key(instance_path: str) -> str:
+    """Create once and keep the demo's secret so restarts keep people signed in."""
+    import secrets
+
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,1 @@
+"""A deterministic synthetic partnership for `ehcp-qa demo`: fictional agencies and people."""

@@ -1,0 +1,27 @@
+"""Import every model so metadata is complete for migrations and create_all."""
+
+from qa_app.audit_log import AuditLogEntry
+from qa_app.audits.models import (
+    Audit,
+    AuditScore,
+    Cycle,
+    FinalCriterionGrade,
+    FinalGrade,
+    Panel,
+    PanelMember,
+    Sample,
+    SampleItem,
+)
+from qa_app.auth.models import Role, User, UserSession
+from qa_app.jobs import JobRun
+from qa_app.letters.models import Letter, LetterResponse
+from qa_app.register.models import Advice, Agency, AgencyType, Plan, PlanKind
+from qa_app.reporting.models import AggregationRun, ImprovementAction, RateSnapshot
+from qa_app.standards.models import RubricVersion
+
+__all__ = [
+    "Advice", "Agency", "AgencyType", "AggregationRun", "Audit", "AuditLogEntry", "AuditScore",
+    "Cycle", "FinalCriterionGrade", "FinalGrade", "ImprovementAction", "JobRun", "Letter",
+    "LetterResponse", "Panel", "PanelMember", "Plan", "PlanKind", "RateSnapshot", "Role",
+    "RubricVersion", "Sample", "SampleItem", "User", "UserSession",
+]

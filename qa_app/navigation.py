@@ -1,0 +1,56 @@
+"""The service navigation: which sections each role sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request, url_for
+from flask_login import current_user
+
+from qa_app.auth.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    text: str
+    endpoint: str
+    roles: frozenset[str]
+
+
+def _r(*roles: Role) -> frozenset[str]:
+    return frozenset(str(r) for r in roles)
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem("Home", "main.home", _r(*Role)),
+    NavItem("Rates", "rates.index", _r(*Role)),
+    NavItem("Cycles", "cycles.index", _r(Role.ADMIN, Role.QI_MANAGER)),
+    NavItem("Register", "register.plans", _r(Role.ADMIN, Role.QI_MANAGER, Role.PANEL_CHAIR)),
+    NavItem("Imports", "imports.index", _r(Role.ADMIN, Role.QI_MANAGER)),
+    NavItem("Agencies", "register.agencies", _r(Role.ADMIN, Role.QI_MANAGER)),
+    NavItem("Practice standards", "standards.index", _r(*Role)),
+    NavItem("Users", "main.users", _r(Role.ADMIN)),
+]
+
+
+def navigation_for_request() -> list[dict[str, object]]:
+    """Items for govukServiceNavigation; endpoints not yet registered are left out."""
+    if not current_user.is_authenticated:
+        return []
+    from flask import current_app
+
+    items = []
+    for item in NAV_ITEMS:
+        if current_user.role not in item.roles:
+            continue
+        if item.endpoint not in current_app.view_functions:
+            continue
+        href = url_for(item.endpoint)
+        current = request.endpoint == item.endpoint
+        active = current or (
+            item.endpoint != "main.home"
+            and request.endpoint is not None
+            and request.endpoint.split(".")[0] == item.endpoint.split(".")[0]
+        )
+        items.append({"text": item.text, "href": href, "current": current, "active": active})
+    return items

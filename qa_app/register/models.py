@@ -1,0 +1,138 @@
+"""Agencies, EHC plans (by pseudonymous reference only) and each agency's advice."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qa_app.extensions import db, sql_in
+from qa_app.timeutil import utcnow
+
+
+class AgencyType(enum.StrEnum):
+    LOCAL_AUTHORITY = "local_authority"
+    EDUCATION = "education"
+    HEALTH = "health"
+    SOCIAL_CARE = "social_care"
+    SETTING = "setting"
+
+
+class PlanKind(enum.StrEnum):
+    NEW = "new"
+    ANNUAL_REVIEW = "annual_review"
+
+
+class AdviceException(enum.StrEnum):
+    """Statutory reasons the six-week advice deadline does not apply (SEND Regs 2014 reg. 8)."""
+
+    EXCEPTIONAL_CIRCUMSTANCES = "exceptional_circumstances"
+    AWAY_FROM_AREA = "away_from_area"
+    MISSED_APPOINTMENT = "missed_appointment"
+
+
+ADVICE_EXCEPTION_LABELS = {
+    AdviceException.EXCEPTIONAL_CIRCUMSTANCES: "Exceptional personal circumstances of the "
+    "child or family",
+    AdviceException.AWAY_FROM_AREA: "Child or family away from the area for 4 weeks or more",
+    AdviceException.MISSED_APPOINTMENT: "Child or parent missed an appointment",
+}
+
+
+class Agency(db.Model):
+    __tablename__ = "agencies"
+    __table_args__ = (
+        CheckConstraint(f"type IN ({sql_in([t.value for t in AgencyType])})", name="type_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.id} {self.name!r}>"
+
+
+class Plan(db.Model):
+    """One EHCP. `ref` is pseudonymous; the product never stores a child's identity."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        CheckConstraint("nc_year BETWEEN -2 AND 20", name="nc_year_range"),
+        CheckConstraint(f"plan_kind IN ({sql_in([k.value for k in PlanKind])})", name="kind_known"),
+        CheckConstraint(
+            "issue_date IS NULL OR request_date IS NULL OR issue_date >= request_date",
+            name="issued_after_request",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    nc_year: Mapped[int]
+    plan_kind: Mapped[str] = mapped_column(String(20))
+    request_date: Mapped[date | None]
+    issue_date: Mapped[date | None]
+    setting: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    agency: Mapped[Agency] = relationship()
+    advice: Mapped[list[Advice]] = relationship(back_populates="plan", order_by="Advice.ref")
+
+    @property
+    def phase(self) -> str:
+        if self.nc_year <= 0:
+            return "Early years"
+        if self.nc_year <= 6:
+            return "Primary"
+        if self.nc_year <= 11:
+            return "Secondary"
+        return "Post-16"
+
+
+class Advice(db.Model):
+    """One agency's advice for a plan, with the dates that decide whether it was on time."""
+
+    __tablename__ = "advice"
+    __table_args__ = (
+        CheckConstraint("due_date >= requested_date", name="due_after_request"),
+        CheckConstraint(
+            "received_date IS NULL OR received_date >= requested_date",
+            name="received_after_request",
+        ),
+        CheckConstraint(
+            f"exception IS NULL OR exception IN ({sql_in([e.value for e in AdviceException])})",
+            name="exception_known",
+        ),
+        CheckConstraint(
+            "agency_grade IS NULL OR agency_grade BETWEEN 0 AND 10", name="grade_range"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    advice_type: Mapped[str] = mapped_column(String(40))
+    requested_date: Mapped[date]
+    due_date: Mapped[date]
+    received_date: Mapped[date | None]
+    agency_grade: Mapped[int | None]
+    exception: Mapped[str | None] = mapped_column(String(40))
+    exception_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    plan: Mapped[Plan] = relationship(back_populates="advice")
+    agency: Mapped[Agency] = relationship()
+
+    @property
+    def days_late(self) -> int | None:
+        if self.received_date is None:
+            return None
+        return (self.received_date - self.due_date).days

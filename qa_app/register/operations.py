@@ -1,0 +1,36 @@
+"""Writes to the register: add and flush, log, never commit."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from qa_app import audit_log
+from qa_app.extensions import db
+from qa_app.register.models import Agency, AgencyType
+
+
+class RegisterError(ValueError):
+    """A register change was refused; the message says why."""
+
+
+def add_agency(name: str, agency_type: str, *, actor_id: int | None = None) -> Agency:
+    name = " ".join(name.split())
+    if not name:
+        raise RegisterError("An agency needs a name")
+    if len(name) > 200:
+        raise RegisterError("An agency name can be at most 200 characters")
+    try:
+        kind = AgencyType(agency_type)
+    except ValueError:
+        known = ", ".join(t.value for t in AgencyType)
+        raise RegisterError(
+            f"Unknown agency type {agency_type!r}; choose one of: {known}"
+        ) from None
+    if db.session.execute(select(Agency).where(Agency.name == name)).scalar_one_or_none():
+        raise RegisterError(f"An agency called {name!r} already exists")
+    agency = Agency(name=name, type=kind.value)
+    db.session.add(agency)
+    db.session.flush()
+    audit_log.record("agency.create", "agency", agency.id,
+                     changes={"name": name, "type": kind.value}, user_id=actor_id)
+    return agency

@@ -1,0 +1,97 @@
+"""Rate snapshots written by the aggregation job, and the improvement actions they open."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qa_app.extensions import db
+from qa_app.timeutil import utcnow
+
+RAG_VALUES = "('green', 'amber', 'red')"
+
+
+class AggregationRun(db.Model):
+    """One computation of every rate for a period; identical inputs give the same run."""
+
+    __tablename__ = "aggregation_runs"
+    __table_args__ = (
+        UniqueConstraint("period_kind", "period_key", "inputs_hash"),
+        CheckConstraint("period_kind IN ('cycle', 'academic_year')", name="period_kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_kind: Mapped[str] = mapped_column(String(20))
+    period_key: Mapped[str] = mapped_column(String(40))
+    inputs_hash: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    rates: Mapped[list[RateSnapshot]] = relationship(
+        back_populates="run", cascade="all, delete-orphan"
+    )
+
+
+class RateSnapshot(db.Model):
+    __tablename__ = "rate_snapshots"
+    __table_args__ = (
+        CheckConstraint("good >= 0 AND good <= n", name="good_within_n"),
+        CheckConstraint(f"rag IS NULL OR rag IN {RAG_VALUES}", name="rag_known"),
+        Index("ix_rate_snapshots_lookup", "run_id", "measure", "agency_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("aggregation_runs.id", ondelete="CASCADE"))
+    measure: Mapped[str] = mapped_column(String(60))
+    scope: Mapped[str] = mapped_column(String(60), default="all")
+    breakdown: Mapped[str] = mapped_column(String(80), default="")
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    n: Mapped[int]
+    good: Mapped[int]
+    rate: Mapped[float | None] = mapped_column(Float)
+    ci_low: Mapped[float | None] = mapped_column(Float)
+    ci_high: Mapped[float | None] = mapped_column(Float)
+    target: Mapped[float | None] = mapped_column(Float)
+    rag: Mapped[str | None] = mapped_column(String(5))
+
+    run: Mapped[AggregationRun] = relationship(back_populates="rates")
+
+
+class ImprovementAction(db.Model):
+    """Opened once when an agency misses a target, closed when it recovers."""
+
+    __tablename__ = "improvement_actions"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'closed')", name="status_known"),
+        Index(
+            "uq_improvement_actions_open",
+            "agency_id",
+            "measure",
+            "scope",
+            "academic_year",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    measure: Mapped[str] = mapped_column(String(60))
+    scope: Mapped[str] = mapped_column(String(60), default="all")
+    academic_year: Mapped[str] = mapped_column(String(7))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    reason: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+    closing_note: Mapped[str | None] = mapped_column(Text)

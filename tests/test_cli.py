@@ -1,0 +1,97 @@
+"""The ehcp-qa command line: agencies, users, and clear one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from sqlalchemy import func, select
+
+from qa_app.extensions import db
+from qa_app.register.models import Agency
+
+
+def test_agencies_add_and_list(app, runner):
+    result = runner.invoke(args=["agencies", "add", "Educational Psychology Service",
+                                 "--type", "education"])
+    assert result.exit_code == 0, result.output
+    listing = runner.invoke(args=["agencies", "list"])
+    assert "Educational Psychology Service" in listing.output and "education" in listing.output
+
+
+def test_agencies_add_refuses_unknown_type_and_duplicates(app, runner):
+    bad = runner.invoke(args=["agencies", "add", "Somewhere", "--type", "charity"])
+    assert bad.exit_code != 0 and "Unknown agency type 'charity'" in bad.output
+    runner.invoke(args=["agencies", "add", "Somewhere", "--type", "setting"])
+    again = runner.invoke(args=["agencies", "add", "Somewhere", "--type", "setting"])
+    assert again.exit_code != 0 and "already exists" in again.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Agency)) == 1
+
+
+def test_users_create_with_agency(app, runner):
+    runner.invoke(args=["agencies", "add", "Children's Social Care", "--type", "social_care"])
+    result = runner.invoke(args=["users", "create", "--email", "Lead@Example.org", "--role",
+                                 "agency_lead", "--agency", "Children's Social Care",
+                                 "--password", "long enough password"])
+    assert result.exit_code == 0, result.output
+    assert "lead@example.org (agency_lead)" in result.output
+
+
+def test_users_create_bad_input_is_one_clear_line(app, runner):
+    unknown_role = runner.invoke(args=["users", "create", "--email", "a@example.org", "--role",
+                                       "superuser", "--password", "long enough password"])
+    assert unknown_role.exit_code != 0 and "Unknown role 'superuser'" in unknown_role.output
+    unknown_agency = runner.invoke(args=["users", "create", "--email", "a@example.org",
+                                         "--role", "auditor", "--agency", "Nowhere",
+                                         "--password", "long enough password"])
+    assert "No agency called 'Nowhere'" in unknown_agency.output
+    missing_agency = runner.invoke(args=["users", "create", "--email", "a@example.org",
+                                         "--role", "auditor", "--password",
+                                         "long enough password"])
+    assert "needs --agency" in missing_agency.output
+    for result in (unknown_role, unknown_agency, missing_agency):
+        assert "Traceback" not in result.output
+
+
+def _ehcp_qa(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **env}
+    return subprocess.run([sys.executable, "-m", "qa_app.cli", *args], capture_output=True,
+                          text=True, env=full_env, timeout=120)
+
+
+def test_malformed_database_url_is_one_line_without_traceback(tmp_path):
+    result = _ehcp_qa("agencies", "list", DATABASE_URL="definitely not a url",
+                      EHCP_QA_INSTANCE_PATH=str(tmp_path))
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unreachable_database_is_one_line_without_traceback(tmp_path):
+    result = _ehcp_qa("agencies", "list",
+                      DATABASE_URL="postgresql://nobody@127.0.0.1:1/nothing",
+                      EHCP_QA_INSTANCE_PATH=str(tmp_path))
+    assert result.returncode != 0
+    assert "cannot reach the database" in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_broker_is_one_line_without_traceback(tmp_path):
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    upgrade = _ehcp_qa("db", "upgrade", DATABASE_URL=url, EHCP_QA_INSTANCE_PATH=str(tmp_path))
+    assert upgrade.returncode == 0, upgrade.stderr
+    result = _ehcp_qa("sweep", DATABASE_URL=url, EHCP_QA_INSTANCE_PATH=str(tmp_path),
+                      CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+    assert result.returncode != 0
+    assert "broker" in result.stderr.lower() and "Traceback" not in result.stderr
+
+
+def test_run_refuses_without_secret_key(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    result = subprocess.run([sys.executable, "-m", "qa_app.cli", "run"], capture_output=True,
+                            text=True, env={**env, "EHCP_QA_INSTANCE_PATH": str(tmp_path)},
+                            timeout=60)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr and "Traceback" not in result.stderr
