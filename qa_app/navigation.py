@@ -15,6 +15,8 @@ class NavItem:
     text: str
     endpoint: str
     roles: frozenset[str]
+    section: tuple[str, ...] = ()
+    """Other endpoints (or "blueprint." prefixes) that belong to this section."""
 
 
 def _r(*roles: Role) -> frozenset[str]:
@@ -23,12 +25,17 @@ def _r(*roles: Role) -> frozenset[str]:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "main.home", _r(*Role)),
-    NavItem("Rates", "rates.index", _r(*Role)),
-    NavItem("Cycles", "cycles.index", _r(Role.ADMIN, Role.QI_MANAGER)),
-    NavItem("Register", "register.plans", _r(Role.ADMIN, Role.QI_MANAGER, Role.PANEL_CHAIR)),
-    NavItem("Imports", "imports.index", _r(Role.ADMIN, Role.QI_MANAGER)),
+    NavItem("Rates", "rates.index", _r(*Role), ("rates.",)),
+    NavItem("Cycles", "cycles.index", _r(Role.ADMIN, Role.QI_MANAGER), ("cycles.",)),
+    NavItem(
+        "Register",
+        "register.plans",
+        _r(Role.ADMIN, Role.QI_MANAGER, Role.PANEL_CHAIR),
+        ("register.plan", "register.advice"),
+    ),
+    NavItem("Imports", "imports.index", _r(Role.ADMIN, Role.QI_MANAGER), ("imports.",)),
     NavItem("Agencies", "register.agencies", _r(Role.ADMIN, Role.QI_MANAGER)),
-    NavItem("Practice standards", "standards.index", _r(*Role)),
+    NavItem("Practice standards", "standards.index", _r(*Role), ("standards.",)),
     NavItem("Users", "main.users", _r(Role.ADMIN)),
 ]
 
@@ -46,11 +53,11 @@ def navigation_for_request() -> list[dict[str, object]]:
         if item.endpoint not in current_app.view_functions:
             continue
         href = url_for(item.endpoint)
-        current = request.endpoint == item.endpoint
-        active = current or (
-            item.endpoint != "main.home"
-            and request.endpoint is not None
-            and request.endpoint.split(".")[0] == item.endpoint.split(".")[0]
+        endpoint = request.endpoint or ""
+        current = endpoint == item.endpoint
+        active = current or any(
+            endpoint == other or (other.endswith(".") and endpoint.startswith(other))
+            for other in item.section
         )
         items.append({"text": item.text, "href": href, "current": current, "active": active})
     return items
