@@ -128,7 +128,12 @@ VIEW_MODULES = (
     "qa_app.register.import_views",
     "qa_app.standards.views",
     "qa_app.audits.cycle_views",
+    "qa_app.audits.panel_views",
+    "qa_app.audits.scoring_views",
+    "qa_app.audits.moderation_views",
+    "qa_app.history_views",
     "qa_app.reporting.views",
+    "qa_app.letters.views",
 )
 
 

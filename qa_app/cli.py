@@ -177,7 +177,9 @@ COMMAND_MODULES = (
     "qa_app.standards.commands",
     "qa_app.register.commands",
     "qa_app.audits.commands",
+    "qa_app.audits.panel_commands",
     "qa_app.reporting.commands",
+    "qa_app.letters.commands",
 )
 
 

@@ -25,7 +25,11 @@ def _r(*roles: Role) -> frozenset[str]:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "main.home", _r(*Role)),
+    NavItem("My audits", "scoring.my_audits", _r(Role.AUDITOR, Role.PANEL_CHAIR), ("scoring.",)),
+    NavItem("Moderation", "moderation.index", _r(Role.PANEL_CHAIR), ("moderation.",)),
     NavItem("Rates", "rates.index", _r(*Role), ("rates.",)),
+    NavItem("Letters", "letters.index", _r(*Role), ("letters.",)),
+    NavItem("Panels", "panels.index", _r(Role.ADMIN, Role.QI_MANAGER), ("panels.",)),
     NavItem("Cycles", "cycles.index", _r(Role.ADMIN, Role.QI_MANAGER), ("cycles.",)),
     NavItem(
         "Register",
@@ -36,6 +40,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Imports", "imports.index", _r(Role.ADMIN, Role.QI_MANAGER), ("imports.",)),
     NavItem("Agencies", "register.agencies", _r(Role.ADMIN, Role.QI_MANAGER)),
     NavItem("Practice standards", "standards.index", _r(*Role), ("standards.",)),
+    NavItem("Audit log", "history.index", _r(Role.ADMIN, Role.QI_MANAGER), ("history.",)),
     NavItem("Users", "main.users", _r(Role.ADMIN)),
 ]
 
