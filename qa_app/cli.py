@@ -44,7 +44,15 @@ def run_command(host: str, port: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     require_secret_key(app)
     _check_database()
-    app.run(host=host, port=port, use_reloader=False)
+    serve(app, host, port)
+
+
+def serve(app: Flask, host: str, port: int) -> None:
+    """Werkzeug's server directly: Flask ignores app.run() inside its own CLI."""
+    from werkzeug.serving import run_simple
+
+    click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 def _check_database() -> None:

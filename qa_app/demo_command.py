@@ -33,8 +33,9 @@ def demo(no_serve: bool, port: int) -> None:
                      [[u.role, u.agency_name or "-", u.email, u.password] for u in users])
     if no_serve:
         return
-    click.echo(f"\nServing on http://127.0.0.1:{port}/ (Ctrl+C to stop)")
-    app.run(host="127.0.0.1", port=port, use_reloader=False)
+    from qa_app.cli import serve
+
+    serve(app, "127.0.0.1", port)
 
 
 def _upgrade(app: Flask) -> None:

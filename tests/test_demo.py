@@ -3,22 +3,47 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 
 from sqlalchemy import create_engine, func, inspect, select, table
 
 JOB_HISTORY = {"job_runs", "alembic_version"}
 
 
-def _demo(instance, database_url: str) -> subprocess.CompletedProcess[str]:
+def _env(instance, database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL",
                                                             "SECRET_KEY", "EHCP_QA_ENV"}}
     env["EHCP_QA_INSTANCE_PATH"] = str(instance)
     if not database_url.startswith("sqlite"):
         env["DATABASE_URL"] = database_url
+    return env
+
+
+def _demo(instance, database_url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "qa_app.cli", "demo", "--no-serve"],
-                          capture_output=True, text=True, env=env, timeout=600)
+                          capture_output=True, text=True, env=_env(instance, database_url),
+                          timeout=600)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serves_sign_in(port: int, process: subprocess.Popen[bytes]) -> bool:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/sign-in", timeout=2) as page:
+                return page.status == 200 and b"Sign in" in page.read()
+        except OSError:
+            time.sleep(0.3)
+    return False
 
 
 def _counts(url: str) -> dict[str, int]:
@@ -56,3 +81,13 @@ def test_demo_sets_up_everything_and_a_second_run_adds_nothing(tmp_path, scratch
     assert "already seeded" in second.stdout
     if scratch_database_url.startswith("sqlite"):
         assert (instance / "secret_key").exists()
+
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "qa_app.cli", "demo", "--port", str(port)],
+                              env=_env(instance, scratch_database_url),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _serves_sign_in(port, server)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
