@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from qa_app import audit_log
 from qa_app.extensions import db
-from qa_app.register.models import Agency, AgencyType
+from qa_app.register.models import Advice, AdviceException, Agency, AgencyType
 
 
 class RegisterError(ValueError):
@@ -34,3 +34,27 @@ def add_agency(name: str, agency_type: str, *, actor_id: int | None = None) -> A
     audit_log.record("agency.create", "agency", agency.id,
                      changes={"name": name, "type": kind.value}, user_id=actor_id)
     return agency
+
+
+def set_advice_exception(
+    advice: Advice, exception: str | None, note: str | None, *, actor_id: int | None
+) -> bool:
+    """Record or clear a statutory exception to the six-week deadline; True if it changed."""
+    if exception:
+        try:
+            exception = AdviceException(exception).value
+        except ValueError:
+            raise RegisterError(f"Unknown statutory exception {exception!r}") from None
+        note = (note or "").strip()
+        if not note:
+            raise RegisterError("Give the reason the exception applies")
+    else:
+        exception, note = None, None
+    before = {"exception": advice.exception, "exception_note": advice.exception_note}
+    after = {"exception": exception, "exception_note": note}
+    if before == after:
+        return False
+    advice.exception, advice.exception_note = exception, note
+    audit_log.record("advice.exception", "advice", advice.id, user_id=actor_id,
+                     changes={"before": before, "after": after})
+    return True

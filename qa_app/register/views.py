@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from qa_app.auth.access import ALL_ROLES, STAFF, get_visible_or_404, roles
 from qa_app.auth.models import Role
 from qa_app.extensions import db
-from qa_app.register.models import Advice, Agency, Plan
+from qa_app.register.forms import AdviceExceptionForm
+from qa_app.register.models import ADVICE_EXCEPTION_LABELS, Advice, Agency, Plan
+from qa_app.register.operations import set_advice_exception
 
 bp = Blueprint("register", __name__)
 
@@ -49,8 +52,22 @@ def plan(plan_id: int):  # noqa: ANN201
     return render_template("register/plan.html", plan=plan_row, advice=advice)
 
 
-@bp.route("/advice/<int:advice_id>")
+@bp.route("/advice/<int:advice_id>", methods=["GET", "POST"])
 @roles(*ALL_ROLES)
 def advice(advice_id: int):  # noqa: ANN201
     row = get_visible_or_404(Advice, advice_id)
-    return render_template("register/advice.html", advice=row)
+    form = None
+    if current_user.role in STAFF:
+        form = AdviceExceptionForm(obj=None if request.method == "POST" else row)
+        form.exception.data = form.exception.data or ""
+        if request.method == "POST" and form.validate_on_submit():
+            changed = set_advice_exception(row, form.exception.data, form.exception_note.data,
+                                           actor_id=current_user.id)
+            db.session.commit()
+            if changed:
+                flash("The statutory exception has been saved.", "success")
+            return redirect(url_for("register.advice", advice_id=row.id))
+    elif request.method == "POST":
+        abort(404)
+    return render_template("register/advice.html", advice=row, form=form,
+                           exception_labels=ADVICE_EXCEPTION_LABELS)

@@ -1,0 +1,68 @@
+"""`ehcp-qa import plans|advice|audits FILE`: all or nothing, with every problem listed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from qa_app.extensions import db
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import the plan register, the advice log or historic audits (CSV or XLSX)."""
+
+
+def _import(kind: str, path: str, mapping: str | None, check_only: bool) -> None:
+    from qa_app.register.importing import run_import
+
+    try:
+        with open(path, "rb") as stream:
+            if mapping:
+                with open(mapping, "rb") as renames:
+                    report = run_import(kind, stream, path, mapping=renames,
+                                        mapping_name=mapping, check_only=check_only)
+            else:
+                report = run_import(kind, stream, path, check_only=check_only)
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {exc.filename}: {exc.strerror}") from None
+    if not report.ok:
+        db.session.rollback()
+        for error in report.sorted_errors():
+            click.echo(error.line(), err=True)
+        if report.unlisted_errors:
+            click.echo(f"... and {report.unlisted_errors} more problems not listed", err=True)
+        click.echo(f"Nothing was imported from {Path(path).name}: {report.problem_summary()}.",
+                   err=True)
+        raise SystemExit(1)
+    if check_only:
+        db.session.rollback()
+        click.echo(f"Checked {report.rows} rows of {Path(path).name}: no problems. "
+                   "Nothing was written (run again without --check to import).")
+        return
+    db.session.commit()
+    click.echo(f"Imported {kind} from {Path(path).name}: {report.summary()}")
+
+
+def _command(kind: str, help_text: str) -> click.Command:
+    @click.argument("file", type=click.Path(dir_okay=False))
+    @click.option("--mapping", type=click.Path(dir_okay=False), default=None,
+                  help="YAML (field: column) or CSV (field,column) renaming your export's "
+                  "columns")
+    @click.option("--check", "check_only", is_flag=True,
+                  help="Check every row and list the problems, but write nothing.")
+    @with_appcontext
+    def command(file: str, mapping: str | None, check_only: bool) -> None:
+        _import(kind, file, mapping, check_only)
+
+    command.__doc__ = help_text
+    return import_group.command(kind)(command)
+
+
+_command("plans", "Import the EHCP register: one row per plan, matched on plan_ref.")
+_command("advice", "Import the advice log: one row per piece of advice, matched on advice_ref.")
+_command("audits", "Import historic audits: one row per audit, one column per criterion id.")
+
+commands = [import_group]

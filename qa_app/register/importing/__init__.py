@@ -1,0 +1,108 @@
+"""Importing the plan register, the advice log and historic audits from spreadsheet exports.
+
+All or nothing: every row is read and checked first and every problem reported; only a file
+without problems is written, in the caller's one transaction (the caller commits).
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import IO, Any
+
+from flask import current_app
+
+from qa_app import audit_log
+from qa_app.register.importing import advice, audits, plans
+from qa_app.register.importing.mapping import (
+    Columns,
+    Field,
+    load_mapping,
+    refuse_identifying_columns,
+    resolve_columns,
+)
+from qa_app.register.importing.readers import MAX_BYTES, MAX_ROWS, Table, open_table
+from qa_app.register.importing.report import ImportFileError, ImportReport, RowError
+
+__all__ = ["KINDS", "ImportReport", "RowError", "max_bytes", "max_rows", "run_import"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    title: str
+    fields: tuple[Field, ...]
+    validate: Callable[[Table, Columns, ImportReport], Any]
+    write: Callable[[Any, ImportReport], None]
+    extra_columns: bool = False
+
+
+KINDS: dict[str, Kind] = {
+    "plans": Kind("plans", "EHCP register (plans)", plans.FIELDS, plans.validate, plans.write),
+    "advice": Kind("advice", "Advice log", advice.FIELDS, advice.validate, advice.write),
+    "audits": Kind("audits", "Historic audits", audits.FIELDS, audits.validate, audits.write,
+                   extra_columns=True),
+}
+
+
+def max_bytes() -> int:
+    return int(current_app.config.get("IMPORT_MAX_BYTES", MAX_BYTES))
+
+
+def max_rows() -> int:
+    return int(current_app.config.get("IMPORT_MAX_ROWS", MAX_ROWS))
+
+
+def run_import(
+    kind: str,
+    stream: IO[bytes],
+    file_name: str,
+    *,
+    mapping: IO[bytes] | None = None,
+    mapping_name: str = "",
+    actor_id: int | None = None,
+    check_only: bool = False,
+) -> ImportReport:
+    """Check the whole file, then write it if nothing is wrong; the caller commits or rolls back.
+
+    With `check_only` the file is checked in full but nothing is written.
+    `stream` must be seekable (a file, or an upload spooled by the web server). The cyclic
+    garbage collector is paused while hundreds of thousands of short-lived rows pass through:
+    its repeated full scans otherwise cost more than the import (reference counting still
+    frees every row as soon as it is done with).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(KINDS[kind], stream, file_name, mapping, mapping_name, actor_id,
+                    check_only)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run(spec: Kind, stream: IO[bytes], file_name: str, mapping: IO[bytes] | None,
+         mapping_name: str, actor_id: int | None, check_only: bool) -> ImportReport:
+    """The import itself; the cyclic garbage collector is paused meanwhile (see run_import)."""
+    kind = spec.name
+    report = ImportReport(kind, PurePath(file_name.replace("\\", "/")).name[:200], actor_id)
+    try:
+        renames = load_mapping(mapping, mapping_name) if mapping is not None else None
+        with open_table(stream, file_name, max_bytes=max_bytes(), max_rows=max_rows()) as table:
+            refuse_identifying_columns(table.header)
+            others = {f.name for k in KINDS.values() if k is not spec for f in k.fields}
+            columns = resolve_columns(table.header, spec.fields, renames, other_fields=others,
+                                      extra_allowed=spec.extra_columns)
+            prepared = spec.validate(table, columns, report)
+            if report.rows == 0:
+                raise ImportFileError("the file has column names but no rows below them")
+    except ImportFileError as exc:
+        report.add_file_errors(exc)
+    if not report.ok or check_only:
+        return report
+    spec.write(prepared, report)
+    audit_log.record(f"import.{kind}", "import", kind, changes=report.log_changes(),
+                     user_id=actor_id)
+    return report
