@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import request, url_for
+from flask import g, request, url_for
 from flask_login import current_user
 
 from qa_app.auth.models import Role
@@ -26,7 +26,18 @@ def _r(*roles: Role) -> frozenset[str]:
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "main.home", _r(*Role)),
     NavItem("My audits", "scoring.my_audits", _r(Role.AUDITOR, Role.PANEL_CHAIR), ("scoring.",)),
-    NavItem("Moderation", "moderation.index", _r(Role.PANEL_CHAIR), ("moderation.",)),
+    NavItem(
+        "Moderation",
+        "moderation.index",
+        _r(Role.PANEL_CHAIR, Role.ADMIN, Role.QI_MANAGER),
+        ("moderation.",),
+    ),
+    NavItem(
+        "Dashboard",
+        "dashboard.index",
+        _r(Role.ADMIN, Role.QI_MANAGER, Role.PANEL_CHAIR, Role.AGENCY_LEAD),
+        ("dashboard.",),
+    ),
     NavItem("Rates", "rates.index", _r(*Role), ("rates.",)),
     NavItem("Letters", "letters.index", _r(*Role), ("letters.",)),
     NavItem("Panels", "panels.index", _r(Role.ADMIN, Role.QI_MANAGER), ("panels.",)),
@@ -49,6 +60,9 @@ def navigation_for_request() -> list[dict[str, object]]:
     """Items for govukServiceNavigation; endpoints not yet registered are left out."""
     if not current_user.is_authenticated:
         return []
+    cached = g.get("navigation")
+    if cached is not None:
+        return cached
     from flask import current_app
 
     items = []
@@ -65,4 +79,5 @@ def navigation_for_request() -> list[dict[str, object]]:
             for other in item.section
         )
         items.append({"text": item.text, "href": href, "current": current, "active": active})
+    g.navigation = items
     return items

@@ -79,7 +79,7 @@ def producer() -> Celery:
     """A separate Celery client, so the app under test keeps its own settings."""
     global _producer
     if _producer is None:
-        _producer = Celery("ehcp-qa-tests", broker=REDIS_URL)
+        _producer = Celery("ehcp-qa-tests", broker=REDIS_URL, set_as_current=False)
         _producer.conf.update(task_serializer="json", accept_content=["json"],
                               broker_connection_retry_on_startup=False)
     return _producer

@@ -124,12 +124,22 @@ def _auditor_criteria(user_id: int) -> list[Any]:
     ]
 
 
+def _chair_criteria(user_id: int) -> list[Any]:
+    """Chairs see the audits of the panels they chair, not other panels' work in progress."""
+    from qa_app.audits.models import Audit, Panel
+
+    chaired = select(Panel.id).where(Panel.chair_id == user_id)
+    return [with_loader_criteria(Audit, Audit.panel_id.in_(chaired))]
+
+
 def criteria_for(scope: Scope) -> list[Any]:
     """The record filters for a user's role; admins and managers see everything."""
     if scope.role == Role.AGENCY_LEAD and scope.agency_id is not None:
         return _agency_criteria(scope.agency_id)
     if scope.role == Role.AUDITOR:
         return _auditor_criteria(scope.user_id)
+    if scope.role == Role.PANEL_CHAIR:
+        return _chair_criteria(scope.user_id)
     return []
 
 

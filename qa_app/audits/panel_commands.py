@@ -1,0 +1,87 @@
+"""`ehcp-qa panels ...`: set up a cycle's panel and assign the sample from the command line."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from qa_app.audits.models import Cycle, Panel
+from qa_app.audits.panels import PanelError, assign_panel, create_panel
+from qa_app.auth.models import User
+from qa_app.extensions import db
+
+
+@click.group("panels")
+def panels_group() -> None:
+    """Multi-agency audit panels: members and assignment."""
+
+
+@panels_group.command("create")
+@click.option("--cycle", "cycle_name", required=True, help="the cycle's exact name")
+@click.option("--name", required=True, help="a name for the panel")
+@click.option("--chair", "chair_email", required=True, help="email of a panel_chair user")
+@click.option("--auditor", "auditor_emails", multiple=True, required=True,
+              help="email of an auditor (repeat for each; at least two agencies)")
+@click.option("--meeting-date", default=None, help="YYYY-MM-DD (optional)")
+@with_appcontext
+def panels_create(cycle_name: str, name: str, chair_email: str, auditor_emails: tuple[str, ...],
+                  meeting_date: str | None) -> None:
+    """Create a panel for a cycle with its chair and auditors."""
+    cycle = db.session.execute(select(Cycle).where(Cycle.name == cycle_name)).scalar_one_or_none()
+    if cycle is None:
+        raise click.ClickException(f"No cycle called {cycle_name!r}")
+    when = None
+    if meeting_date:
+        try:
+            when = date.fromisoformat(meeting_date)
+        except ValueError:
+            raise click.ClickException(
+                f"--meeting-date {meeting_date!r} is not a date (use YYYY-MM-DD)") from None
+    try:
+        panel = create_panel(
+            cycle_id=cycle.id, name=name, chair_id=_user_id(chair_email),
+            auditor_ids=[_user_id(email) for email in auditor_emails], meeting_date=when)
+    except PanelError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Created panel {panel.id}: {panel.name} ({cycle.name}) with "
+               f"{len(panel.members)} auditors")
+
+
+@panels_group.command("assign")
+@click.option("--panel", "panel_id", required=True, type=int, help="the panel's id")
+@with_appcontext
+def panels_assign(panel_id: int) -> None:
+    """Give every sampled subject two auditors from other agencies, least loaded first."""
+    panel = db.session.get(Panel, panel_id)
+    if panel is None:
+        raise click.ClickException(f"No panel with id {panel_id}")
+    try:
+        result = assign_panel(panel)
+    except PanelError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Assigned {len(result.created)} audits; {result.already_assigned} subjects "
+               "already had two auditors.")
+    for line in result.skipped:
+        click.echo(f"Skipped {line}")
+    members = {m.user_id: m.user for m in panel.members}
+    click.echo("auditor  agency  audits in the cycle")
+    for user_id, load in sorted(result.loads.items(), key=lambda kv: members[kv[0]].email):
+        user = members[user_id]
+        click.echo(f"{user.email}  {user.agency.name if user.agency else '-'}  {load}")
+
+
+def _user_id(email: str) -> int:
+    user_id = db.session.execute(
+        select(User.id).where(func.lower(User.email) == email.strip().lower())
+    ).scalar_one_or_none()
+    if user_id is None:
+        raise click.ClickException(f"No user with email {email}")
+    return user_id
+
+
+commands = [panels_group]

@@ -1,0 +1,177 @@
+"""My audits: an auditor's assigned audits, and the scoring page for one of them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from qa_app.audits.models import Audit, Panel
+from qa_app.audits.panels import subject_of
+from qa_app.audits.scoring import ScoringForm, ScoringLayout, SubjectFacts, facts_for, layout_for
+from qa_app.audits.scoring_operations import (
+    STALE_MESSAGE,
+    ScoringError,
+    StaleAudit,
+    check_version,
+    final_grade_for,
+    save,
+)
+from qa_app.auth.access import STAFF, get_visible_or_404, roles
+from qa_app.auth.models import Role
+from qa_app.extensions import db
+from qa_app.register.models import Advice
+
+bp = Blueprint("scoring", __name__, url_prefix="/my-audits")
+
+STATUS_GROUPS = (
+    ("assigned", "To do"),
+    ("draft", "In progress"),
+    ("submitted", "Submitted"),
+)
+
+
+@bp.route("/")
+@roles(Role.AUDITOR, Role.PANEL_CHAIR)
+def my_audits():  # noqa: ANN201
+    query = (
+        select(Audit)
+        .where(Audit.source == "panel")
+        .options(
+            selectinload(Audit.plan),
+            selectinload(Audit.advice).selectinload(Advice.plan),
+            selectinload(Audit.auditor),
+        )
+        .order_by(Audit.id)
+    )
+    chairing = current_user.role == Role.PANEL_CHAIR
+    if chairing:
+        query = query.join(Panel, Panel.id == Audit.panel_id).where(
+            Panel.chair_id == current_user.id
+        )
+    else:
+        query = query.where(Audit.auditor_id == current_user.id)
+    audits = db.session.execute(query).scalars().all()
+    panels = {
+        p.id: p for p in db.session.execute(
+            select(Panel).where(Panel.id.in_({a.panel_id for a in audits if a.panel_id}))
+        ).scalars()
+    }
+    groups = [
+        (status, heading, [a for a in audits if a.status == status])
+        for status, heading in STATUS_GROUPS
+    ]
+    return render_template("scoring/my_audits.html", groups=groups, panels=panels,
+                           chairing=chairing, total=len(audits))
+
+
+@bp.route("/<int:audit_id>")
+@roles(Role.AUDITOR, Role.PANEL_CHAIR, *STAFF)
+def audit(audit_id: int):  # noqa: ANN201
+    row = _audit_or_404(audit_id)
+    facts = facts_for(row)
+    layout = layout_for(row.rubric_version, facts.context)
+    form = layout.form_class(formdata=None)
+    form.load(row)
+    return _page(row, facts, layout, form)
+
+
+@bp.route("/<int:audit_id>", methods=["POST"])
+@roles(Role.AUDITOR)
+def save_audit(audit_id: int):  # noqa: ANN201
+    row = _audit_or_404(audit_id)
+    facts = facts_for(row)
+    layout = layout_for(row.rubric_version, facts.context)
+    form = layout.form_class()
+    try:
+        check_version(row, form.row_version.data)
+    except StaleAudit:
+        return _latest(audit_id, STALE_MESSAGE)
+    submitting = request.form.get("action") == "submit"
+    form.validate()
+    form.check(submitting)
+    if form.errors:
+        return _page(row, facts, layout, form, status=400)
+    try:
+        save(row, form.read(), row_version=form.row_version.data, submit=submitting,
+             actor_id=current_user.id)
+        db.session.commit()
+    except (StaleAudit, StaleDataError):
+        return _latest(audit_id, STALE_MESSAGE)
+    except ScoringError as exc:
+        db.session.rollback()
+        if exc.field and exc.field in form:
+            form[exc.field].errors.append(str(exc))
+            return _page(_audit_or_404(audit_id), facts, layout, form, status=400)
+        return _latest(audit_id, str(exc))
+    flash("Audit submitted" if submitting else "Draft saved", "success")
+    return redirect(url_for("scoring.audit", audit_id=audit_id))
+
+
+def _latest(audit_id: int, message: str):  # noqa: ANN202
+    """Nothing was saved: show the audit as it is now, with the reason."""
+    db.session.rollback()
+    row = _audit_or_404(audit_id)
+    facts = facts_for(row)
+    layout = layout_for(row.rubric_version, facts.context)
+    form = layout.form_class(formdata=None)
+    form.load(row)
+    return _page(row, facts, layout, form, problem=message, status=409)
+
+
+def _audit_or_404(audit_id: int) -> Audit:
+    """Auditors open only their own audits, never their own agency's work; chairs their panels'."""
+    row: Audit = get_visible_or_404(Audit, audit_id)
+    if row.source != "panel" or row.panel_id is None:
+        abort(404)
+    if current_user.role == Role.AUDITOR:
+        if row.auditor_id != current_user.id:
+            abort(404)
+        if subject_of(row).agency_id == current_user.agency_id:
+            abort(404)
+    elif current_user.role == Role.PANEL_CHAIR:
+        panel = db.session.get(Panel, row.panel_id)
+        if panel is None or panel.chair_id != current_user.id:
+            abort(404)
+    return row
+
+
+def _page(row: Audit, facts: SubjectFacts, layout: ScoringLayout, form: ScoringForm,
+          *, problem: str | None = None, status: int = 200):  # noqa: ANN202
+    editable = (
+        current_user.role == Role.AUDITOR
+        and row.auditor_id == current_user.id
+        and row.status != "submitted"
+    )
+    rubric = layout.rubric
+    scores = {s.criterion_id: s for s in row.scores}
+    computed = layout.computed_grades(facts)
+    graded = sum(1 for c in layout.judged if scores.get(c.id) and scores[c.id].grade is not None)
+    panel = db.session.get(Panel, row.panel_id)
+    agency_grade = None
+    if row.status == "submitted" and row.advice is not None:
+        agency_grade = row.advice.agency_grade
+    chair_can_reopen = (
+        current_user.role == Role.PANEL_CHAIR
+        and row.status == "submitted"
+        and final_grade_for(row) is None
+    )
+    return render_template(
+        "scoring/audit.html",
+        audit=row,
+        facts=facts,
+        layout=layout,
+        rubric=rubric,
+        form=form if editable else None,
+        scoring_form=form,
+        editable=editable,
+        scores=scores,
+        computed=computed,
+        graded=graded,
+        panel=panel,
+        agency_grade=agency_grade,
+        problem=problem,
+        chair_can_reopen=chair_can_reopen,
+    ), status
