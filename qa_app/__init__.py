@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, render_template, send_from_directory
+from flask import Flask, abort, jsonify, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
@@ -90,8 +90,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     install_scoping()
-    app.before_request(enforce_access)
     init_security_headers(app)
+    app.before_request(enforce_access)
 
 
 def _init_templates(app: Flask) -> None:
@@ -134,6 +134,9 @@ VIEW_MODULES = (
     "qa_app.history_views",
     "qa_app.reporting.views",
     "qa_app.letters.views",
+    "qa_app.dashboard.views",
+    "qa_app.api.views",
+    "qa_app.api.token_views",
 )
 
 
@@ -174,10 +177,15 @@ def _init_errors(app: Flask) -> None:
     def page(template: str, status: int):  # noqa: ANN202
         def handler(error: Exception):  # noqa: ANN202
             db.session.rollback()
+            if request.path.startswith("/api/"):
+                name = getattr(error, "name", "error").lower().replace(" ", "_")
+                message = getattr(error, "description", None) or "The request failed"
+                return jsonify(error=name, message=message), status
             return render_template(template, error=error), status
 
         return handler
 
+    app.register_error_handler(400, page("errors/400.html", 400))
     app.register_error_handler(404, page("errors/404.html", 404))
     app.register_error_handler(405, page("errors/404.html", 405))
     app.register_error_handler(429, page("errors/429.html", 429))

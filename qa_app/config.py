@@ -22,6 +22,11 @@ def _env_flag(name: str, default: bool = False) -> bool:
 class BaseConfig:
     SERVICE_NAME = "EHCP quality assurance"
     PARTNERSHIP_NAME = os.environ.get("PARTNERSHIP_NAME", "Example SEND Partnership")
+    PARTNERSHIP_ADDRESS = os.environ.get(
+        "PARTNERSHIP_ADDRESS", "Civic Centre|Example Street|Exampletown EX1 1AA"
+    )
+    PARTNERSHIP_LOGO = os.environ.get("PARTNERSHIP_LOGO")
+    SERVICE_URL = os.environ.get("SERVICE_URL", "http://127.0.0.1:5000")
     DATABASE_URL = os.environ.get("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SECRET_KEY = os.environ.get("SECRET_KEY")

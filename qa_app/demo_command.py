@@ -24,6 +24,7 @@ def demo(no_serve: bool, port: int) -> None:
         versions = _load_rubrics()
         users = _seed(versions)
         _run_jobs()
+        _issue_first_cycle_letters()
         db.session.commit()
         click.echo("")
         click.echo(f"Demo users (every page is at http://127.0.0.1:{port}/):")
@@ -69,13 +70,64 @@ def _seed(versions: dict) -> list:
 
 
 def _run_jobs() -> None:
+    """The nightly sweep, the rates of every period, then draft letters for closed cycles."""
+    from qa_app.audits.models import Cycle
     from qa_app.jobs import enqueue_record
-    from workers.tasks import nightly_sweep
+    from workers.tasks import aggregate, generate_cycle_letters, nightly_sweep
 
     run = enqueue_record("nightly_sweep", {})
     db.session.commit()
     nightly_sweep.delay(None, run.id)
-    click.echo("Jobs: nightly sweep run")
+    run = enqueue_record("aggregate", {"period_kind": None, "period_key": None})
+    db.session.commit()
+    aggregate.delay(None, None, run.id)
+    click.echo("Jobs: nightly sweep run, rates aggregated")
+    closed = db.session.execute(select(Cycle.id).where(Cycle.status == "closed")).scalars().all()
+    for cycle_id in closed:
+        run = enqueue_record("generate_cycle_letters", {"cycle_id": cycle_id})
+        db.session.commit()
+        generate_cycle_letters.delay(cycle_id, run.id)
+    click.echo(f"Jobs: draft letters generated for {len(closed)} closed cycles")
+
+
+def _issue_first_cycle_letters() -> None:
+    """Issue the first closed cycle's letters and answer two, so every portal page has data.
+
+    Runs once: a database that already has an issued letter is left as it is.
+    """
+    from datetime import timedelta
+
+    from qa_app.audits.models import Cycle, Panel
+    from qa_app.auth.models import Role, User
+    from qa_app.letters.models import Letter
+    from qa_app.letters.operations import issue_letter, submit_response
+
+    if db.session.scalar(select(func.count()).select_from(Letter)
+                         .where(Letter.status == "issued")):
+        return
+    cycle = db.session.execute(select(Cycle).where(Cycle.status == "closed")
+                               .order_by(Cycle.start_date).limit(1)).scalar_one_or_none()
+    chair_id = cycle and db.session.scalar(select(Panel.chair_id)
+                                           .where(Panel.cycle_id == cycle.id).limit(1))
+    if cycle is None or chair_id is None:
+        return
+    letters = db.session.execute(select(Letter).where(Letter.cycle_id == cycle.id)
+                                 .order_by(Letter.agency_id)).scalars().all()
+    issued_on = cycle.end_date + timedelta(days=14)
+    for letter in letters:
+        issue_letter(letter.id, actor_id=chair_id, today=issued_on)
+    leads = {u.agency_id: u for u in db.session.execute(
+        select(User).where(User.role == Role.AGENCY_LEAD)).scalars()}
+    for letter in letters[:2]:
+        lead = leads.get(letter.agency_id)
+        if lead is not None:
+            submit_response(
+                letter.id, actor_id=lead.id, owner="Head of service",
+                changes="We will add a child's-voice section to our advice template, train "
+                        "staff on writing specific, measurable outcomes, and audit ten pieces "
+                        "of advice a month against the partnership standard.",
+                complete_by=issued_on + timedelta(days=90))
+    click.echo(f"Letters: {len(letters)} issued for {cycle.name}")
 
 
 commands = [demo]

@@ -1,5 +1,6 @@
 """Import every model so metadata is complete for migrations and create_all."""
 
+from qa_app.api.models import ApiToken
 from qa_app.audit_log import AuditLogEntry
 from qa_app.audits.models import (
     Audit,
@@ -20,7 +21,8 @@ from qa_app.reporting.models import AggregationRun, ImprovementAction, RateSnaps
 from qa_app.standards.models import RubricVersion
 
 __all__ = [
-    "Advice", "Agency", "AgencyType", "AggregationRun", "Audit", "AuditLogEntry", "AuditScore",
+    "ApiToken", "Advice", "Agency", "AgencyType", "AggregationRun", "Audit", "AuditLogEntry",
+    "AuditScore",
     "Cycle", "FinalCriterionGrade", "FinalGrade", "ImprovementAction", "JobRun", "Letter",
     "LetterResponse", "Panel", "PanelMember", "Plan", "PlanKind", "RateSnapshot", "Role",
     "RubricVersion", "Sample", "SampleItem", "User", "UserSession",

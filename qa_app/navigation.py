@@ -39,7 +39,12 @@ NAV_ITEMS: list[NavItem] = [
         ("dashboard.",),
     ),
     NavItem("Rates", "rates.index", _r(*Role), ("rates.",)),
-    NavItem("Letters", "letters.index", _r(*Role), ("letters.",)),
+    NavItem(
+        "Letters",
+        "letters.index",
+        _r(Role.ADMIN, Role.QI_MANAGER, Role.PANEL_CHAIR, Role.AGENCY_LEAD),
+        ("letters.",),
+    ),
     NavItem("Panels", "panels.index", _r(Role.ADMIN, Role.QI_MANAGER), ("panels.",)),
     NavItem("Cycles", "cycles.index", _r(Role.ADMIN, Role.QI_MANAGER), ("cycles.",)),
     NavItem(

@@ -30,7 +30,22 @@ def _policy(nonce: str) -> str:
     )
 
 
+def reject_nul_bytes() -> None:
+    """A NUL byte is never valid text here, and PostgreSQL refuses it: answer 400 early."""
+    from flask import abort
+
+    if request.content_length and request.content_length > 1_000_000:
+        values: list[str] = []
+    else:
+        values = [v for vs in request.form.listvalues() for v in vs]
+    values += [request.path, *(v for vs in request.args.listvalues() for v in vs)]
+    if any("\x00" in value for value in values):
+        abort(400, description="The request contains a character that is not allowed.")
+
+
 def init_security_headers(app: Flask) -> None:
+    app.before_request(reject_nul_bytes)
+
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers["Content-Security-Policy"] = _policy(csp_nonce())

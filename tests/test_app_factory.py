@@ -72,3 +72,11 @@ def test_govuk_frontend_assets_are_served_by_the_app(client):
     assert client.get("/govuk/govuk-frontend.min.js").status_code == 200
     assert client.get("/assets/images/favicon.svg").status_code == 200
     assert client.get("/govuk/package.json").status_code == 404
+
+
+def test_nul_bytes_are_refused_with_400_not_a_database_error(client):
+    page = client.get("/sign-in?next=%00")
+    assert page.status_code == 400 and "There is a problem with the request" in page.get_data(
+        as_text=True)
+    api = client.get("/api/v1/rates?measure=%00")
+    assert api.status_code == 400 and api.get_json()["error"] == "bad_request"

@@ -13,6 +13,7 @@ from qa_app.audit_log import AuditLogEntry
 from qa_app.audits.models import Audit, Cycle, FinalGrade
 from qa_app.extensions import db
 from qa_app.standards.grading import SubjectContext, computed_grades, overall_grade
+from qa_app.standards.operations import current_versions
 from qa_app.standards.rubric import load_rubric
 from tests import factories as make
 from tests.fixtures.imports import counts, csv_bytes, errors_of, load_rubrics, run, xlsx_bytes
@@ -247,7 +248,8 @@ def test_duplicates_and_clashes_with_a_panels_final_grade(app, world):
         db.session.add(cycle)
         db.session.flush()
         db.session.add(FinalGrade(cycle_id=cycle.id, plan_id=world["plans"]["EHCP-Y5"].id,
-                                  rubric_version_id=1, academic_year="2025/26",
+                                  rubric_version_id=current_versions()["ehcp-plan"].id,
+                                  academic_year="2025/26",
                                   audit_date=date(2025, 10, 1), grade=3, good_or_better=True,
                                   method="agreed"))
         db.session.commit()

@@ -12,7 +12,7 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.schedules import crontab
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 
 _bound_app: Flask | None = None
 
@@ -30,7 +30,8 @@ class FlaskTask(Task):
     """Run each task in its own app context, so it has its own database session."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with flask_app().app_context():
+        app = current_app._get_current_object() if has_app_context() else flask_app()
+        with app.app_context():
             return self.run(*args, **kwargs)
 
 
@@ -49,6 +50,10 @@ def celery_settings(broker_url: str | None) -> dict[str, Any]:
             "nightly-sweep": {
                 "task": "workers.tasks.nightly_sweep",
                 "schedule": crontab(hour=2, minute=0),
+            },
+            "nightly-aggregate": {
+                "task": "workers.tasks.aggregate",
+                "schedule": crontab(hour=2, minute=30),
             },
         },
     }

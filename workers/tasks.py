@@ -34,3 +34,134 @@ def nightly_sweep(today: str | None = None, job_run_id: int | None = None) -> di
     jobs.finish(run, result)
     db.session.commit()
     return result
+
+
+@shared_task(name="workers.tasks.aggregate", **RETRY)
+def aggregate(
+    period_kind: str | None = None,
+    period_key: str | None = None,
+    job_run_id: int | None = None,
+) -> dict[str, Any]:
+    """Recompute the rates of one period, or of every period; identical inputs change nothing."""
+    from qa_app.reporting.operations import AggregationError, run_aggregation
+
+    params = {"period_kind": period_kind, "period_key": period_key}
+    run = jobs.start(job_run_id, "aggregate", params)
+    db.session.commit()
+    try:
+        result = run_aggregation(period_kind, period_key, job_run_id=run.id)
+    except AggregationError as exc:
+        db.session.rollback()
+        run.status, run.message = "failed", str(exc)
+        db.session.commit()
+        return {"error": str(exc)}
+    new = sum(1 for p in result["periods"] if p["status"] == "new")
+    run.message = f"{len(result['periods'])} periods, {new} with new figures"
+    jobs.finish(run, result)
+    db.session.commit()
+    return result
+
+
+@shared_task(name="workers.tasks.generate_letter", **RETRY)
+def generate_letter(
+    agency_id: int, cycle_id: int, job_run_id: int | None = None
+) -> dict[str, Any]:
+    """Write one agency's draft letter for a cycle; unchanged facts leave the letter as it is."""
+    from qa_app.letters.operations import LetterError
+
+    run = None
+    if job_run_id is not None:
+        run = jobs.start(job_run_id, "generate_letter",
+                         {"agency_id": agency_id, "cycle_id": cycle_id})
+        db.session.commit()
+    try:
+        result = _write_letter(agency_id, cycle_id)
+    except LetterError as exc:
+        db.session.rollback()
+        result = {"agency_id": agency_id, "outcome": "failed", "error": str(exc)}
+    if run is not None:
+        if result["outcome"] == "failed":
+            run.status, run.message = "failed", result["error"]
+        else:
+            jobs.finish(run, result)
+        db.session.commit()
+    return result
+
+
+def _write_letter(agency_id: int, cycle_id: int) -> dict[str, Any]:
+    """A duplicate delivery may write the same version first: then read what it wrote."""
+    from dataclasses import asdict
+
+    from sqlalchemy.exc import IntegrityError
+
+    from qa_app.letters.operations import generate_letter as write
+
+    try:
+        outcome = write(agency_id, cycle_id)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        outcome = write(agency_id, cycle_id)
+        db.session.commit()
+    return asdict(outcome)
+
+
+@shared_task(name="workers.tasks.generate_cycle_letters", bind=True, **RETRY)
+def generate_cycle_letters(self: Any, cycle_id: int, job_run_id: int | None = None) -> dict:
+    """Fan out one generate_letter per agency with final grades in the cycle (a group),
+    then record the totals on the job (the group's callback)."""
+    from celery import chord
+
+    from qa_app.audits.models import Cycle
+    from qa_app.letters.content import agencies_with_final_grades
+    from qa_app.letters.operations import LetterError, check_rates_ready
+
+    run = jobs.start(job_run_id, "generate_cycle_letters", {"cycle_id": cycle_id})
+    db.session.commit()
+    cycle = db.session.get(Cycle, cycle_id)
+    try:
+        if cycle is None:
+            raise LetterError(f"there is no audit cycle with id {cycle_id}")
+        check_rates_ready(cycle)
+    except LetterError as exc:
+        run.status, run.message = "failed", str(exc)
+        db.session.commit()
+        return {"error": str(exc)}
+    agencies = agencies_with_final_grades(cycle.id)
+    if not agencies:
+        run.message = f"No agency has final grades in {cycle.name}"
+        jobs.finish(run, {"cycle": cycle.name, "letters": 0})
+        db.session.commit()
+        return {"cycle_id": cycle.id, "agencies": 0}
+    jobs.progress(run, 5, f"Writing {len(agencies)} letters for {cycle.name}")
+    db.session.commit()
+    queue = (self.request.delivery_info or {}).get("routing_key")
+    options = {"queue": queue} if queue else {}
+    header = [self.app.signature("workers.tasks.generate_letter", (agency_id, cycle.id, None),
+                                 **options) for agency_id in agencies]
+    body = self.app.signature("workers.tasks.letters_generated", (cycle.id, run.id), **options)
+    chord(header, app=self.app)(body)
+    return {"cycle_id": cycle.id, "agencies": len(agencies)}
+
+
+@shared_task(name="workers.tasks.letters_generated", **RETRY)
+def letters_generated(
+    results: list[dict[str, Any]], cycle_id: int, job_run_id: int
+) -> dict[str, Any]:
+    """Record how many letters a cycle's group wrote, updated or left unchanged."""
+    from collections import Counter
+
+    run = db.session.get(jobs.JobRun, job_run_id) or jobs.start(
+        None, "generate_cycle_letters", {"cycle_id": cycle_id})
+    counts = Counter(result["outcome"] for result in results)
+    failures = [result for result in results if result["outcome"] == "failed"]
+    summary = {"cycle_id": cycle_id, "letters": len(results), **dict(sorted(counts.items()))}
+    if failures:
+        run.status = "failed"
+        run.message = "; ".join(f"agency {f['agency_id']}: {f['error']}" for f in failures)
+        run.result = summary
+    else:
+        run.message = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        jobs.finish(run, summary)
+    db.session.commit()
+    return summary

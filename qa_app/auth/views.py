@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -51,6 +52,28 @@ def load_user(session_id: str):  # noqa: ANN201
     user = row.user
     user.login_session_id = row.id
     return user
+
+
+@login_manager.request_loader
+def load_user_from_token(req):  # noqa: ANN001, ANN201
+    """API requests authenticate with a personal token instead of a session."""
+    if not req.path.startswith("/api/"):
+        return None
+    scheme, _, token = req.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    from qa_app.api.tokens import user_for_token
+
+    return user_for_token(token.strip())
+
+
+@login_manager.unauthorized_handler
+def unauthorized():  # noqa: ANN201
+    if request.path.startswith("/api/"):
+        message = "Send a valid API token as the header 'Authorization: Bearer <token>'"
+        return jsonify(error="unauthorized", message=message), 401
+    flash(login_manager.login_message, "info")
+    return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
 
 
 def _login_key() -> str:

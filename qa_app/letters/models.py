@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qa_app.extensions import db
 from qa_app.timeutil import utcnow
 
+if TYPE_CHECKING:
+    from qa_app.audits.models import Cycle
+    from qa_app.register.models import Agency
+
+
+class IssuedLetterError(RuntimeError):
+    """An issued letter is a formal record: its row and bytes never change."""
+
 
 class Letter(db.Model):
+    """One version of an agency's letter for a cycle: a draft until a chair issues it.
+
+    `content` is the assembled letter (see qa_app.letters.content) that the PDF and the
+    HTML page are both built from; once issued it is frozen with the PDF bytes.
+    """
+
     __tablename__ = "letters"
     __table_args__ = (
         UniqueConstraint("agency_id", "cycle_id", "version"),
@@ -33,13 +58,27 @@ class Letter(db.Model):
     areas_for_development: Mapped[str | None] = mapped_column(Text)
     correction_note: Mapped[str | None] = mapped_column(Text)
     inputs_hash: Mapped[str | None] = mapped_column(String(64))
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    omitted_evidence: Mapped[list[str] | None] = mapped_column(JSON)
+    letter_date: Mapped[date | None]
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    edited_at: Mapped[datetime | None]
+    edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     issued_at: Mapped[datetime | None]
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    response: Mapped[LetterResponse | None] = relationship(back_populates="letter")
+    agency: Mapped[Agency] = relationship()
+    cycle: Mapped[Cycle] = relationship()
+    response: Mapped[LetterResponse | None] = relationship(
+        back_populates="letter", passive_deletes=True
+    )
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status == "issued"
 
 
 class LetterResponse(db.Model):
@@ -58,6 +97,33 @@ class LetterResponse(db.Model):
     submitted_at: Mapped[datetime | None]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     presented_on: Mapped[date | None]
+    presented_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     letter: Mapped[Letter] = relationship(back_populates="response")
+
+    @property
+    def submitted(self) -> bool:
+        return self.submitted_at is not None
+
+    @property
+    def submitted_late(self) -> bool:
+        return self.submitted_at is not None and self.submitted_at.date() > self.due_date
+
+
+@event.listens_for(Letter, "before_update")
+def _refuse_changing_an_issued_letter(_mapper: Any, _connection: Any, letter: Letter) -> None:
+    """Checked on every flush, so no code path can alter an issued letter's record."""
+    state = inspect(letter)
+    was_issued = state.attrs.status.history.deleted == ["issued"] or (
+        letter.status == "issued" and not state.attrs.status.history.has_changes()
+    )
+    if was_issued and any(attr.history.has_changes() for attr in state.attrs
+                          if attr.key not in {"response", "agency", "cycle"}):
+        raise IssuedLetterError(f"letter {letter.reference} is issued and cannot be changed")
+
+
+@event.listens_for(Letter, "before_delete")
+def _refuse_deleting_an_issued_letter(_mapper: Any, _connection: Any, letter: Letter) -> None:
+    if inspect(letter).attrs.status.loaded_value == "issued":
+        raise IssuedLetterError(f"letter {letter.reference} is issued and cannot be deleted")

@@ -35,14 +35,21 @@ class AggregationRun(db.Model):
     period_kind: Mapped[str] = mapped_column(String(20))
     period_key: Mapped[str] = mapped_column(String(40))
     inputs_hash: Mapped[str] = mapped_column(String(64))
+    targets_version: Mapped[str | None] = mapped_column(String(40))
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     rates: Mapped[list[RateSnapshot]] = relationship(
         back_populates="run", cascade="all, delete-orphan"
     )
+    agreement: Mapped[list[AgreementSnapshot]] = relationship(
+        back_populates="run", cascade="all, delete-orphan"
+    )
 
 
 class RateSnapshot(db.Model):
+    """One rate: percentages 0-100; `excluded` counts items left out of n by rule (such as
+    advice with a statutory exception to the deadline)."""
+
     __tablename__ = "rate_snapshots"
     __table_args__ = (
         CheckConstraint("good >= 0 AND good <= n", name="good_within_n"),
@@ -58,6 +65,7 @@ class RateSnapshot(db.Model):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     n: Mapped[int]
     good: Mapped[int]
+    excluded: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     rate: Mapped[float | None] = mapped_column(Float)
     ci_low: Mapped[float | None] = mapped_column(Float)
     ci_high: Mapped[float | None] = mapped_column(Float)
@@ -65,6 +73,29 @@ class RateSnapshot(db.Model):
     rag: Mapped[str | None] = mapped_column(String(5))
 
     run: Mapped[AggregationRun] = relationship(back_populates="rates")
+
+
+class AgreementSnapshot(db.Model):
+    """How often two panel auditors gave a criterion the same grade in a cycle, and the
+    quadratic-weighted Cohen's kappa of their grades (None when it is undefined)."""
+
+    __tablename__ = "agreement_snapshots"
+    __table_args__ = (
+        CheckConstraint("agreed >= 0 AND agreed <= pairs", name="agreed_within_pairs"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("aggregation_runs.id", ondelete="CASCADE"), index=True
+    )
+    rubric_id: Mapped[str] = mapped_column(String(80))
+    criterion_id: Mapped[str] = mapped_column(String(80))
+    pairs: Mapped[int]
+    agreed: Mapped[int]
+    exact_rate: Mapped[float | None] = mapped_column(Float)
+    kappa: Mapped[float | None] = mapped_column(Float)
+
+    run: Mapped[AggregationRun] = relationship(back_populates="agreement")
 
 
 class ImprovementAction(db.Model):

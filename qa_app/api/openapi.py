@@ -1,0 +1,121 @@
+"""The OpenAPI 3.1 description of /api/v1/, kept beside the endpoints it describes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PAGE_PARAMS = [
+    {"name": "page", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}},
+    {"name": "per_page", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}},
+]
+
+NULLABLE_NUMBER = {"type": ["number", "null"]}
+FILTER_TEXT = {"type": "string", "maxLength": 100, "pattern": "^[^\\x00-\\x1f]*$"}
+
+
+def _page_of(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["data", "page", "per_page", "total", "next"],
+        "properties": {
+            "data": {"type": "array", "items": item},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+            "total": {"type": "integer", "minimum": 0},
+            "next": {"type": ["string", "null"], "description": "URL of the next page"},
+        },
+    }
+
+
+ERROR = {"type": "object", "required": ["error", "message"],
+         "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
+
+AGENCY = {"type": "object", "required": ["id", "name", "type"], "properties": {
+    "id": {"type": "integer"}, "name": {"type": "string"},
+    "type": {"type": "string", "enum": ["local_authority", "education", "health",
+                                        "social_care", "setting"]}}}
+
+CYCLE = {"type": "object", "required": ["id", "name", "start_date", "end_date",
+                                        "academic_year", "status"], "properties": {
+    "id": {"type": "integer"}, "name": {"type": "string"},
+    "start_date": {"type": "string", "format": "date"},
+    "end_date": {"type": "string", "format": "date"},
+    "academic_year": {"type": "string", "pattern": "^[0-9]{4}/[0-9]{2}$"},
+    "status": {"type": "string", "enum": ["open", "closed"]}}}
+
+RATE = {"type": "object", "required": ["period_kind", "period", "measure", "scope", "breakdown",
+                                       "agency_id", "agency", "n", "good", "rate", "ci_low",
+                                       "ci_high", "target", "rag", "computed_at"],
+        "properties": {
+            "period_kind": {"type": "string", "enum": ["cycle", "academic_year"]},
+            "period": {"type": "string",
+                       "description": "the cycle id, or an academic year such as 2025/26"},
+            "computed_at": {"type": "string", "format": "date-time"},
+            "measure": {"type": "string"}, "scope": {"type": "string"},
+            "breakdown": {"type": "string"},
+            "agency_id": {"type": ["integer", "null"],
+                          "description": "null for the partnership as a whole"},
+            "agency": {"type": ["string", "null"]},
+            "n": {"type": "integer", "minimum": 0}, "good": {"type": "integer", "minimum": 0},
+            "rate": NULLABLE_NUMBER, "ci_low": NULLABLE_NUMBER, "ci_high": NULLABLE_NUMBER,
+            "target": NULLABLE_NUMBER,
+            "rag": {"type": ["string", "null"], "enum": ["green", "amber", "red", None]}}}
+
+TARGETS = {"type": "object", "required": ["data"], "properties": {
+    "data": {"type": "array", "items": {"type": "object", "required": [
+        "measure", "scope", "academic_year", "target"], "properties": {
+        "measure": {"type": "string"}, "scope": {"type": "string"},
+        "academic_year": {"type": "string"}, "target": {"type": "number"}}}},
+    "advice_deadline_days": {"type": "integer"},
+    "assessment_deadline_weeks": {"type": "integer"},
+    "transition_years": {"type": "array", "items": {"type": "integer"}}}}
+
+
+def _get(summary: str, schema: dict[str, Any], params: list[dict[str, Any]]) -> dict[str, Any]:
+    error = {"content": {"application/json": {"schema": ERROR}}}
+    return {"get": {
+        "summary": summary,
+        "parameters": params,
+        "security": [{"token": []}],
+        "responses": {
+            "200": {"description": "OK", "content": {"application/json": {"schema": schema}}},
+            "400": {"description": "A query parameter is not valid", **error},
+            "401": {"description": "No valid API token was sent", **error},
+        },
+    }}
+
+
+def openapi_document() -> dict[str, Any]:
+    rate_filters = [
+        {"name": "period_kind", "in": "query", "required": False,
+         "schema": {"type": "string", "enum": ["cycle", "academic_year"]}},
+        {"name": "period", "in": "query", "required": False, "schema": FILTER_TEXT},
+        {"name": "measure", "in": "query", "required": False, "schema": FILTER_TEXT},
+        {"name": "scope", "in": "query", "required": False, "schema": FILTER_TEXT},
+        {"name": "agency_id", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}},
+    ]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "EHCP quality assurance API",
+            "version": "1.0.0",
+            "description": (
+                "Read-only figures for reporting tools. Send a personal API token "
+                "(created on the API tokens page) as `Authorization: Bearer <token>`. "
+                "An agency lead's token sees only that agency's figures."
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"token": []}],
+        "paths": {
+            "/api/v1/agencies": _get("Agencies", _page_of(AGENCY), PAGE_PARAMS),
+            "/api/v1/cycles": _get("Audit cycles", _page_of(CYCLE), PAGE_PARAMS),
+            "/api/v1/targets": _get("Targets from targets.yaml", TARGETS, []),
+            "/api/v1/rates": _get("Current rates of every period", _page_of(RATE),
+                                  rate_filters + PAGE_PARAMS),
+        },
+    }

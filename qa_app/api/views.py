@@ -1,0 +1,142 @@
+"""GET-only JSON endpoints: the same figures and the same agency scoping as the pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from sqlalchemy import Select, func, select
+
+from qa_app.api.openapi import openapi_document
+from qa_app.audits.models import Cycle
+from qa_app.auth.access import ALL_ROLES, public, roles
+from qa_app.extensions import csrf, db
+from qa_app.register.models import Agency
+from qa_app.reporting.models import AggregationRun, RateSnapshot
+from qa_app.reporting.queries import current_runs
+from qa_app.standards.targets import load_targets
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+MAX_PER_PAGE = 500
+MAX_PAGE = 100_000
+MAX_ID = 2**31 - 1
+DEFAULT_PER_PAGE = 100
+
+
+class BadParameter(ValueError):
+    pass
+
+
+@bp.errorhandler(BadParameter)
+def _bad_parameter(error: BadParameter):  # noqa: ANN202
+    return jsonify(error="bad_request", message=str(error)), 400
+
+
+def _int_arg(name: str, default: int | None, low: int, high: int | None = None) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise BadParameter(f"{name} must be a whole number")
+    value = int(raw)
+    if value < low or (high is not None and value > high):
+        upper = f" and {high}" if high is not None else ""
+        raise BadParameter(f"{name} must be between {low}{upper}" if upper else
+                           f"{name} must be at least {low}")
+    return value
+
+
+def _page(query: Select[Any], serialise: Any) -> dict[str, Any]:
+    page = _int_arg("page", 1, 1, MAX_PAGE) or 1
+    per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE) or DEFAULT_PER_PAGE
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    following = None
+    if page * per_page < (total or 0):
+        args = {**request.args.to_dict(), "page": page + 1, "per_page": per_page}
+        following = url_for(request.endpoint or "api.rates", _external=False, **args)
+    return {"data": [serialise(row) for row in rows], "page": page, "per_page": per_page,
+            "total": total or 0, "next": following}
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():  # noqa: ANN201
+    return jsonify(openapi_document())
+
+
+@bp.get("/agencies")
+@roles(*ALL_ROLES)
+def agencies():  # noqa: ANN201
+    query = select(Agency).order_by(Agency.name, Agency.id)
+    return jsonify(_page(query, lambda row: {"id": row[0].id, "name": row[0].name,
+                                              "type": row[0].type}))
+
+
+@bp.get("/cycles")
+@roles(*ALL_ROLES)
+def cycles():  # noqa: ANN201
+    query = select(Cycle).order_by(Cycle.start_date.desc(), Cycle.id.desc())
+    return jsonify(_page(query, lambda row: {
+        "id": row[0].id, "name": row[0].name, "start_date": row[0].start_date.isoformat(),
+        "end_date": row[0].end_date.isoformat(), "academic_year": row[0].academic_year,
+        "status": row[0].status}))
+
+
+@bp.get("/targets")
+@roles(*ALL_ROLES)
+def targets():  # noqa: ANN201
+    loaded = load_targets(Path(current_app.config["RUBRICS_DIR"]) / "targets.yaml")
+    data = [
+        {"measure": t.measure, "scope": t.scope, "academic_year": year, "target": value}
+        for t in loaded.targets
+        for year, value in sorted(t.by_year.items())
+    ]
+    return jsonify({"data": data, "advice_deadline_days": loaded.advice_deadline_days,
+                    "assessment_deadline_weeks": loaded.assessment_deadline_weeks,
+                    "transition_years": list(loaded.transition_years)})
+
+
+@bp.get("/rates")
+@roles(*ALL_ROLES)
+def rates():  # noqa: ANN201
+    runs = current_runs().subquery()
+    query = (
+        select(RateSnapshot, runs.c.period_kind, runs.c.period_key, runs.c.computed_at,
+               Agency.name)
+        .join(runs, runs.c.id == RateSnapshot.run_id)
+        .outerjoin(Agency, Agency.id == RateSnapshot.agency_id)
+        .order_by(runs.c.period_kind, runs.c.period_key, RateSnapshot.measure,
+                  RateSnapshot.scope, RateSnapshot.breakdown, RateSnapshot.agency_id.is_not(None),
+                  Agency.name, RateSnapshot.id)
+    )
+    kind = request.args.get("period_kind")
+    if kind:
+        if kind not in {"cycle", "academic_year"}:
+            raise BadParameter("period_kind must be cycle or academic_year")
+        query = query.where(runs.c.period_kind == kind)
+    for name, column in (("period", runs.c.period_key), ("measure", RateSnapshot.measure),
+                         ("scope", RateSnapshot.scope)):
+        if request.args.get(name):
+            query = query.where(column == request.args[name])
+    agency_id = _int_arg("agency_id", None, 1, MAX_ID)
+    if agency_id is not None:
+        query = query.where(RateSnapshot.agency_id == agency_id)
+    return jsonify(_page(query, _rate_json))
+
+
+def _rate_json(row: Any) -> dict[str, Any]:
+    snapshot, kind, key, computed_at, agency_name = row
+    return {
+        "period_kind": kind, "period": key, "computed_at": computed_at.isoformat() + "Z",
+        "measure": snapshot.measure, "scope": snapshot.scope, "breakdown": snapshot.breakdown,
+        "agency_id": snapshot.agency_id, "agency": agency_name, "n": snapshot.n,
+        "good": snapshot.good, "rate": snapshot.rate, "ci_low": snapshot.ci_low,
+        "ci_high": snapshot.ci_high, "target": snapshot.target, "rag": snapshot.rag,
+    }
+
+
+__all__ = ["bp", "AggregationRun"]

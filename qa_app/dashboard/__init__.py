@@ -1,0 +1,1 @@
+"""The quality improvement dashboard and its exports: read-only views over rate snapshots."""

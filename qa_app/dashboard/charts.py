@@ -1,0 +1,140 @@
+"""Server-rendered SVG charts with a title and description; each sits beside its data table.
+
+RAG is never shown by colour alone: every bar carries its status in words in the table and
+a distinct marker shape in the chart (circle on target, triangle near, cross below).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+from markupsafe import Markup
+
+RAG_COLOURS = {"green": "#00703c", "amber": "#b58800", "red": "#d4351c", None: "#505a5f"}
+TARGET_COLOUR = "#0b0c0c"
+BAR_COLOUR = "#1d70b8"
+WIDTH = 640
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    rate: float | None
+    low: float | None
+    high: float | None
+    target: float | None
+    rag: str | None
+    n: int
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    points: Sequence[tuple[str, float | None]]
+
+
+def _x(value: float, left: float, width: float) -> float:
+    return left + width * max(0.0, min(100.0, value)) / 100
+
+
+def _marker(rag: str | None, x: float, y: float) -> str:
+    colour = RAG_COLOURS.get(rag, RAG_COLOURS[None])
+    if rag == "green":
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{colour}"/>'
+    if rag == "amber":
+        return (f'<polygon points="{x:.1f},{y - 6:.1f} {x - 6:.1f},{y + 5:.1f} '
+                f'{x + 6:.1f},{y + 5:.1f}" fill="{colour}"/>')
+    if rag == "red":
+        return (f'<path d="M{x - 5:.1f},{y - 5:.1f} L{x + 5:.1f},{y + 5:.1f} M{x + 5:.1f},'
+                f'{y - 5:.1f} L{x - 5:.1f},{y + 5:.1f}" stroke="{colour}" stroke-width="3"/>')
+    return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{colour}"/>'
+
+
+def _frame(chart_id: str, title: str, description: str, height: float, body: list[str]) -> Markup:
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="app-chart" role="img" '
+        f'viewBox="0 0 {WIDTH} {height:.0f}" aria-labelledby="{chart_id}-title {chart_id}-desc">'
+        f'<title id="{chart_id}-title">{escape(title)}</title>'
+        f'<desc id="{chart_id}-desc">{escape(description)}</desc>'
+    )
+    return Markup(head + "".join(body) + "</svg>")
+
+
+def _axis(left: float, width: float, top: float, bottom: float) -> list[str]:
+    parts = []
+    for tick in range(0, 101, 20):
+        x = _x(tick, left, width)
+        parts.append(f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" '
+                     f'stroke="#b1b4b6" stroke-width="1"/>')
+        parts.append(f'<text x="{x:.1f}" y="{bottom + 16:.1f}" font-size="12" '
+                     f'text-anchor="middle" fill="#0b0c0c">{tick}%</text>')
+    return parts
+
+
+def rate_bars(chart_id: str, title: str, bars: Sequence[Bar]) -> Markup:
+    """Horizontal bars of each rate with its 95% interval, the target, and a RAG marker."""
+    left, width, row, top = 230.0, 360.0, 30.0, 10.0
+    height = top + row * max(len(bars), 1) + 30
+    body = _axis(left, width, top, height - 30)
+    for index, bar in enumerate(bars):
+        y = top + index * row
+        label = bar.label if len(bar.label) <= 34 else bar.label[:33] + "…"
+        body.append(f'<text x="{left - 8:.1f}" y="{y + 19:.1f}" font-size="13" '
+                    f'text-anchor="end" fill="#0b0c0c">{escape(label)}</text>')
+        if bar.rate is None:
+            continue
+        body.append(f'<rect x="{left:.1f}" y="{y + 8:.1f}" height="14" '
+                    f'width="{_x(bar.rate, 0, width):.1f}" fill="{BAR_COLOUR}" opacity="0.8"/>')
+        if bar.low is not None and bar.high is not None:
+            x1, x2 = _x(bar.low, left, width), _x(bar.high, left, width)
+            body.append(f'<line x1="{x1:.1f}" y1="{y + 15:.1f}" x2="{x2:.1f}" y2="{y + 15:.1f}" '
+                        f'stroke="{TARGET_COLOUR}" stroke-width="2"/>')
+        if bar.target is not None:
+            x = _x(bar.target, left, width)
+            body.append(f'<line x1="{x:.1f}" y1="{y + 3:.1f}" x2="{x:.1f}" y2="{y + 27:.1f}" '
+                        f'stroke="{TARGET_COLOUR}" stroke-width="2" stroke-dasharray="4 2"/>')
+        body.append(_marker(bar.rag, left + width + 22, y + 15))
+    description = "; ".join(
+        f"{b.label}: {'no figure' if b.rate is None else f'{b.rate:.1f}%'}"
+        f"{'' if b.target is None else f' against a target of {b.target:.0f}%'} (n={b.n})"
+        for b in bars
+    ) or "No figures."
+    return _frame(chart_id, title, description, height, body)
+
+
+def trend_lines(chart_id: str, title: str, periods: Sequence[str],
+                series: Sequence[Series]) -> Markup:
+    """One line per measure across periods, with a labelled point at every value."""
+    left, width, top, bottom = 50.0, 560.0, 10.0, 230.0
+    height = bottom + 40
+    body = []
+    for tick in range(0, 101, 20):
+        y = bottom - (bottom - top) * tick / 100
+        body.append(f'<line x1="{left:.1f}" y1="{y:.1f}" x2="{left + width:.1f}" y2="{y:.1f}" '
+                    f'stroke="#b1b4b6" stroke-width="1"/>')
+        body.append(f'<text x="{left - 6:.1f}" y="{y + 4:.1f}" font-size="12" '
+                    f'text-anchor="end" fill="#0b0c0c">{tick}%</text>')
+    step = width / max(len(periods) - 1, 1)
+    for index, period in enumerate(periods):
+        body.append(f'<text x="{left + index * step:.1f}" y="{bottom + 18:.1f}" font-size="12" '
+                    f'text-anchor="middle" fill="#0b0c0c">{escape(period)}</text>')
+    dashes = ["", "6 3", "2 3", "10 4", "1 0"]
+    colours = ["#1d70b8", "#d4351c", "#00703c", "#4c2c92", "#b58800"]
+    for number, line in enumerate(series):
+        points = [(left + i * step, bottom - (bottom - top) * v / 100)
+                  for i, (_, v) in enumerate(line.points) if v is not None]
+        colour = colours[number % len(colours)]
+        if len(points) > 1:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+            body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
+                        f'stroke-width="2" stroke-dasharray="{dashes[number % len(dashes)]}"/>')
+        for x, y in points:
+            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>')
+    description = "; ".join(
+        f"{line.label}: " + ", ".join(
+            f"{p} {'no figure' if v is None else f'{v:.1f}%'}" for p, v in line.points)
+        for line in series
+    ) or "No figures."
+    return _frame(chart_id, title, description, height, body)

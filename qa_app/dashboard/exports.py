@@ -1,0 +1,136 @@
+"""CSV and XLSX downloads: rates, audits and advice timeliness, pseudonymous references only."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+
+from flask import Response
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from qa_app.audits.models import Cycle, FinalGrade
+from qa_app.extensions import db
+from qa_app.register.models import Advice, Agency, Plan
+from qa_app.reporting.labels import RAG_WORDS
+
+CSV_MIME = "text/csv; charset=utf-8"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """Spreadsheet programs run text starting with = + - @ as a formula: neutralise it."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def download(name: str, fmt: str, headers: Sequence[str],
+             rows: Iterable[Sequence[object]]) -> Response:
+    if fmt == "xlsx":
+        return Response(_xlsx(name, headers, rows), mimetype=XLSX_MIME, headers={
+            "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return Response(_csv(headers, rows), mimetype=CSV_MIME, headers={
+        "Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+def _csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([safe_cell(_text(v)) for v in row])
+        if buffer.tell() > 65536:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _text(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+def _xlsx(name: str, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=name[:31])
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append([safe_cell(v) for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+RATE_HEADERS = ["period", "measure", "scope", "breakdown", "agency", "n", "good_or_better",
+                "rate_percent", "ci_low_percent", "ci_high_percent", "target_percent", "status"]
+
+
+def rate_rows(period: str, rates: Iterable) -> Iterator[list[object]]:
+    for r in rates:
+        yield [period, r.measure, r.scope, r.breakdown, r.agency or "Whole partnership", r.n,
+               r.good, _round(r.rate), _round(r.low), _round(r.high), r.target,
+               RAG_WORDS.get(r.rag, "")]
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+AUDIT_HEADERS = ["subject_ref", "subject", "plan_ref", "advice_type", "agency", "cycle",
+                 "academic_year", "audit_date", "grade", "good_or_better", "method"]
+
+
+def audit_rows(year: str) -> Iterator[list[object]]:
+    """Final grades of a year; the request's scoping limits an agency lead to their agency."""
+    advice_plan = aliased(Plan)
+    query = (
+        select(FinalGrade, Plan.ref, Advice.ref, Advice.advice_type, advice_plan.ref,
+               Agency.name, Cycle.name)
+        .outerjoin(Plan, Plan.id == FinalGrade.plan_id)
+        .outerjoin(Advice, Advice.id == FinalGrade.advice_id)
+        .outerjoin(advice_plan, advice_plan.id == Advice.plan_id)
+        .outerjoin(Agency, Agency.id == db.func.coalesce(Advice.agency_id, Plan.agency_id))
+        .outerjoin(Cycle, Cycle.id == FinalGrade.cycle_id)
+        .where(FinalGrade.academic_year == year)
+        .order_by(FinalGrade.audit_date, FinalGrade.id)
+    )
+    for grade, plan_ref, advice_ref, advice_type, advice_plan_ref, agency, cycle in (
+            db.session.execute(query.execution_options(yield_per=1000))):
+        subject = "plan" if plan_ref else "advice"
+        yield [plan_ref or advice_ref, subject, plan_ref or advice_plan_ref, advice_type or "",
+               agency, cycle or "", grade.academic_year, grade.audit_date, grade.grade,
+               "yes" if grade.good_or_better else "no", grade.method]
+
+
+TIMELINESS_HEADERS = ["advice_ref", "plan_ref", "agency", "advice_type", "requested_date",
+                      "due_date", "received_date", "days_late", "on_time", "exception"]
+
+
+def timeliness_rows(start: date, end: date) -> Iterator[list[object]]:
+    """Advice due in the period; the request's scoping limits an agency lead to theirs."""
+    query = (
+        select(Advice, Plan.ref, Agency.name)
+        .join(Plan, Plan.id == Advice.plan_id)
+        .join(Agency, Agency.id == Advice.agency_id)
+        .where(Advice.due_date >= start, Advice.due_date <= end)
+        .order_by(Advice.due_date, Advice.ref)
+    )
+    for advice, plan_ref, agency in db.session.execute(query.execution_options(yield_per=1000)):
+        late = advice.days_late
+        if advice.exception:
+            on_time = "exception"
+        elif advice.received_date is None:
+            on_time = "not received"
+        else:
+            on_time = "yes" if late is not None and late <= 0 else "no"
+        yield [advice.ref, plan_ref, agency, advice.advice_type, advice.requested_date,
+               advice.due_date, advice.received_date, late, on_time, advice.exception or ""]

@@ -1,0 +1,83 @@
+"""The quality improvement dashboard, each chart's data as CSV, and the exports."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request, stream_with_context
+
+from qa_app.auth.access import roles
+from qa_app.auth.models import Role
+from qa_app.dashboard import exports, queries
+from qa_app.dashboard.content import build
+from qa_app.dashboard.filters import ADVICE_TYPES, AGENCY_MEASURES, read_filters
+from qa_app.reporting.labels import RAG_TAG_CLASSES, RAG_WORDS, describe, measure_title
+from qa_app.reporting.periods import year_bounds
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+READERS = (Role.ADMIN, Role.QI_MANAGER, Role.PANEL_CHAIR, Role.AGENCY_LEAD)
+FORMATS = {"csv", "xlsx"}
+
+
+@bp.route("/")
+@roles(*READERS)
+def index():  # noqa: ANN201
+    filters = read_filters(request)
+    board = build(filters)
+    agencies = queries.agencies_with_rates(
+        queries.run_for(filters.period_kind, filters.period_key).id
+    ) if not board.empty else []
+    return render_template(
+        "dashboard/index.html", board=board, f=filters, years=queries.academic_years(),
+        cycles=queries.cycles_in(filters.year) if filters.year else [], agencies=agencies,
+        measures=[(m, measure_title(m)) for m in AGENCY_MEASURES], advice_types=ADVICE_TYPES,
+        rag_words=RAG_WORDS, rag_classes=RAG_TAG_CLASSES, describe=describe)
+
+
+@bp.route("/data/<chart>.<fmt>")
+@roles(*READERS)
+def chart_data(chart: str, fmt: str):  # noqa: ANN201
+    if fmt not in FORMATS:
+        abort(404)
+    board = build(read_filters(request))
+    if board.empty:
+        abort(404)
+    if chart == "headline":
+        rows = [r for _, r in board.headline if r is not None]
+    elif chart == "agencies":
+        rows = board.agency_rates
+    elif chart == "heatmap":
+        rows = [cell for row in board.heat_rows for cell in row.cells if cell is not None]
+    elif chart == "trend":
+        headers = ["measure", *board.trend_periods]
+        trend = [[label, *[None if v is None else round(v.rate or 0, 1) for v in values]]
+                 for label, values in board.trend]
+        return exports.download("trend", fmt, headers, trend)
+    else:
+        abort(404)
+    return exports.download(chart, fmt, exports.RATE_HEADERS,
+                            list(exports.rate_rows(board.period_label, rows)))
+
+
+@bp.route("/export/<kind>.<fmt>")
+@roles(*READERS)
+def export(kind: str, fmt: str):  # noqa: ANN201
+    filters = read_filters(request)
+    if fmt not in FORMATS or not filters.year:
+        abort(404)
+    year = filters.year.replace("/", "-")
+    if kind == "rates":
+        board = build(filters)
+        rates = queries.rates(queries.run_for(filters.period_kind, filters.period_key).id) \
+            if not board.empty else []
+        rows = exports.rate_rows(board.period_label, rates)
+        headers = exports.RATE_HEADERS
+    elif kind == "audits":
+        rows, headers = exports.audit_rows(filters.year), exports.AUDIT_HEADERS
+    elif kind == "timeliness":
+        rows = exports.timeliness_rows(*year_bounds(filters.year))
+        headers = exports.TIMELINESS_HEADERS
+    else:
+        abort(404)
+    if fmt == "csv":
+        rows = stream_with_context(rows)
+    return exports.download(f"{kind}-{year}", fmt, headers, rows)

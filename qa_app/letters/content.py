@@ -1,0 +1,283 @@
+"""Assemble what a letter says for an agency and a cycle, from the database.
+
+The PDF (pdf.py) and the accessible HTML page are both built from one `LetterContent`
+(document.py), so they always say the same. `Facts` is the part drawn from the database;
+its hash decides whether regenerating a letter changes anything.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import or_, select
+
+from qa_app.audits.models import Audit, AuditScore, Cycle, FinalGrade
+from qa_app.auth.models import Role, User
+from qa_app.extensions import db
+from qa_app.letters.document import (
+    AuditedItem,
+    Excerpt,
+    Facts,
+    Figure,
+    Finding,
+    Letterhead,
+    Rate,
+)
+from qa_app.letters.evidence import PER_CRITERION, known_terms, usable_excerpt
+from qa_app.register.models import Advice, Agency, Plan
+from qa_app.reporting.models import AggregationRun, RateSnapshot
+from qa_app.standards.models import RubricVersion
+
+CRITERION_MEASURE = "criterion_good_or_better"
+FIGURE_ROWS = (
+    ("plans_good_or_better", "all", "EHC plans rated good or better"),
+    ("plans_good_or_better", "transition_years", "Transition-year plans rated good or better"),
+    ("plans_issued_in_20_weeks", "all", "EHC plans issued within 20 weeks"),
+    ("advice_good_or_better", "all", "Advice rated good or better"),
+    ("advice_on_time", "all", "Advice provided on time"),
+    ("child_voice_good_or_better", "all", "Child's voice rated good or better"),
+)
+MAX_FINDINGS = 3
+DEFAULT_CRITERION_TARGET = 80.0
+
+
+# --- reading the rates: the one place that touches RateSnapshot -----------------------------
+
+
+def current_run_id(cycle_id: int) -> int | None:
+    """The cycle's current aggregation run: the latest computed."""
+    return db.session.execute(
+        select(AggregationRun.id)
+        .where(AggregationRun.period_kind == "cycle", AggregationRun.period_key == str(cycle_id))
+        .order_by(AggregationRun.computed_at.desc(), AggregationRun.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def agency_figures(agency_id: int, cycle_id: int) -> dict[tuple[str, str, str], Rate]:
+    """The agency's rates in the cycle's current run, by (measure, scope, breakdown)."""
+    run_id = current_run_id(cycle_id)
+    if run_id is None:
+        return {}
+    rows = db.session.execute(
+        select(RateSnapshot).where(RateSnapshot.run_id == run_id,
+                                   RateSnapshot.agency_id == agency_id)
+    ).scalars()
+    return {(r.measure, r.scope, r.breakdown): Rate(r.n, r.good, r.target, r.rag) for r in rows}
+
+
+# --- assembling -----------------------------------------------------------------------------
+
+
+def letterhead() -> Letterhead:
+    """PARTNERSHIP_NAME, PARTNERSHIP_ADDRESS (lines split by | or newlines), PARTNERSHIP_LOGO."""
+    config = current_app.config
+
+    def setting(key: str, default: str = "") -> str:
+        value = config.get(key)
+        return str(value) if value else os.environ.get(key, default)
+
+    address = setting("PARTNERSHIP_ADDRESS").replace("|", "\n")
+    return Letterhead(
+        name=setting("PARTNERSHIP_NAME", "Example SEND Partnership"),
+        address=tuple(line.strip() for line in address.splitlines() if line.strip()),
+        logo_path=setting("PARTNERSHIP_LOGO") or None,
+    )
+
+
+def previous_cycle(cycle: Cycle) -> Cycle | None:
+    return db.session.execute(
+        select(Cycle).where(Cycle.start_date < cycle.start_date)
+        .order_by(Cycle.start_date.desc(), Cycle.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def addressee(agency: Agency) -> str:
+    lead = db.session.execute(
+        select(User).where(User.agency_id == agency.id, User.role == Role.AGENCY_LEAD.value,
+                           User.active.is_(True)).order_by(User.id).limit(1)
+    ).scalar_one_or_none()
+    return lead.display_name if lead else f"The lead for {agency.name}"
+
+
+def _own_subject(agency_id: int, model: Any) -> Any:
+    return or_(
+        model.plan_id.in_(select(Plan.id).where(Plan.agency_id == agency_id)),
+        model.advice_id.in_(select(Advice.id).where(Advice.agency_id == agency_id)),
+    )
+
+
+def agencies_with_final_grades(cycle_id: int) -> list[int]:
+    plan_agencies = select(Plan.agency_id).join(FinalGrade, FinalGrade.plan_id == Plan.id).where(
+        FinalGrade.cycle_id == cycle_id)
+    advice_agencies = select(Advice.agency_id).join(
+        FinalGrade, FinalGrade.advice_id == Advice.id).where(FinalGrade.cycle_id == cycle_id)
+    ids = db.session.execute(
+        select(Agency.id).where(or_(Agency.id.in_(plan_agencies), Agency.id.in_(advice_agencies)))
+        .order_by(Agency.name)
+    ).scalars().all()
+    return list(ids)
+
+
+def assemble_facts(agency_id: int, cycle_id: int, response_working_days: int) -> Facts:
+    agency = db.session.get(Agency, agency_id)
+    cycle = db.session.get(Cycle, cycle_id)
+    if agency is None or cycle is None:
+        raise LookupError("no such agency or cycle")
+    before = previous_cycle(cycle)
+    now = agency_figures(agency_id, cycle_id)
+    then = agency_figures(agency_id, before.id) if before else {}
+    grades = db.session.execute(
+        select(FinalGrade).where(FinalGrade.cycle_id == cycle_id,
+                                 _own_subject(agency_id, FinalGrade))
+    ).scalars().all()
+    versions = _rubric_bodies({g.rubric_version_id for g in grades})
+    titles = _criterion_titles(versions.values())
+    figures = tuple(
+        Figure(label, now.get((m, s, "")), then.get((m, s, "")))
+        for m, s, label in FIGURE_ROWS if (m, s, "") in now or (m, s, "") in then
+    )
+    strengths, areas = _findings(now, titles, _criterion_target(now))
+    terms = known_terms([*titles.values(), agency.name, *_agency_names(),
+                         *(lvl["label"] for b in versions.values() for lvl in b.get("scale", []))])
+    return Facts(
+        agency_id=agency.id,
+        agency_name=agency.name,
+        cycle_id=cycle.id,
+        cycle_name=cycle.name,
+        academic_year=cycle.academic_year,
+        previous_cycle_name=before.name if before else None,
+        plans=sum(1 for g in grades if g.plan_id is not None),
+        advice=sum(1 for g in grades if g.advice_id is not None),
+        figures=figures,
+        strengths=_with_evidence(strengths, agency_id, cycle_id, terms, good=True),
+        areas=_with_evidence(areas, agency_id, cycle_id, terms, good=False),
+        items=tuple(sorted((_item(g, versions) for g in grades), key=lambda i: i.reference)),
+        response_working_days=response_working_days,
+    )
+
+
+def _agency_names() -> list[str]:
+    return list(db.session.execute(select(Agency.name)).scalars())
+
+
+def _rubric_bodies(ids: set[int]) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    rows = db.session.execute(select(RubricVersion).where(RubricVersion.id.in_(ids))).scalars()
+    return {r.id: {**r.body, "title": r.title} for r in rows}
+
+
+def _criterion_titles(bodies: Any) -> dict[str, str]:
+    titles: dict[str, str] = {}
+    for body in sorted(bodies, key=lambda b: b.get("applies_to") != "plan"):
+        for criterion in body.get("criteria", []):
+            titles.setdefault(criterion["id"], criterion["title"])
+    return titles
+
+
+def _criterion_target(now: dict[tuple[str, str, str], Rate]) -> float:
+    for measure in ("plans_good_or_better", "advice_good_or_better"):
+        rate = now.get((measure, "all", ""))
+        if rate and rate.target is not None:
+            return rate.target
+    return DEFAULT_CRITERION_TARGET
+
+
+def _findings(
+    now: dict[tuple[str, str, str], Rate], titles: dict[str, str], target: float
+) -> tuple[list[Finding], list[Finding]]:
+    """Criteria at or above the target are strengths; the lowest below it are areas."""
+    sums: dict[str, list[int]] = {}
+    for (measure, _scope, criterion), rate in now.items():
+        if measure == CRITERION_MEASURE and criterion:
+            n_good = sums.setdefault(criterion, [0, 0])
+            n_good[0] += rate.n
+            n_good[1] += rate.good
+    findings = [Finding(c, titles.get(c, c.replace("_", " ").capitalize()), Rate(n, good, target))
+                for c, (n, good) in sorted(sums.items()) if n]
+    above = [f for f in findings if (f.rate.percent or 0) >= target]
+    below = [f for f in findings if (f.rate.percent or 0) < target]
+    above.sort(key=lambda f: (-(f.rate.percent or 0), -f.rate.n, f.criterion_id))
+    below.sort(key=lambda f: (f.rate.percent or 0, -f.rate.n, f.criterion_id))
+    return above[:MAX_FINDINGS], below[:MAX_FINDINGS]
+
+
+def _with_evidence(
+    findings: list[Finding], agency_id: int, cycle_id: int, terms: frozenset[str], *, good: bool
+) -> tuple[Finding, ...]:
+    """Attach short anonymised notes by auditors (see evidence.py for the rule)."""
+    if not findings:
+        return ()
+    rows = db.session.execute(
+        select(AuditScore.id, AuditScore.criterion_id, AuditScore.grade, AuditScore.evidence,
+               RubricVersion.body["good_or_better"].as_integer())
+        .join(Audit, Audit.id == AuditScore.audit_id)
+        .join(RubricVersion, RubricVersion.id == Audit.rubric_version_id)
+        .where(Audit.cycle_id == cycle_id, Audit.status == "submitted",
+               _own_subject(agency_id, Audit),
+               AuditScore.criterion_id.in_([f.criterion_id for f in findings]),
+               AuditScore.evidence.is_not(None), AuditScore.grade.is_not(None))
+        .order_by(AuditScore.id)
+    ).all()
+    quotes: dict[str, list[Excerpt]] = {}
+    for score_id, criterion_id, grade, note, threshold in rows:
+        if (grade >= threshold) != good:
+            continue
+        chosen = quotes.setdefault(criterion_id, [])
+        text = usable_excerpt(note, terms)
+        if text and len(chosen) < PER_CRITERION and text not in {e.text for e in chosen}:
+            chosen.append(Excerpt(f"s{score_id}", text))
+    return tuple(replace(f, evidence=tuple(quotes.get(f.criterion_id, []))) for f in findings)
+
+
+def _item(grade: FinalGrade, bodies: dict[int, dict[str, Any]]) -> AuditedItem:
+    body = bodies.get(grade.rubric_version_id, {})
+    labels = {level["value"]: level["label"] for level in body.get("scale", [])}
+    if grade.plan is not None:
+        reference, kind = grade.plan.ref, "EHC plan"
+    else:
+        assert grade.advice is not None
+        reference = grade.advice.ref
+        kind = f"{grade.advice.advice_type.replace('_', ' ').capitalize()} advice"
+    return AuditedItem(reference, kind, body.get("title", ""),
+                       labels.get(grade.grade, str(grade.grade)), grade.good_or_better)
+
+
+# --- the free text a chair may edit -----------------------------------------------------------
+
+
+def default_paragraphs(facts: Facts) -> tuple[str, str, str]:
+    work = _counted(facts.plans, "EHC plan", "EHC plans")
+    if facts.advice:
+        work = (f"{work} and {_counted(facts.advice, 'piece', 'pieces')} of advice"
+                if facts.plans else f"{_counted(facts.advice, 'piece', 'pieces')} of advice")
+    opening = (
+        f"Thank you for the part {facts.agency_name} played in the {facts.cycle_name} "
+        f"multi-agency audit. The panel audited {work} from your agency against the "
+        "partnership's practice standards. This letter sets out the figures for your agency, "
+        "what the panel found strongest, where it asks you to focus next, and the formal "
+        "response the partnership board asks of you."
+    )
+    strengths = (
+        "The panel found your agency's work strongest in the areas below, where the share "
+        "rated good or better met the partnership's target."
+        if facts.strengths else
+        "No area of your agency's audited work met the partnership's target this cycle, so "
+        "the panel has not listed particular strengths."
+    )
+    areas = (
+        "The panel asks your agency to focus on the areas below, where the share of audited "
+        "work rated good or better was lowest and below the partnership's target."
+        if facts.areas else
+        "Every area the panel audited met the partnership's target this cycle. Please keep "
+        "the practice that achieved this in place."
+    )
+    return opening, strengths, areas
+
+
+def _counted(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"

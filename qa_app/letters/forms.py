@@ -1,0 +1,95 @@
+"""Forms for generating, editing and issuing letters, responses and board dates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovDateInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import DateField, HiddenField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+TEXT_LIMIT = 10_000
+
+
+class DayMonthYearField(DateField):
+    """A date typed as day, month and year boxes, with GOV.UK wording for errors."""
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        super().__init__(label, format="%d %m %Y", widget=GovDateInput(), **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not any(v.strip() for v in valuelist):
+            self.data = None
+            return
+        try:
+            self.data = datetime.strptime(" ".join(v.strip() for v in valuelist),
+                                          "%d %m %Y").date()
+        except ValueError:
+            self.data = None
+            raise ValueError(f"{self.label.text} must be a real date, for example 27 3 2026")\
+                from None
+
+
+def _text(label: str, message: str, description: str = "", required: bool = True) -> StringField:
+    checks = [DataRequired(message=message)] if required else [Optional()]
+    return StringField(label, widget=GovTextArea(), description=description,
+                       validators=[*checks, Length(max=TEXT_LIMIT, message=f"{label} must be "
+                                                   f"{TEXT_LIMIT:,} characters or fewer")])
+
+
+class GenerateForm(FlaskForm):
+    cycle_id = HiddenField(validators=[InputRequired()])
+    submit = SubmitField("Generate letters", widget=GovSubmitInput())
+
+
+class EditLetterForm(FlaskForm):
+    opening = _text("Opening paragraph", "Enter the opening paragraph",
+                    "Leave a blank line between paragraphs.")
+    strengths = _text("Strengths", "Enter the strengths paragraph",
+                      "Shown above the criteria where the agency met the target.")
+    areas = _text("Areas for development", "Enter the areas for development paragraph",
+                  "Shown above the criteria with the lowest rates.")
+    correction_note = _text("What this correction changes", "", required=False,
+                            description="Printed at the top of a corrected letter.")
+    omitted = SelectMultipleField("Quotations to leave out", widget=GovCheckboxesInput(),
+                                  choices=[], validate_choice=False,
+                                  description="Tick any auditor's note the letter must not "
+                                  "quote, for example one that could identify a child.")
+    submit = SubmitField("Save draft", widget=GovSubmitInput())
+
+
+class IssueForm(FlaskForm):
+    submit = SubmitField("Issue letter", widget=GovSubmitInput())
+
+
+class CorrectionForm(FlaskForm):
+    reason = _text("What the correction changes", "Say what the correction changes",
+                   "Printed at the top of the new version, which replaces this one.")
+    submit = SubmitField("Start a correction", widget=GovSubmitInput())
+
+
+class ResponseForm(FlaskForm):
+    changes = _text("What your agency will change", "Enter what your agency will change",
+                    "The actions your agency will take in answer to the letter.")
+    owner = StringField("Who owns the changes", widget=GovTextInput(),
+                        description="A role or named post, for example Head of Service.",
+                        validators=[DataRequired(message="Enter who owns the changes"),
+                                    Length(max=200, message="Who owns the changes must be 200 "
+                                           "characters or fewer")])
+    complete_by = DayMonthYearField("By when", validators=[
+        InputRequired(message="Enter the date the changes will be made by")])
+    submit = SubmitField("Submit response", widget=GovSubmitInput())
+
+
+class PresentedForm(FlaskForm):
+    presented_on = DayMonthYearField("Date of the board meeting", validators=[
+        InputRequired(message="Enter the date of the board meeting")])
+    submit = SubmitField("Record board date", widget=GovSubmitInput())

@@ -1,0 +1,370 @@
+"""Writing letters and responses: generate drafts, edit, issue, correct, respond, present.
+
+Every function adds and flushes, writes the audit log, and leaves the commit to its caller.
+An issued letter is never changed (models.py refuses it on flush as well); a correction is
+a new version that says which version it replaces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from qa_app import audit_log
+from qa_app.audits.models import Cycle, Panel
+from qa_app.auth.models import Role, User
+from qa_app.extensions import db
+from qa_app.letters import content as letter_content
+from qa_app.letters.content import default_paragraphs
+from qa_app.letters.document import Facts, LetterContent, long_date
+from qa_app.letters.models import Letter, LetterResponse
+from qa_app.letters.pdf import letter_pdf
+from qa_app.letters.working_days import add_working_days
+from qa_app.register.models import Agency
+from qa_app.timeutil import utcnow
+
+SIGNATORY_ROLE = "Chair, multi-agency audit panel"
+DEFAULT_RESPONSE_DAYS = 20
+
+
+class LetterError(ValueError):
+    """The action cannot be done; the message says why, in words for the person asking."""
+
+
+class LetterIntegrityError(RuntimeError):
+    """Stored letter bytes no longer match the SHA-256 recorded when they were written."""
+
+
+@dataclass(frozen=True)
+class Generated:
+    agency_id: int
+    letter_id: int | None
+    version: int | None
+    outcome: str  # new, updated, unchanged, correction, skipped
+
+
+def find_cycle(name_or_id: str) -> Cycle:
+    cycle = db.session.execute(select(Cycle).where(Cycle.name == name_or_id)).scalar_one_or_none()
+    if cycle is None and name_or_id.isdigit():
+        cycle = db.session.get(Cycle, int(name_or_id))
+    if cycle is None:
+        raise LetterError(f"there is no audit cycle called {name_or_id!r}")
+    return cycle
+
+
+def check_rates_ready(cycle: Cycle) -> None:
+    if letter_content.current_run_id(cycle.id) is None:
+        raise LetterError(
+            f"the rates for {cycle.name} have not been computed yet: run the aggregation "
+            f"first (ehcp-qa aggregate --cycle \"{cycle.name}\")"
+        )
+
+
+def response_working_days() -> int:
+    """From rubrics/targets.yaml; a broken file is reported, a missing one means 20."""
+    path = Path(current_app.config["RUBRICS_DIR"]) / "targets.yaml"
+    if not path.exists():
+        return DEFAULT_RESPONSE_DAYS
+    return _response_days(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _response_days(path: str, _modified: int) -> int:
+    """Read once per version of the file: a job writing many letters parses it once."""
+    from qa_app.standards.rubric import RubricError
+    from qa_app.standards.targets import load_targets
+
+    try:
+        return load_targets(Path(path)).response_deadline_working_days
+    except RubricError as exc:
+        raise LetterError(f"the targets file cannot be used:\n{exc}") from None
+
+
+def latest_version(agency_id: int, cycle_id: int) -> Letter | None:
+    return db.session.execute(
+        select(Letter).where(Letter.agency_id == agency_id, Letter.cycle_id == cycle_id)
+        .order_by(Letter.version.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def reference(cycle_id: int, agency_id: int, version: int) -> str:
+    return f"QA/{cycle_id}/{agency_id}/v{version}"
+
+
+def generate_letter(agency_id: int, cycle_id: int, *, today: date | None = None,
+                    actor_id: int | None = None) -> Generated:
+    """Write the agency's draft, or leave it be when its facts have not changed.
+
+    A draft is updated in place (keeping a chair's edited paragraphs); when the latest
+    version is issued and the facts have changed, a correction draft is started.
+    """
+    today = today or date.today()
+    facts = letter_content.assemble_facts(agency_id, cycle_id, response_working_days())
+    if not facts.items:
+        return Generated(agency_id, None, None, "skipped")
+    digest = facts.digest()
+    latest = latest_version(agency_id, cycle_id)
+    if latest is not None and latest.inputs_hash == digest:
+        return Generated(agency_id, latest.id, latest.version, "unchanged")
+    if latest is None or latest.is_issued:
+        letter = _new_version(agency_id, cycle_id, latest)
+        if latest is not None:
+            letter.correction_note = (
+                f"This letter corrects version {latest.version} (reference {latest.reference}), "
+                f"issued on {long_date(_issued_on(latest))}, and replaces it: the audit "
+                "figures have changed since that version was issued."
+            )
+        outcome = "correction" if latest is not None else "new"
+    else:
+        letter, outcome = latest, "updated"
+    letter.inputs_hash = digest
+    if letter.edited_at is None:
+        letter.opening, letter.strengths, letter.areas_for_development = default_paragraphs(facts)
+    letter.letter_date = today
+    _render_draft(letter, facts)
+    audit_log.record("letter.generate", "letter", letter.id, user_id=actor_id,
+                     changes={"reference": letter.reference, "outcome": outcome,
+                              "inputs_hash": digest, "sha256": letter.sha256})
+    return Generated(agency_id, letter.id, letter.version, outcome)
+
+
+def _issued_on(letter: Letter) -> date:
+    return letter.letter_date or (letter.issued_at or utcnow()).date()
+
+
+def _new_version(agency_id: int, cycle_id: int, latest: Letter | None) -> Letter:
+    version = latest.version + 1 if latest else 1
+    letter = Letter(agency_id=agency_id, cycle_id=cycle_id, version=version, status="draft",
+                    reference=reference(cycle_id, agency_id, version),
+                    supersedes_id=latest.id if latest else None)
+    if latest is not None:
+        letter.opening = latest.opening
+        letter.strengths = latest.strengths
+        letter.areas_for_development = latest.areas_for_development
+        letter.omitted_evidence = list(latest.omitted_evidence or [])
+    db.session.add(letter)
+    db.session.flush()
+    return letter
+
+
+def html_location(letter: Letter) -> str:
+    """The page's address when SERVICE_URL is set; otherwise where to find it when signed in."""
+    base = current_app.config.get("SERVICE_URL") or os.environ.get("SERVICE_URL")
+    if base:
+        return f"{str(base).rstrip('/')}/letters/{letter.id}"
+    return (f"sign in to the {current_app.config['SERVICE_NAME']} service and open letter "
+            f"{letter.reference} under Letters")
+
+
+def _signatory(cycle_id: int, chair_id: int | None) -> str:
+    if chair_id is None:
+        chair_id = db.session.execute(
+            select(Panel.chair_id).where(Panel.cycle_id == cycle_id).order_by(Panel.id).limit(1)
+        ).scalar_one_or_none()
+    chair = db.session.get(User, chair_id) if chair_id else None
+    return chair.display_name if chair else "The panel chair"
+
+
+def compose(letter: Letter, facts: Facts, *, draft: bool, due_date: date | None = None,
+            chair_id: int | None = None) -> LetterContent:
+    agency = db.session.get(Agency, letter.agency_id)
+    assert agency is not None and letter.letter_date is not None
+    return LetterContent(
+        letterhead=letter_content.letterhead(), facts=facts, reference=letter.reference,
+        version=letter.version, draft=draft, letter_date=letter.letter_date, due_date=due_date,
+        opening=letter.opening or "", strengths_text=letter.strengths or "",
+        areas_text=letter.areas_for_development or "",
+        signatory=_signatory(letter.cycle_id, chair_id), signatory_role=SIGNATORY_ROLE,
+        html_location=html_location(letter), addressee=letter_content.addressee(agency),
+        correction_note=letter.correction_note,
+        omitted_evidence=tuple(sorted(letter.omitted_evidence or [])),
+    )
+
+
+def _store(letter: Letter, content: LetterContent) -> None:
+    pdf = letter_pdf(content)
+    letter.content = content.to_json()
+    letter.pdf = pdf
+    letter.sha256 = hashlib.sha256(pdf).hexdigest()
+
+
+def _render_draft(letter: Letter, facts: Facts) -> None:
+    _store(letter, compose(letter, facts, draft=True))
+    db.session.flush()
+
+
+def stored_content(letter: Letter) -> LetterContent:
+    if not letter.content:
+        raise LetterError(f"letter {letter.reference} has no content yet: generate it again")
+    return LetterContent.from_json(letter.content)
+
+
+def _draft(letter_id: int) -> Letter:
+    letter = db.session.get(Letter, letter_id)
+    if letter is None:
+        raise LetterError("there is no such letter")
+    if letter.is_issued:
+        raise LetterError(f"letter {letter.reference} has been issued and cannot be changed; "
+                          "start a correction to send a new version")
+    return letter
+
+
+def check_chair(actor_id: int, cycle_id: int) -> User:
+    user = db.session.get(User, actor_id)
+    chairs = select(Panel.chair_id).where(Panel.cycle_id == cycle_id)
+    if user is None or user.role != Role.PANEL_CHAIR or user.id not in set(
+            db.session.execute(chairs).scalars()):
+        raise LetterError("only the chair of one of this cycle's panels can edit, issue or "
+                          "correct its letters")
+    return user
+
+
+def edit_draft(letter_id: int, *, actor_id: int, opening: str, strengths: str, areas: str,
+               correction_note: str | None = None, omitted: list[str] | None = None) -> Letter:
+    letter = _draft(letter_id)
+    check_chair(actor_id, letter.cycle_id)
+    before = {"opening": letter.opening, "strengths": letter.strengths,
+              "areas_for_development": letter.areas_for_development,
+              "correction_note": letter.correction_note,
+              "omitted_evidence": letter.omitted_evidence}
+    facts = stored_content(letter).facts
+    known = {e.key for f in (*facts.strengths, *facts.areas) for e in f.evidence}
+    letter.opening, letter.strengths, letter.areas_for_development = opening, strengths, areas
+    if letter.supersedes_id is not None:
+        letter.correction_note = correction_note or letter.correction_note
+    letter.omitted_evidence = sorted(set(omitted or []) & known)
+    letter.edited_at = utcnow()
+    letter.edited_by_id = actor_id
+    _render_draft(letter, facts)
+    after = {"opening": opening, "strengths": strengths, "areas_for_development": areas,
+             "correction_note": letter.correction_note,
+             "omitted_evidence": letter.omitted_evidence}
+    audit_log.record("letter.edit", "letter", letter.id, user_id=actor_id,
+                     changes={k: [before[k], after[k]] for k in after if before[k] != after[k]})
+    return letter
+
+
+def issue_letter(letter_id: int, *, actor_id: int, today: date | None = None) -> Letter:
+    """Sign, date and freeze the draft: its bytes and their SHA-256 never change again."""
+    letter = _draft(letter_id)
+    chair = check_chair(actor_id, letter.cycle_id)
+    today = today or date.today()
+    due = add_working_days(today, response_working_days())
+    letter.letter_date = today
+    content = compose(letter, stored_content(letter).facts, draft=False, due_date=due,
+                      chair_id=chair.id)
+    _store(letter, content)
+    letter.status = "issued"
+    letter.issued_at = utcnow()
+    letter.issued_by_id = chair.id
+    db.session.add(LetterResponse(letter_id=letter.id, due_date=due))
+    db.session.flush()
+    audit_log.record("letter.issue", "letter", letter.id, user_id=actor_id,
+                     changes={"reference": letter.reference, "sha256": letter.sha256,
+                              "response_due": due.isoformat(),
+                              "supersedes": letter.supersedes_id})
+    return letter
+
+
+def start_correction(letter_id: int, *, actor_id: int, reason: str,
+                     today: date | None = None) -> Letter:
+    """A new draft version that replaces an issued one, saying why, with fresh figures."""
+    issued = db.session.get(Letter, letter_id)
+    if issued is None or not issued.is_issued:
+        raise LetterError("only an issued letter can be corrected")
+    check_chair(actor_id, issued.cycle_id)
+    latest = latest_version(issued.agency_id, issued.cycle_id)
+    if latest is not None and latest.id != issued.id:
+        raise LetterError(f"version {latest.version} ({latest.reference}) already replaces "
+                          "this letter: edit or issue that one instead")
+    if not reason.strip():
+        raise LetterError("say what the correction changes")
+    facts = letter_content.assemble_facts(issued.agency_id, issued.cycle_id,
+                                          response_working_days())
+    letter = _new_version(issued.agency_id, issued.cycle_id, issued)
+    letter.correction_note = (
+        f"This letter corrects version {issued.version} (reference {issued.reference}), issued "
+        f"on {long_date(_issued_on(issued))}, and replaces it. {reason.strip()}"
+    )
+    letter.inputs_hash = facts.digest()
+    letter.letter_date = today or date.today()
+    letter.edited_at = utcnow()
+    letter.edited_by_id = actor_id
+    _render_draft(letter, facts)
+    audit_log.record("letter.correct", "letter", letter.id, user_id=actor_id, reason=reason,
+                     changes={"reference": letter.reference, "supersedes": issued.reference})
+    return letter
+
+
+def latest_issued(agency_id: int, cycle_id: int) -> Letter | None:
+    return db.session.execute(
+        select(Letter).where(Letter.agency_id == agency_id, Letter.cycle_id == cycle_id,
+                             Letter.status == "issued")
+        .order_by(Letter.version.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def submit_response(letter_id: int, *, actor_id: int, changes: str, owner: str,
+                    complete_by: date, now: datetime | None = None) -> LetterResponse:
+    """The agency lead's formal response; accepted after the due date too, and flagged late."""
+    letter = db.session.get(Letter, letter_id)
+    user = db.session.get(User, actor_id)
+    if letter is None or not letter.is_issued or letter.response is None:
+        raise LetterError("only an issued letter can be answered")
+    if user is None or user.role != Role.AGENCY_LEAD or user.agency_id != letter.agency_id:
+        raise LetterError("only the lead of the agency the letter is addressed to can answer it")
+    newest = latest_issued(letter.agency_id, letter.cycle_id)
+    if newest is not None and newest.id != letter.id:
+        raise LetterError(f"this letter has been replaced by {newest.reference}: answer that one")
+    response = letter.response
+    if response.submitted_at is not None:
+        raise LetterError(f"the response was already submitted on "
+                          f"{long_date(response.submitted_at.date())}")
+    response.changes = changes.strip()
+    response.owner = owner.strip()
+    response.complete_by = complete_by
+    response.submitted_at = now or utcnow()
+    response.submitted_by_id = actor_id
+    db.session.flush()
+    audit_log.record("letter.respond", "letter_response", response.id, user_id=actor_id,
+                     changes={"letter": letter.reference, "late": response.submitted_late,
+                              "due_date": response.due_date.isoformat(),
+                              "complete_by": complete_by.isoformat()})
+    return response
+
+
+def mark_presented(letter_id: int, *, actor_id: int, presented_on: date,
+                   today: date | None = None) -> LetterResponse:
+    letter = db.session.get(Letter, letter_id)
+    response = letter.response if letter is not None else None
+    if response is None or response.submitted_at is None:
+        raise LetterError("a response can be marked as presented only once it is received")
+    if response.presented_on is not None:
+        raise LetterError(f"the response was already presented on "
+                          f"{long_date(response.presented_on)}")
+    if presented_on > (today or date.today()):
+        raise LetterError("the board date cannot be in the future")
+    if presented_on < response.submitted_at.date():
+        raise LetterError("the board date cannot be before the response was received")
+    response.presented_on = presented_on
+    response.presented_by_id = actor_id
+    db.session.flush()
+    audit_log.record("letter.present", "letter_response", response.id, user_id=actor_id,
+                     changes={"letter": letter.reference, "presented_on": presented_on.isoformat()})
+    return response
+
+
+def verified_pdf(letter: Letter) -> bytes:
+    """The stored bytes, only if they still match their recorded SHA-256."""
+    if letter.pdf is None or letter.sha256 is None:
+        raise LetterError(f"letter {letter.reference} has no PDF yet")
+    if hashlib.sha256(letter.pdf).hexdigest() != letter.sha256:
+        raise LetterIntegrityError(f"letter {letter.reference} failed its integrity check")
+    return letter.pdf

@@ -1,0 +1,324 @@
+"""Letter pages: the cycle tracker, each letter as accessible HTML and as its PDF, the chair's
+draft editing and issue, the agency's response, the board date and the board pack."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from qa_app.audits.models import Cycle, FinalGrade
+from qa_app.auth.access import ALL_ROLES, STAFF, get_visible_or_404, roles
+from qa_app.auth.models import Role
+from qa_app.extensions import db
+from qa_app.jobs import JobRun, enqueue_record
+from qa_app.letters import operations, queries
+from qa_app.letters.content import letterhead
+from qa_app.letters.document import RAG_WORDS, LetterContent, long_date, percent_text
+from qa_app.letters.forms import (
+    CorrectionForm,
+    EditLetterForm,
+    GenerateForm,
+    IssueForm,
+    PresentedForm,
+    ResponseForm,
+)
+from qa_app.letters.models import Letter
+from qa_app.letters.pdf import board_pack_pdf, response_pdf, salutation
+from qa_app.letters.queries import status_of
+
+bp = Blueprint("letters", __name__, url_prefix="/letters")
+
+GENERATE_TASK = "workers.tasks.generate_cycle_letters"
+READERS = (*STAFF, Role.PANEL_CHAIR, Role.AGENCY_LEAD)
+OFFICE = (*STAFF, Role.PANEL_CHAIR)
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"long_date": long_date, "percent": percent_text, "rag_words": RAG_WORDS,
+            "salutation": salutation}
+
+
+def _is(*allowed: Role) -> bool:
+    return current_user.role in {str(r) for r in allowed}
+
+
+def _pdf_response(data: bytes, filename: str):  # noqa: ANN202
+    response = current_app.response_class(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _readable_letter(letter_id: int) -> Letter:
+    """A letter the user may read: agency leads see only their agency's issued versions."""
+    letter = get_visible_or_404(Letter, letter_id)
+    if _is(Role.AGENCY_LEAD) and not letter.is_issued:
+        abort(404)
+    return letter
+
+
+@bp.route("/")
+@roles(*ALL_ROLES)
+def index():  # noqa: ANN201
+    today = date.today()
+    if _is(Role.AGENCY_LEAD):
+        letters = queries.issued_letters_for_agency()
+        return render_template("letters/agency.html", letters=letters, today=today,
+                               status_of=status_of)
+    if _is(Role.AUDITOR):
+        return render_template("letters/not_for_auditors.html")
+    cycles = queries.cycles_newest_first()
+    chosen = _chosen_cycle(cycles)
+    rows = queries.cycle_tracker(chosen.id, today) if chosen else []
+    job_id = request.args.get("job", type=int)
+    job = db.session.get(JobRun, job_id) if job_id else None
+    return render_template(
+        "letters/index.html", cycles=cycles, cycle=chosen, rows=rows,
+        job=job if job is not None and job.job == "generate_cycle_letters" else None,
+        generate_form=GenerateForm(cycle_id=chosen.id) if chosen and _is(*STAFF) else None,
+    )
+
+
+def _chosen_cycle(cycles: Any) -> Cycle | None:
+    wanted = request.args.get("cycle", type=int)
+    for cycle in cycles:
+        if wanted is None or cycle.id == wanted:
+            return cycle
+    if wanted is not None:
+        abort(404)
+    return None
+
+
+@bp.route("/generate", methods=["POST"])
+@roles(*STAFF)
+def generate():  # noqa: ANN201
+    from workers import BrokerUnavailable, check_broker
+
+    form = GenerateForm()
+    if not form.validate_on_submit() or not str(form.cycle_id.data).isdigit():
+        abort(400)
+    cycle = get_visible_or_404(Cycle, int(form.cycle_id.data))
+    back = url_for("letters.index", cycle=cycle.id)
+    try:
+        operations.check_rates_ready(cycle)
+        check_broker()
+    except (operations.LetterError, BrokerUnavailable) as exc:
+        flash(f"Letters cannot be generated now: {exc}.")
+        return redirect(back)
+    job = enqueue_record("generate_cycle_letters", {"cycle_id": cycle.id})
+    db.session.commit()
+    current_app.extensions["celery"].tasks[GENERATE_TASK].delay(cycle.id, job.id)
+    if current_app.config.get("CELERY_BROKER_URL"):
+        flash("Letters are being generated. Refresh this page to see them.", "success")
+    else:
+        db.session.expire_all()
+        done = db.session.get(JobRun, job.id)
+        if done is not None and done.status == "done":
+            flash(f"Letters generated: {done.message or 'no changes'}.", "success")
+        else:
+            flash("Some letters could not be generated: see the job's message below.")
+    return redirect(url_for("letters.index", cycle=cycle.id, job=job.id))
+
+
+@bp.route("/<int:letter_id>")
+@roles(*READERS)
+def show(letter_id: int):  # noqa: ANN201
+    letter = _readable_letter(letter_id)
+    return _letter_page(letter)
+
+
+def _letter_page(letter: Letter, **forms: Any):  # noqa: ANN202
+    today = date.today()
+    content = LetterContent.from_json(letter.content) if letter.content else None
+    newer = queries.newer_issued(letter) if letter.is_issued else None
+    chair = _is(Role.PANEL_CHAIR)
+    staff = _is(*STAFF)
+    response = letter.response
+    context = {
+        "letter": letter, "content": content, "facts": content.shown_facts if content else None,
+        "status": status_of(letter, today), "response": response, "newer": newer,
+        "versions": queries.versions_of(letter) if not _is(Role.AGENCY_LEAD) else [],
+        "issue_form": IssueForm() if chair and not letter.is_issued else None,
+        "correction_form": CorrectionForm() if chair and letter.is_issued and not newer else None,
+        "presented_form": PresentedForm() if staff and response is not None
+        and response.submitted and not response.presented_on else None,
+        "can_respond": _is(Role.AGENCY_LEAD) and response is not None
+        and not response.submitted and newer is None,
+        "can_edit": chair and not letter.is_issued,
+    }
+    context.update({k: v for k, v in forms.items() if v is not None})
+    return render_template("letters/show.html", **context)
+
+
+@bp.route("/<int:letter_id>/pdf")
+@roles(*READERS)
+def pdf(letter_id: int):  # noqa: ANN201
+    letter = _readable_letter(letter_id)
+    try:
+        data = operations.verified_pdf(letter)
+    except operations.LetterIntegrityError as exc:
+        current_app.logger.error("%s", exc)
+        return render_template("letters/integrity.html", letter=letter), 500
+    except operations.LetterError:
+        abort(404)
+    name = letter.reference.replace("/", "-")
+    return _pdf_response(data, f"{name}{'-draft' if not letter.is_issued else ''}.pdf")
+
+
+@bp.route("/<int:letter_id>/edit", methods=["GET", "POST"])
+@roles(Role.PANEL_CHAIR)
+def edit(letter_id: int):  # noqa: ANN201
+    letter = get_visible_or_404(Letter, letter_id)
+    if letter.is_issued or not letter.content:
+        abort(404)
+    facts = LetterContent.from_json(letter.content).facts
+    form = EditLetterForm()
+    form.omitted.choices = [(e.key, f"{f.title}: “{e.text}”")
+                            for f in (*facts.strengths, *facts.areas) for e in f.evidence]
+    if request.method == "GET":
+        form.opening.data, form.strengths.data = letter.opening, letter.strengths
+        form.areas.data, form.correction_note.data = (letter.areas_for_development,
+                                                      letter.correction_note)
+        form.omitted.data = list(letter.omitted_evidence or [])
+    elif form.validate_on_submit():
+        try:
+            operations.edit_draft(
+                letter.id, actor_id=current_user.id, opening=form.opening.data,
+                strengths=form.strengths.data, areas=form.areas.data,
+                correction_note=form.correction_note.data, omitted=form.omitted.data)
+        except operations.LetterError as exc:
+            db.session.rollback()
+            form.opening.errors = [*form.opening.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash(f"Draft {letter.reference} saved.", "success")
+            return redirect(url_for("letters.show", letter_id=letter.id))
+    return render_template("letters/edit.html", letter=letter, form=form)
+
+
+@bp.route("/<int:letter_id>/issue", methods=["POST"])
+@roles(Role.PANEL_CHAIR)
+def issue(letter_id: int):  # noqa: ANN201
+    letter = get_visible_or_404(Letter, letter_id)
+    if not IssueForm().validate_on_submit():
+        abort(400)
+    try:
+        operations.issue_letter(letter.id, actor_id=current_user.id)
+    except operations.LetterError as exc:
+        db.session.rollback()
+        flash(f"The letter was not issued: {exc}.")
+    else:
+        db.session.commit()
+        flash(f"Letter {letter.reference} issued. The agency lead can now read and answer it.",
+              "success")
+    return redirect(url_for("letters.show", letter_id=letter_id))
+
+
+@bp.route("/<int:letter_id>/correct", methods=["POST"])
+@roles(Role.PANEL_CHAIR)
+def correct(letter_id: int):  # noqa: ANN201
+    letter = get_visible_or_404(Letter, letter_id)
+    form = CorrectionForm()
+    if not form.validate_on_submit():
+        return _letter_page(letter, correction_form=form, form=form)
+    try:
+        draft = operations.start_correction(letter.id, actor_id=current_user.id,
+                                            reason=form.reason.data)
+    except operations.LetterError as exc:
+        db.session.rollback()
+        flash(f"No correction was started: {exc}.")
+        return redirect(url_for("letters.show", letter_id=letter.id))
+    db.session.commit()
+    flash(f"Correction {draft.reference} started as a draft.", "success")
+    return redirect(url_for("letters.show", letter_id=draft.id))
+
+
+@bp.route("/<int:letter_id>/response", methods=["GET", "POST"])
+@roles(Role.AGENCY_LEAD)
+def respond(letter_id: int):  # noqa: ANN201
+    letter = _readable_letter(letter_id)
+    response = letter.response
+    if response is None or response.submitted:
+        return redirect(url_for("letters.show", letter_id=letter.id))
+    form = ResponseForm()
+    if form.validate_on_submit():
+        try:
+            operations.submit_response(letter.id, actor_id=current_user.id,
+                                       changes=form.changes.data, owner=form.owner.data,
+                                       complete_by=form.complete_by.data)
+        except operations.LetterError as exc:
+            db.session.rollback()
+            form.changes.errors = [*form.changes.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash("Your agency's response has been sent to the partnership.", "success")
+            return redirect(url_for("letters.show", letter_id=letter.id))
+    return render_template("letters/respond.html", letter=letter, response=response, form=form,
+                           status=status_of(letter, date.today()))
+
+
+@bp.route("/<int:letter_id>/presented", methods=["POST"])
+@roles(*STAFF)
+def presented(letter_id: int):  # noqa: ANN201
+    letter = get_visible_or_404(Letter, letter_id)
+    form = PresentedForm()
+    if not form.validate_on_submit():
+        return _letter_page(letter, presented_form=form, form=form)
+    try:
+        operations.mark_presented(letter.id, actor_id=current_user.id,
+                                  presented_on=form.presented_on.data)
+    except operations.LetterError as exc:
+        db.session.rollback()
+        form.presented_on.errors = [*form.presented_on.errors, str(exc)]
+        return _letter_page(letter, presented_form=form, form=form)
+    db.session.commit()
+    flash(f"Recorded: the response to {letter.reference} was presented to the board on "
+          f"{long_date(form.presented_on.data)}.", "success")
+    return redirect(url_for("letters.show", letter_id=letter.id))
+
+
+@bp.route("/<int:letter_id>/response.pdf")
+@roles(*READERS)
+def response_document(letter_id: int):  # noqa: ANN201
+    letter = _readable_letter(letter_id)
+    if letter.response is None or not letter.response.submitted:
+        abort(404)
+    sheet = queries.response_sheet(letter, date.today())
+    data = response_pdf(sheet, letterhead().name)
+    return _pdf_response(data, f"{letter.reference.replace('/', '-')}-response.pdf")
+
+
+@bp.route("/cycles/<int:cycle_id>/board-pack.pdf")
+@roles(*OFFICE)
+def board_pack(cycle_id: int):  # noqa: ANN201
+    cycle = get_visible_or_404(Cycle, cycle_id)
+    pack = queries.board_pack(cycle, date.today())
+    return _pdf_response(board_pack_pdf(pack), f"board-pack-QA-{cycle.id}.pdf")
+
+
+@bp.route("/results")
+@roles(Role.AGENCY_LEAD)
+def results():  # noqa: ANN201
+    return render_template("letters/results.html", results=queries.audit_results())
+
+
+@bp.route("/results/<int:grade_id>")
+@roles(Role.AGENCY_LEAD)
+def result(grade_id: int):  # noqa: ANN201
+    grade = get_visible_or_404(FinalGrade, grade_id)
+    return render_template("letters/result.html", result=queries.result_of(grade),
+                           criteria=queries.criterion_rows(grade),
+                           cycle=db.session.get(Cycle, grade.cycle_id) if grade.cycle_id else None)

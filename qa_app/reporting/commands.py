@@ -1,0 +1,165 @@
+"""`ehcp-qa aggregate` and `ehcp-qa rates`: recompute the figures, and print them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from qa_app.extensions import db
+from qa_app.reporting.labels import RAG_WORDS
+from qa_app.reporting.periods import ACADEMIC_YEAR, CYCLE, PeriodError, find_cycle, year_period
+
+
+@click.command("aggregate")
+@click.option("--cycle", "cycle_name", default=None, help="exact name of one audit cycle")
+@click.option("--year", default=None, help="one academic year, such as 2025/26")
+@with_appcontext
+def aggregate(cycle_name: str | None, year: str | None) -> None:
+    """Recompute the rates (default: every cycle and academic year with something to report).
+
+    Runs on the worker when a broker is configured, otherwise here. Inputs that have not
+    changed since the last run give no new figures.
+    """
+    from qa_app.jobs import enqueue_record
+    from workers import check_broker
+    from workers.tasks import aggregate as aggregate_task
+
+    try:
+        periods = _periods(cycle_name, year)
+    except PeriodError as exc:
+        raise click.ClickException(str(exc)) from None
+    check_broker()
+    for kind, key in periods:
+        job = enqueue_record("aggregate", {"period_kind": kind, "period_key": key})
+        db.session.commit()
+        result = aggregate_task.delay(kind, key, job.id)
+        if current_app.config.get("CELERY_BROKER_URL"):
+            click.echo(f"Queued job {job.id} on the worker (task {result.id}).")
+            continue
+        data = result.get()
+        if "error" in data:
+            raise click.ClickException(data["error"])
+        _print_summary(data)
+
+
+def _periods(cycle_name: str | None, year: str | None) -> list[tuple[str | None, str | None]]:
+    chosen: list[tuple[str | None, str | None]] = []
+    if cycle_name:
+        chosen.append((CYCLE, str(find_cycle(cycle_name).id)))
+    if year:
+        chosen.append((ACADEMIC_YEAR, year_period(year).key))
+    return chosen or [(None, None)]
+
+
+def _print_summary(data: dict[str, Any]) -> None:
+    from qa_app.cli import _print_table
+
+    if not data["periods"]:
+        click.echo("Nothing to aggregate: there are no cycles or final grades yet.")
+        return
+    click.echo(f"Rates as of {data['as_of']} (targets version {data['targets_version']}):")
+    _print_table(
+        ["period", "kind", "figures", "rates", "run"],
+        [[p["label"], p["kind"], p["status"], p["rates"], p["run_id"]] for p in data["periods"]],
+    )
+    click.echo(f"Improvement actions: {data['actions_opened']} opened, "
+               f"{data['actions_closed']} closed.")
+
+
+FIELDS = ["period", "period_kind", "agency", "measure", "scope", "breakdown", "n", "good",
+          "excluded", "rate", "ci_low", "ci_high", "target", "rag", "computed_at"]
+TABLE = ["period", "agency", "measure", "scope", "breakdown", "n", "good", "rate", "95% interval",
+         "target", "status"]
+
+
+@click.command("rates")
+@click.option("--cycle", "cycle_name", default=None, help="exact name of one audit cycle")
+@click.option("--year", default=None, help="one academic year, such as 2025/26")
+@click.option("--agency", "agency_name", default=None, help="exact name of one agency")
+@click.option("--measure", default=None, help="one measure, such as plans_good_or_better")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@with_appcontext
+def rates(cycle_name: str | None, year: str | None, agency_name: str | None,
+          measure: str | None, fmt: str) -> None:
+    """Print the current rates (default: every period aggregated so far)."""
+    from qa_app.register.models import Agency
+
+    try:
+        wanted = [] if not (cycle_name or year) else [
+            (k, v) for k, v in _periods(cycle_name, year) if k and v
+        ]
+    except PeriodError as exc:
+        raise click.ClickException(str(exc)) from None
+    agency_id = None
+    if agency_name:
+        agency_id = db.session.execute(
+            select(Agency.id).where(Agency.name == agency_name)
+        ).scalar_one_or_none()
+        if agency_id is None:
+            raise click.ClickException(f"there is no agency called {agency_name!r}")
+    records = _records(wanted, agency_id, measure)
+    if fmt == "json":
+        click.echo(json.dumps(records, indent=2))
+    elif fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+        click.echo(out.getvalue(), nl=False)
+    elif not records:
+        click.echo("No rates yet for that choice: run `ehcp-qa aggregate` first.")
+    else:
+        from qa_app.cli import _print_table
+
+        _print_table(TABLE, [_table_row(r) for r in records])
+
+
+def _records(wanted: list[tuple[str, str]], agency_id: int | None,
+             measure: str | None) -> list[dict[str, Any]]:
+    from qa_app.reporting.queries import current_run, rates_for, reported_periods
+
+    choices = reported_periods()
+    if wanted:
+        choices = [c for c in choices if (c.kind, c.key) in wanted]
+    records = []
+    for choice in choices:
+        run = current_run(choice.kind, choice.key)
+        if run is None:
+            continue
+        rows = rates_for(run.id, measure=measure, agency_id=agency_id,
+                         partnership=agency_id is None)
+        for row in rows:
+            s = row.snapshot
+            records.append({
+                "period": choice.label, "period_kind": choice.kind,
+                "agency": row.agency_name or "Partnership", "measure": s.measure,
+                "scope": s.scope, "breakdown": s.breakdown, "n": s.n, "good": s.good,
+                "excluded": s.excluded, "rate": _round(s.rate), "ci_low": _round(s.ci_low),
+                "ci_high": _round(s.ci_high), "target": s.target, "rag": s.rag,
+                "computed_at": run.computed_at.isoformat(timespec="seconds"),
+            })
+    return records
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _table_row(r: dict[str, Any]) -> list[Any]:
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f}%"
+
+    interval = "-" if r["ci_low"] is None else f"{r['ci_low']:.1f}-{r['ci_high']:.1f}%"
+    return [r["period"], r["agency"], r["measure"], r["scope"], r["breakdown"] or "-", r["n"],
+            r["good"], pct(r["rate"]), interval, pct(r["target"]), RAG_WORDS[r["rag"]]]
+
+
+commands = [aggregate, rates]

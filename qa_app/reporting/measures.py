@@ -1,0 +1,379 @@
+"""The aggregation SQL: every rate is a GROUP BY in the database, over all periods at once.
+
+Each query groups by agency (the plan's owning agency; the advice's agency) and by the
+cycle and academic year of the final grades, or by period for register dates, so one
+statement serves every agency of every period, cycles and academic years alike. The
+partnership's figures are the sums of the agencies' groups. Each query also returns a
+fingerprint per group (a sum of numbers mixed from the ids and values of every row it
+read), taken in the same statement as the figures, so a run's inputs hash always
+describes the data it counted.
+
+A plan or advice is good or better only when its final grade is good or better AND its
+child-voice criterion, where graded, is good or better: child voice is limiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Date,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+from qa_app.audits.models import Audit, AuditScore, FinalCriterionGrade, FinalGrade
+from qa_app.register.models import Advice, Plan
+from qa_app.reporting.figures import Agreement, Context, Figures
+from qa_app.standards.models import RubricVersion
+
+MEASURES_VERSION = "2026.2"
+"""Part of every inputs hash: raise it when a definition here changes, so figures are redone."""
+
+PLANS = "plans_good_or_better"
+ADVICE = "advice_good_or_better"
+ASSURED = "advice_assured_good_or_better"
+ON_TIME = "advice_on_time"
+CHILD_VOICE = "child_voice_good_or_better"
+ISSUED = "plans_issued_in_20_weeks"
+CRITERION = "criterion_good_or_better"
+CHILD_VOICE_CRITERION = "child_voice"
+CONFIRMED = "confirmed"
+
+_PRIME = 2147483647
+_DAY_ZERO = date(2000, 1, 1)
+
+
+class days_between(FunctionElement[int]):  # noqa: N801  (reads as an SQL function)
+    """Whole days from the second date to the first."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(days_between)
+def _days_between(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"({later} - {earlier})"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+def flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+def total(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.sum(flag(condition))
+
+
+def fingerprint(*values: ColumnElement[Any]) -> ColumnElement[int]:
+    """Sum over the group of each row's values mixed into one number below 2**31."""
+    mixed: ColumnElement[Any] = cast(literal(17), BigInteger)
+    for value in values:
+        term = cast(func.coalesce(value, -1), BigInteger) + 2
+        mixed = (mixed * 1000003 + term) % _PRIME
+    return func.sum(mixed)
+
+
+def day_number(column: ColumnElement[date]) -> ColumnElement[int]:
+    return days_between(column, literal(_DAY_ZERO, Date))
+
+
+def _graded_in(ctx: Context) -> ColumnElement[bool]:
+    """Final grades in any of the periods: by the cycle graded in, or by academic year."""
+    conditions = []
+    if ctx.cycle_ids:
+        conditions.append(FinalGrade.cycle_id.in_(sorted(ctx.cycle_ids)))
+    if ctx.years:
+        conditions.append(FinalGrade.academic_year.in_(sorted(ctx.years)))
+    return or_(false(), *conditions)
+
+
+def _date_periods(ctx: Context) -> Any:
+    """The periods as a small table of (key, first day, last day) for register dates."""
+    rows = [
+        select(
+            literal(p.key, String).label("key"),
+            literal(p.start, Date).label("first_day"),
+            literal(p.end, Date).label("last_day"),
+        )
+        for p in ctx.periods
+    ]
+    return (union_all(*rows) if len(rows) > 1 else rows[0]).cte("periods")
+
+
+def _child_voice() -> tuple[Any, ColumnElement[bool], ColumnElement[bool]]:
+    """The limiting join: (alias, join condition, effective good-or-better condition)."""
+    cv = aliased(FinalCriterionGrade, name="cv")
+    joined = and_(cv.final_grade_id == FinalGrade.id, cv.criterion_id == CHILD_VOICE_CRITERION)
+    good = and_(FinalGrade.good_or_better == true(),
+                or_(cv.id.is_(None), cv.good_or_better == true()))
+    return cv, joined, good
+
+
+def plans_good_or_better(conn: Connection, ctx: Context) -> Figures:
+    """Final-graded plans: all, transition years (NC year), new and annual review."""
+    cv, cv_joined, good = _child_voice()
+    transition = Plan.nc_year.in_(ctx.transition_years)
+    new = Plan.plan_kind == "new"
+    annual = Plan.plan_kind == "annual_review"
+    scopes = {"all": true(), "transition_years": transition, "new": new, "annual_review": annual}
+    columns = []
+    for condition in scopes.values():
+        columns += [total(condition), total(and_(condition, good))]
+    rows = conn.execute(
+        select(
+            FinalGrade.cycle_id, FinalGrade.academic_year, Plan.agency_id, *columns,
+            fingerprint(FinalGrade.id, FinalGrade.grade, flag(FinalGrade.good_or_better == true()),
+                        cv.id, cv.grade, Plan.nc_year, flag(new), flag(annual)),
+        )
+        .select_from(FinalGrade)
+        .join(Plan, Plan.id == FinalGrade.plan_id)
+        .outerjoin(cv, cv_joined)
+        .where(_graded_in(ctx))
+        .group_by(FinalGrade.cycle_id, FinalGrade.academic_year, Plan.agency_id)
+    ).all()
+    figures = Figures()
+    for cycle_id, year, agency_id, *values, mixed in rows:
+        for key in ctx.keys_for(cycle_id, year):
+            for index, scope in enumerate(scopes):
+                figures.add(key, PLANS, scope, "", agency_id, *values[2 * index: 2 * index + 2])
+            figures.fingerprint[key].append(("plans", cycle_id, agency_id, values[0], int(mixed)))
+    return figures
+
+
+def advice_good_or_better(conn: Connection, ctx: Context) -> Figures:
+    """Final-graded advice by type, and how far the agency's own assured grade agrees with
+    the panel's: both good or better, or both below good (breakdown "confirmed": of the
+    advice the agency assured as good or better, how much the panel found so)."""
+    cv, cv_joined, good = _child_voice()
+    threshold = RubricVersion.body["good_or_better"].as_integer()
+    assured = Advice.agency_grade.is_not(None)
+    assured_good = and_(assured, Advice.agency_grade >= threshold)
+    assured_below = and_(assured, Advice.agency_grade < threshold)
+    agrees = or_(and_(assured_good, good), and_(assured_below, ~good))
+    rows = conn.execute(
+        select(
+            FinalGrade.cycle_id, FinalGrade.academic_year, Advice.agency_id, Advice.advice_type,
+            func.count(), total(good), total(assured), total(agrees), total(assured_good),
+            total(and_(assured_good, good)),
+            fingerprint(FinalGrade.id, FinalGrade.grade, flag(FinalGrade.good_or_better == true()),
+                        FinalGrade.rubric_version_id, cv.id, cv.grade, Advice.agency_grade),
+        )
+        .select_from(FinalGrade)
+        .join(Advice, Advice.id == FinalGrade.advice_id)
+        .join(RubricVersion, RubricVersion.id == FinalGrade.rubric_version_id)
+        .outerjoin(cv, cv_joined)
+        .where(_graded_in(ctx))
+        .group_by(FinalGrade.cycle_id, FinalGrade.academic_year, Advice.agency_id,
+                  Advice.advice_type)
+    ).all()
+    figures = Figures()
+    for cycle_id, year, agency_id, kind, n, met, n_assured, agreed, n_good, confirmed, mixed \
+            in rows:
+        for key in ctx.keys_for(cycle_id, year):
+            figures.add(key, ADVICE, f"advice_type:{kind}", "", agency_id, n, met)
+            figures.add(key, ADVICE, "all", "", agency_id, n, met)
+            figures.add(key, ASSURED, "all", "", agency_id, n_assured, agreed, n - n_assured)
+            figures.add(key, ASSURED, "all", CONFIRMED, agency_id, n_good, confirmed)
+            figures.fingerprint[key].append(("advice", cycle_id, agency_id, kind, n,
+                                             int(mixed)))
+    return figures
+
+
+def criterion_rates(conn: Connection, ctx: Context) -> Figures:
+    """Every criterion's final grades, for plans and advice apart (scope "plan" or
+    "advice"); the child-voice measure is the child_voice criterion's rows. One pass over
+    the criterion grades, joined to their subjects' agencies."""
+    fcg = FinalCriterionGrade
+
+    def subjects(kind: str, agency: Any, subject_id: Any, subject: Any) -> Any:
+        return (
+            select(FinalGrade.id, FinalGrade.cycle_id, FinalGrade.academic_year,
+                   literal(kind, String).label("kind"), agency.label("agency_id"))
+            .join(subject, subject.id == subject_id)
+            .where(_graded_in(ctx))
+        )
+
+    graded = union_all(
+        subjects("plan", Plan.agency_id, FinalGrade.plan_id, Plan),
+        subjects("advice", Advice.agency_id, FinalGrade.advice_id, Advice),
+    ).subquery("graded")
+    keys = (graded.c.cycle_id, graded.c.academic_year, graded.c.kind, graded.c.agency_id,
+            fcg.criterion_id)
+    rows = conn.execute(
+        select(*keys, func.count(), total(fcg.good_or_better == true()),
+               fingerprint(fcg.id, fcg.final_grade_id, fcg.grade))
+        .select_from(fcg)
+        .join(graded, graded.c.id == fcg.final_grade_id)
+        .group_by(*keys)
+    ).all()
+    figures = Figures()
+    for cycle_id, year, kind, agency_id, criterion_id, n, met, mixed in rows:
+        for key in ctx.keys_for(cycle_id, year):
+            figures.add(key, CRITERION, kind, criterion_id, agency_id, n, met)
+            if criterion_id == CHILD_VOICE_CRITERION:
+                figures.add(key, CHILD_VOICE, "all", kind, agency_id, n, met)
+                figures.add(key, CHILD_VOICE, "all", "", agency_id, n, met)
+            figures.fingerprint[key].append(("criteria", cycle_id, kind, agency_id,
+                                             criterion_id, n, int(mixed)))
+    return figures
+
+
+def advice_on_time(conn: Connection, ctx: Context) -> Figures:
+    """Register advice due in the period: on time when received by its due date; late when
+    received after it, or still missing once it is past. Advice with a statutory exception
+    is counted apart (excluded), never as late; advice not yet due is not counted."""
+    periods = _date_periods(ctx)
+    no_exception = Advice.exception.is_(None)
+    received = Advice.received_date.is_not(None)
+    overdue = Advice.due_date < ctx.as_of
+    counted = and_(no_exception, or_(received, overdue))
+    on_time = and_(no_exception, received, Advice.received_date <= Advice.due_date)
+    rows = conn.execute(
+        select(
+            periods.c.key, Advice.agency_id, total(counted), total(on_time), total(~no_exception),
+            func.count(),
+            fingerprint(Advice.id, day_number(Advice.due_date), day_number(Advice.received_date),
+                        flag(no_exception), flag(overdue)),
+        )
+        .select_from(Advice)
+        .join(periods, Advice.due_date.between(periods.c.first_day, periods.c.last_day))
+        .group_by(periods.c.key, Advice.agency_id)
+    ).all()
+    figures = Figures()
+    for key, agency_id, n, met, excepted, rows_read, mixed in rows:
+        figures.add(key, ON_TIME, "all", "", agency_id, n, met, excepted)
+        figures.fingerprint[key].append(("on_time", agency_id, rows_read, int(mixed)))
+    return figures
+
+
+def plans_issued_in_time(conn: Connection, ctx: Context) -> Figures:
+    """New plans issued in the period within the assessment deadline of their request;
+    plans with no request date cannot be judged and are excluded."""
+    periods = _date_periods(ctx)
+    known = Plan.request_date.is_not(None)
+    in_time = and_(known, days_between(Plan.issue_date, Plan.request_date) <= ctx.assessment_days)
+    rows = conn.execute(
+        select(
+            periods.c.key, Plan.agency_id, total(known), total(in_time), total(~known),
+            func.count(),
+            fingerprint(Plan.id, day_number(Plan.request_date), day_number(Plan.issue_date)),
+        )
+        .select_from(Plan)
+        .join(periods, Plan.issue_date.between(periods.c.first_day, periods.c.last_day))
+        .where(Plan.plan_kind == "new")
+        .group_by(periods.c.key, Plan.agency_id)
+    ).all()
+    figures = Figures()
+    for key, agency_id, n, met, unknown, rows_read, mixed in rows:
+        figures.add(key, ISSUED, "all", "", agency_id, n, met, unknown)
+        figures.fingerprint[key].append(("issued", agency_id, rows_read, int(mixed)))
+    return figures
+
+
+def inter_rater_agreement(conn: Connection, ctx: Context) -> Figures:
+    """Per cycle and criterion, over subjects with exactly two submitted panel audits: the
+    pairs of grades both auditors gave (not-applicable grades are left out)."""
+    figures = Figures()
+    if not ctx.cycle_ids:
+        return figures
+    pairs = (
+        select(Audit.cycle_id, func.min(Audit.id).label("first"),
+               func.max(Audit.id).label("second"))
+        .where(Audit.cycle_id.in_(sorted(ctx.cycle_ids)),
+               Audit.status == "submitted", Audit.source == "panel")
+        .group_by(Audit.cycle_id, Audit.plan_id, Audit.advice_id)
+        .having(func.count() == 2)
+        .subquery("pairs")
+    )
+    first, second = aliased(AuditScore, name="s1"), aliased(AuditScore, name="s2")
+    one, two = first.grade, second.grade
+    with _hash_joins(conn):
+        rows = _agreement_rows(conn, pairs, first, second, one, two)
+    for cycle_id, rubric_id, criterion_id, *sums, mixed in rows:
+        figures.agreement.append(Agreement(str(cycle_id), rubric_id, criterion_id,
+                                           *(int(s) for s in sums)))
+        figures.fingerprint[str(cycle_id)].append(("agreement", rubric_id, criterion_id,
+                                                   sums[0], int(mixed)))
+    return figures
+
+
+@contextmanager
+def _hash_joins(conn: Connection) -> Iterator[None]:
+    """PostgreSQL cannot foresee how many subjects have exactly two audits (the HAVING) and
+    would pick index nested loops, several times slower at national scale."""
+    postgres = conn.dialect.name == "postgresql" and conn.in_transaction()
+    if postgres:
+        conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
+    try:
+        yield
+    finally:
+        if postgres:
+            conn.exec_driver_sql("SET LOCAL enable_nestloop = on")
+
+
+def _agreement_rows(conn: Connection, pairs: Any, first: Any, second: Any, one: Any,
+                    two: Any) -> list[Any]:
+    return conn.execute(
+        select(
+            pairs.c.cycle_id, RubricVersion.rubric_id, first.criterion_id, func.count(),
+            total(one == two), func.sum(one), func.sum(two), func.sum(one * one),
+            func.sum(two * two), func.sum((one - two) * (one - two)),
+            fingerprint(first.id, second.id, one, two),
+        )
+        .select_from(pairs)
+        .join(Audit, Audit.id == pairs.c.first)
+        .join(RubricVersion, RubricVersion.id == Audit.rubric_version_id)
+        .join(first, first.audit_id == pairs.c.first)
+        .join(second, and_(second.audit_id == pairs.c.second,
+                           second.criterion_id == first.criterion_id))
+        .where(one.is_not(None), two.is_not(None))
+        .group_by(pairs.c.cycle_id, RubricVersion.rubric_id, first.criterion_id)
+    ).all()
+
+
+Step = Callable[[Connection, Context], Figures]
+STEPS: tuple[tuple[str, Step], ...] = (
+    ("plans good or better", plans_good_or_better),
+    ("advice good or better and assured grades", advice_good_or_better),
+    ("criterion and child-voice rates", criterion_rates),
+    ("advice on time", advice_on_time),
+    ("new plans issued in time", plans_issued_in_time),
+    ("inter-rater agreement", inter_rater_agreement),
+)
+
+
+def compute(
+    conn: Connection, ctx: Context, after_step: Callable[[int, str], None] | None = None
+) -> Figures:
+    """Every measure for every period in `ctx`; `after_step(done, name)` reports progress."""
+    figures = Figures()
+    for done, (name, step) in enumerate(STEPS, start=1):
+        figures.extend(step(conn, ctx))
+        if after_step:
+            after_step(done, name)
+    return figures

@@ -1,0 +1,154 @@
+"""The rates page: every role sees the figures it may see; managers recalculate them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
+from wtforms import SubmitField
+
+from qa_app.auth.access import ALL_ROLES, STAFF, get_visible_or_404, roles
+from qa_app.auth.models import Role
+from qa_app.extensions import db
+from qa_app.jobs import JobRun, enqueue_record
+from qa_app.reporting import labels, queries
+from qa_app.reporting.measures import ASSURED, CRITERION, ISSUED, ON_TIME
+from qa_app.reporting.models import ImprovementAction
+from qa_app.reporting.periods import ACADEMIC_YEAR, CYCLE
+
+bp = Blueprint("rates", __name__, url_prefix="/rates")
+
+EXCLUDED_HEADINGS = {
+    ON_TIME: "With a statutory exception",
+    ISSUED: "No request date",
+    ASSURED: "Not assured by the agency",
+}
+
+
+class RecalculateForm(FlaskForm):
+    submit = SubmitField("Recalculate", widget=GovSubmitInput())
+
+
+@dataclass(frozen=True)
+class MeasureTable:
+    measure: str
+    title: str
+    rows: list[queries.RateRow]
+    excluded_heading: str | None
+
+
+def _choice(choices: list[queries.PeriodChoice]) -> queries.PeriodChoice | None:
+    """The period in the URL (a cycle wins over a year), else the newest academic year."""
+    cycle, year = request.args.get("cycle", ""), request.args.get("year", "")
+    wanted = (CYCLE, cycle) if cycle else (ACADEMIC_YEAR, year) if year else None
+    if wanted is None:
+        return choices[0] if choices else None
+    for choice in choices:
+        if (choice.kind, choice.key) == wanted:
+            return choice
+    abort(404)
+
+
+def _tables(run_id: int, measure: str, agency_id: int | None, lead: bool) -> list[MeasureTable]:
+    rows = queries.rates_for(run_id, measure=measure or None, agency_id=agency_id,
+                             partnership=not lead)
+    if not measure:
+        rows = [r for r in rows if r.snapshot.measure != CRITERION]
+    by_measure: dict[str, list[queries.RateRow]] = {}
+    for row in rows:
+        by_measure.setdefault(row.snapshot.measure, []).append(row)
+    order = [m for m in labels.MEASURE_ORDER if m in by_measure]
+    order += sorted(m for m in by_measure if m not in order)
+    return [MeasureTable(m, labels.measure_title(m), by_measure[m], EXCLUDED_HEADINGS.get(m))
+            for m in order]
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        abort(404)
+    return int(raw)
+
+
+@bp.route("")
+@roles(*ALL_ROLES)
+def index():  # noqa: ANN201
+    lead = current_user.role == Role.AGENCY_LEAD
+    staff = current_user.role in STAFF
+    choices = queries.reported_periods()
+    choice = _choice(choices)
+    run = queries.current_run(choice.kind, choice.key) if choice else None
+    measure = request.args.get("measure", "")
+    measures = queries.measures_in(run.id) if run else []
+    if measure and measure not in measures:
+        abort(404)
+    agency_id = None if lead else _int_arg("agency")
+    agencies = [] if lead or run is None else queries.agencies_with_rates(run.id)
+    if agency_id is not None and agency_id not in {a.id for a in agencies}:
+        abort(404)
+    job_id = _int_arg("job")
+    job = db.session.get(JobRun, job_id) if staff and job_id else None
+    if staff and job is None:
+        job = queries.latest_aggregation_job()
+    return render_template(
+        "reporting/index.html",
+        choices=choices,
+        choice=choice,
+        run=run,
+        measure=measure,
+        measures=measures,
+        agencies=agencies,
+        agency_id=agency_id,
+        tables=_tables(run.id, measure, agency_id, lead) if run else [],
+        agreement=queries.agreement_for(run.id) if run and not lead else [],
+        actions=queries.improvement_actions(),
+        lead=lead,
+        staff=staff,
+        job=job if job is not None and job.job == "aggregate" else None,
+        form=RecalculateForm() if staff else None,
+        labels=labels,
+    )
+
+
+@bp.route("/recalculate", methods=["POST"])
+@roles(*STAFF)
+def recalculate():  # noqa: ANN201
+    from workers import BrokerUnavailable, check_broker
+    from workers.tasks import aggregate
+
+    form = RecalculateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    job = enqueue_record("aggregate", {"period_kind": None, "period_key": None})
+    db.session.commit()
+    try:
+        check_broker()
+    except BrokerUnavailable as exc:
+        job.status, job.message = "failed", str(exc)
+        db.session.commit()
+        flash("The figures cannot be recalculated now: the job service is not reachable.")
+        return redirect(url_for("rates.index", job=job.id))
+    aggregate.delay(None, None, job.id)
+    if current_app.config.get("CELERY_BROKER_URL"):
+        flash("Recalculation started. Refresh this page to see its progress.", "success")
+    else:
+        db.session.expire_all()
+        done = db.session.get(JobRun, job.id)
+        if done is not None and done.status == "done":
+            flash("Rates recalculated.", "success")
+        else:
+            flash("The figures could not be recalculated: see the job's message below.")
+    return redirect(url_for("rates.index", job=job.id))
+
+
+@bp.route("/actions/<int:action_id>")
+@roles(*ALL_ROLES)
+def action(action_id: int):  # noqa: ANN201
+    row = get_visible_or_404(ImprovementAction, action_id)
+    agency = queries.agency_name(row.agency_id)
+    return render_template("reporting/action.html", action=row, agency=agency, labels=labels)

@@ -1,0 +1,55 @@
+"""The dashboard and the API token page in real Chromium, with data, checked by axe-core."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page, expect
+
+from tests import factories as make
+from tests.e2e.axe import assert_no_violations
+from tests.factories import PASSWORD
+from tests.test_dashboard import _world
+
+pytestmark = pytest.mark.e2e
+
+
+def _sign_in(page: Page, email: str) -> None:
+    page.goto("/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url("/")
+
+
+@pytest.mark.parametrize("role", ["qi_manager", "agency_lead"])
+def test_dashboard_pages_have_no_accessibility_violations(app: Flask, page: Page, role: str):
+    _, health, _, cycle_id = _world(app)
+    person = make.user(app, role, health.label if role == "agency_lead" else None)
+    _sign_in(page, person.label)
+    nav = page.get_by_role("navigation", name="Main sections")
+    nav.get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Quality dashboard")
+    assert_no_violations(page, f"dashboard as {role}")
+    page.get_by_label("Cycle", exact=True).select_option(str(cycle_id))
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(f"/dashboard/?year=2025%2F26&cycle={cycle_id}&" +
+                             ("agency=&" if role != "agency_lead" else "") +
+                             "measure=advice_good_or_better&advice_type=&heat=advice")
+    assert_no_violations(page, f"dashboard for one cycle as {role}")
+    page.get_by_role("link", name="Show plan criteria").click()
+    assert_no_violations(page, f"dashboard plan criteria as {role}")
+
+
+def test_api_token_page_creates_and_revokes(app: Flask, page: Page):
+    manager = make.user(app, "qi_manager")
+    _sign_in(page, manager.label)
+    page.get_by_role("link", name="API tokens").click()
+    assert_no_violations(page, "API tokens (empty)")
+    page.get_by_label("What the token is for").fill("Power BI")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_text("Copy it now")).to_be_visible()
+    assert_no_violations(page, "API tokens (new token shown)")
+    page.get_by_role("button", name="Revoke the token for Power BI").click()
+    expect(page.get_by_text("has been revoked")).to_be_visible()
+    assert_no_violations(page, "API tokens (revoked)")
