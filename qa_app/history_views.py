@@ -10,7 +10,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSelect, GovTextInput
 from sqlalchemy import func, select
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -18,6 +18,7 @@ from qa_app.audit_log import AuditLogEntry
 from qa_app.auth.access import STAFF, roles
 from qa_app.auth.models import User
 from qa_app.extensions import db
+from qa_app.form_fields import GovDateField
 
 bp = Blueprint("history", __name__, url_prefix="/audit-log")
 
@@ -25,22 +26,8 @@ PAGE_SIZE = 50
 UK = ZoneInfo("Europe/London")
 
 
-class FilterDateField(DateField):
-    """GOV.UK's three-box date; empty means no limit."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if len(valuelist) != 3 or not "".join(valuelist).strip():
-            self.data = None
-            self.raw_data = None  # the widget needs exactly three boxes to redisplay
-            if "".join(valuelist).strip():
-                raise ValueError(self._message())
-            return
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(self._message()) from None
-
-    def _message(self) -> str:
+class FilterDateField(GovDateField):
+    def message(self) -> str:
         return f"'{self.label.text}' must be a real date, for example 27 3 2026"
 
 

@@ -16,7 +16,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -35,27 +35,14 @@ from qa_app.audits.panels import (
 from qa_app.auth.access import STAFF, get_visible_or_404, roles
 from qa_app.auth.models import Role, User
 from qa_app.extensions import db
+from qa_app.form_fields import GovDateField
 from qa_app.register.models import Advice
 
 bp = Blueprint("panels", __name__, url_prefix="/panels")
 
 
-class MeetingDateField(DateField):
-    """GOV.UK's three-box date, read as day month year, with a message people can act on."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if len(valuelist) != 3 or not "".join(valuelist).strip():
-            self.data = None
-            self.raw_data = None  # the widget needs exactly three boxes to redisplay
-            if "".join(valuelist).strip():
-                raise ValueError(self._message())
-            return
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(self._message()) from None
-
-    def _message(self) -> str:
+class MeetingDateField(GovDateField):
+    def message(self) -> str:
         return "Enter the meeting date as a real date, for example 27 3 2026"
 
 
