@@ -38,11 +38,11 @@ class Rate:
     target: float | None
     rag: str | None
 
-    @classmethod
-    def of(cls, snapshot: RateSnapshot, agency: str | None) -> Rate:
-        return cls(snapshot.measure, snapshot.scope, snapshot.breakdown, snapshot.agency_id,
-                   agency, snapshot.n, snapshot.good, snapshot.rate, snapshot.ci_low,
-                   snapshot.ci_high, snapshot.target, snapshot.rag)
+
+
+RATE_COLUMNS = (RateSnapshot.measure, RateSnapshot.scope, RateSnapshot.breakdown,
+                RateSnapshot.agency_id, RateSnapshot.n, RateSnapshot.good, RateSnapshot.rate,
+                RateSnapshot.ci_low, RateSnapshot.ci_high, RateSnapshot.target, RateSnapshot.rag)
 
 
 def academic_years() -> list[str]:
@@ -68,7 +68,8 @@ def rates(run_id: int, *, measure: str | None = None, scope: str | None = None,
           breakdown: str | None = None, agency_id: int | None = None,
           partnership_only: bool = False) -> list[Rate]:
     """Rates of one run; agency leads' queries are scoped to their agency automatically."""
-    query = (select(RateSnapshot, Agency.name)
+    query = (select(*RATE_COLUMNS, Agency.name)
+             .select_from(RateSnapshot)
              .outerjoin(Agency, Agency.id == RateSnapshot.agency_id)
              .where(RateSnapshot.run_id == run_id)
              .order_by(RateSnapshot.agency_id.is_not(None), Agency.name, RateSnapshot.id))
@@ -80,7 +81,7 @@ def rates(run_id: int, *, measure: str | None = None, scope: str | None = None,
         query = query.where(RateSnapshot.agency_id == agency_id)
     if partnership_only:
         query = query.where(RateSnapshot.agency_id.is_(None))
-    return [Rate.of(snapshot, name) for snapshot, name in db.session.execute(query).all()]
+    return [Rate(*row[:4], row[-1], *row[4:-1]) for row in db.session.execute(query).all()]
 
 
 def agreement(run_id: int) -> list[AgreementSnapshot]:
