@@ -65,12 +65,13 @@ def advice(plan_id: int, agency_id: int, *, advice_type: str = "health",
 
 def final_grade(rubric_version_id: int, grade: int, *, cycle_id: int | None = None,
                 year: str = "2025/26", plan_id: int | None = None, advice_id: int | None = None,
-                criteria: dict[str, int] | None = None, good: bool | None = None) -> int:
+                criteria: dict[str, int] | None = None, good: bool | None = None,
+                method: str = "agreed") -> int:
     """`good` defaults to grade >= 3; pass it to store data the limiting rule must correct."""
     row = FinalGrade(
         cycle_id=cycle_id, plan_id=plan_id, advice_id=advice_id,
         rubric_version_id=rubric_version_id, academic_year=year, audit_date=date(2025, 12, 1),
-        grade=grade, good_or_better=grade >= GOOD if good is None else good, method="agreed",
+        grade=grade, good_or_better=grade >= GOOD if good is None else good, method=method,
         criteria=[FinalCriterionGrade(criterion_id=c, grade=g, good_or_better=g >= GOOD)
                   for c, g in (criteria or {}).items()],
     )

@@ -43,6 +43,7 @@ subject_grades = st.lists(
         "year": st.sampled_from(YEARS),
         "grade": GRADE,
         "good": st.one_of(st.none(), st.booleans()),
+        "method": st.sampled_from(["agreed", "moderated", "imported"]),
         "criteria": st.dictionaries(st.sampled_from(CRITERIA), GRADE, max_size=3),
     }),
     max_size=2, unique_by=lambda g: g["cycle"],
@@ -99,7 +100,7 @@ def load(spec: dict[str, Any]) -> None:
             year = CYCLES[g["cycle"]][1].year if g["cycle"] is not None else None
             build.final_grade(rubric, g["grade"], cycle_id=cycle, good=g["good"],
                               year=f"{year}/{(year + 1) % 100:02d}" if year else g["year"],
-                              criteria=g["criteria"], **subject)
+                              criteria=g["criteria"], method=g["method"], **subject)
         for a in item["audits"]:
             build.panel_audit(rubric, cycles[a["cycle"]], a["scores"], status=a["status"],
                               source=a["source"], **subject)
@@ -148,6 +149,7 @@ def reference(periods: list[Period], as_of: date, transition: tuple[int, ...],
                 continue
             voice = next((c for c in fg.criteria if c.criterion_id == "child_voice"), None)
             good = fg.good_or_better and (voice is None or voice.good_or_better)
+            moderated = fg.method == "moderated"
             if fg.plan is not None:
                 kind, agency = "plan", fg.plan.agency_id
                 scopes = ["all", fg.plan.plan_kind]
@@ -165,6 +167,8 @@ def reference(periods: list[Period], as_of: date, transition: tuple[int, ...],
                     add(period, m.ASSURED, "all", "", agency, 1, assured == good)
                     if assured:
                         add(period, m.ASSURED, "all", m.CONFIRMED, agency, 1, good)
+            add(period, m.MODERATED, "all", "", agency, 1, moderated)
+            add(period, m.MODERATED, kind, "", agency, 1, moderated)
             for c in fg.criteria:
                 add(period, m.CRITERION, kind, c.criterion_id, agency, 1, c.good_or_better)
             if voice is not None:

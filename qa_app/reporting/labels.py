@@ -12,6 +12,7 @@ MEASURE_TITLES = {
     m.ISSUED: "New plans issued within 20 weeks",
     m.ASSURED: "Agency assured grades agreeing with the panel",
     m.CRITERION: "Criteria good or better",
+    m.MODERATED: "Final grades the panel chair moderated",
 }
 MEASURE_ORDER = list(MEASURE_TITLES)
 

@@ -10,6 +10,10 @@ describes the data it counted.
 
 A plan or advice is good or better only when its final grade is good or better AND its
 child-voice criterion, where graded, is good or better: child voice is limiting.
+
+The same two passes over the final grades also count how many grades the panel chair had
+to moderate (measure MODERATED: "good" holds the moderated count), so the dashboard reads
+moderation from the snapshots like every other figure.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from qa_app.register.models import Advice, Plan
 from qa_app.reporting.figures import Agreement, Context, Figures
 from qa_app.standards.models import RubricVersion
 
-MEASURES_VERSION = "2026.2"
+MEASURES_VERSION = "2026.3"
 """Part of every inputs hash: raise it when a definition here changes, so figures are redone."""
 
 PLANS = "plans_good_or_better"
@@ -57,6 +61,7 @@ ISSUED = "plans_issued_in_20_weeks"
 CRITERION = "criterion_good_or_better"
 CHILD_VOICE_CRITERION = "child_voice"
 CONFIRMED = "confirmed"
+MODERATED = "grades_moderated"
 
 _PRIME = 2147483647
 _DAY_ZERO = date(2000, 1, 1)
@@ -134,6 +139,10 @@ def _child_voice() -> tuple[Any, ColumnElement[bool], ColumnElement[bool]]:
     return cv, joined, good
 
 
+def _moderated() -> ColumnElement[bool]:
+    return FinalGrade.method == "moderated"
+
+
 def plans_good_or_better(conn: Connection, ctx: Context) -> Figures:
     """Final-graded plans: all, transition years (NC year), new and annual review."""
     cv, cv_joined, good = _child_voice()
@@ -147,8 +156,10 @@ def plans_good_or_better(conn: Connection, ctx: Context) -> Figures:
     rows = conn.execute(
         select(
             FinalGrade.cycle_id, FinalGrade.academic_year, Plan.agency_id, *columns,
+            total(_moderated()),
             fingerprint(FinalGrade.id, FinalGrade.grade, flag(FinalGrade.good_or_better == true()),
-                        cv.id, cv.grade, Plan.nc_year, flag(new), flag(annual)),
+                        cv.id, cv.grade, Plan.nc_year, flag(new), flag(annual),
+                        flag(_moderated())),
         )
         .select_from(FinalGrade)
         .join(Plan, Plan.id == FinalGrade.plan_id)
@@ -157,10 +168,12 @@ def plans_good_or_better(conn: Connection, ctx: Context) -> Figures:
         .group_by(FinalGrade.cycle_id, FinalGrade.academic_year, Plan.agency_id)
     ).all()
     figures = Figures()
-    for cycle_id, year, agency_id, *values, mixed in rows:
+    for cycle_id, year, agency_id, *values, moderated, mixed in rows:
         for key in ctx.keys_for(cycle_id, year):
             for index, scope in enumerate(scopes):
                 figures.add(key, PLANS, scope, "", agency_id, *values[2 * index: 2 * index + 2])
+            for scope in ("all", "plan"):
+                figures.add(key, MODERATED, scope, "", agency_id, values[0], moderated)
             figures.fingerprint[key].append(("plans", cycle_id, agency_id, values[0], int(mixed)))
     return figures
 
@@ -179,9 +192,10 @@ def advice_good_or_better(conn: Connection, ctx: Context) -> Figures:
         select(
             FinalGrade.cycle_id, FinalGrade.academic_year, Advice.agency_id, Advice.advice_type,
             func.count(), total(good), total(assured), total(agrees), total(assured_good),
-            total(and_(assured_good, good)),
+            total(and_(assured_good, good)), total(_moderated()),
             fingerprint(FinalGrade.id, FinalGrade.grade, flag(FinalGrade.good_or_better == true()),
-                        FinalGrade.rubric_version_id, cv.id, cv.grade, Advice.agency_grade),
+                        FinalGrade.rubric_version_id, cv.id, cv.grade, Advice.agency_grade,
+                        flag(_moderated())),
         )
         .select_from(FinalGrade)
         .join(Advice, Advice.id == FinalGrade.advice_id)
@@ -192,13 +206,15 @@ def advice_good_or_better(conn: Connection, ctx: Context) -> Figures:
                   Advice.advice_type)
     ).all()
     figures = Figures()
-    for cycle_id, year, agency_id, kind, n, met, n_assured, agreed, n_good, confirmed, mixed \
-            in rows:
+    for (cycle_id, year, agency_id, kind, n, met, n_assured, agreed, n_good, confirmed,
+         moderated, mixed) in rows:
         for key in ctx.keys_for(cycle_id, year):
             figures.add(key, ADVICE, f"advice_type:{kind}", "", agency_id, n, met)
             figures.add(key, ADVICE, "all", "", agency_id, n, met)
             figures.add(key, ASSURED, "all", "", agency_id, n_assured, agreed, n - n_assured)
             figures.add(key, ASSURED, "all", CONFIRMED, agency_id, n_good, confirmed)
+            for scope in ("all", "advice"):
+                figures.add(key, MODERATED, scope, "", agency_id, n, moderated)
             figures.fingerprint[key].append(("advice", cycle_id, agency_id, kind, n,
                                              int(mixed)))
     return figures
