@@ -142,3 +142,91 @@ def test_spreadsheet_formulas_are_neutralised():
 
     assert safe_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
     assert safe_cell("Brookside") == "Brookside" and safe_cell(3) == 3
+
+
+def _many_agencies(app, count):  # noqa: ANN001, ANN202
+    """A year run with criterion figures for `count` agencies: agency k has k+1 of 20 good."""
+    agencies = [make.agency(app, f"Agency {k:02d}") for k in range(count)]
+    with app.app_context():
+        run = AggregationRun(period_kind="academic_year", period_key="2025/26", inputs_hash="h")
+        db.session.add(run)
+        db.session.flush()
+        db.session.add(_snapshot(run.id, "plans_good_or_better", "all", None, 40, 31))
+        db.session.add(_snapshot(run.id, "criterion_good_or_better", "advice", None, 900, 400,
+                                 breakdown="outcomes"))
+        for k, agency in enumerate(agencies):
+            db.session.add(_snapshot(run.id, "criterion_good_or_better", "advice", agency.id,
+                                     20, 19 - k % 19, breakdown="outcomes"))
+        db.session.commit()
+    return agencies
+
+
+def _heat_columns(page):  # noqa: ANN001, ANN202
+    table = page.split('class="govuk-table app-heat"')[1].split("</thead>")[0]
+    return [cell.split(">", 1)[1].split("<")[0]
+            for cell in table.split("<th ")[2:]]
+
+
+def test_heat_map_shows_the_weakest_agencies_and_links_to_all(app, client):
+    agencies = _many_agencies(app, 15)
+    manager = make.user(app, "qi_manager")
+    sign_in(client, manager.label)
+    page = client.get("/dashboard/").get_data(as_text=True)
+    columns = _heat_columns(page)
+    # good counts are 19, 18, ... so the last agencies are the weakest
+    weakest = [f"Agency {k:02d}" for k in range(14, 4, -1)]
+    assert columns == ["Whole partnership", *weakest]
+    assert "Show all 15 agencies" in page
+    everything = client.get("/dashboard/?heat_all=1").get_data(as_text=True)
+    assert _heat_columns(everything) == ["Whole partnership",
+                                         *sorted(a.label for a in agencies)]
+    assert "Show only the 10 weakest" in everything
+    rows = list(csv.reader(io.StringIO(
+        client.get("/dashboard/data/heatmap.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 1 + 1 + 15
+    chosen = client.get(f"/dashboard/?agency={agencies[3].id}").get_data(as_text=True)
+    assert _heat_columns(chosen) == ["Agency 03"] and "Show all" not in chosen
+
+
+def test_moderation_counts_come_from_the_snapshots(app, client):
+    _, health, _, cycle_id = _world(app)
+    with app.app_context():
+        runs = {r.period_kind: r.id for r in db.session.scalars(db.select(AggregationRun))}
+        for kind, (n, moderated) in (("cycle", (30, 6)), ("academic_year", (50, 9))):
+            db.session.add(_snapshot(runs[kind], "grades_moderated", "all", None, n, moderated))
+        db.session.add(_snapshot(runs["cycle"], "grades_moderated", "all", health.id, 12, 3))
+        db.session.commit()
+    manager = make.user(app, "qi_manager")
+    sign_in(client, manager.label)
+    page = client.get("/dashboard/").get_data(as_text=True)
+    section = page.split('id="agreement"')[1].split('id="letters"')[0]
+    assert "Autumn term 2025" in section and ">30<" in section and "6 (20%)" in section
+    assert "Whole year 2025/26" in section and ">50<" in section and "9 (18%)" in section
+    lead, reader = make.user(app, "agency_lead", health.label), app.test_client()
+    sign_in(reader, lead.label)
+    section = reader.get("/dashboard/").get_data(as_text=True).split('id="agreement"')[1]
+    assert ">12<" in section and "3 (25%)" in section and ">30<" not in section
+
+
+def test_open_actions_are_counted_by_measure_and_scoped(app, client):
+    from qa_app.reporting.models import ImprovementAction
+
+    agencies = _many_agencies(app, 8)
+    with app.app_context():
+        for agency in agencies:
+            db.session.add(ImprovementAction(agency_id=agency.id, measure="advice_on_time",
+                                             academic_year="2025/26", reason="late"))
+        db.session.add(ImprovementAction(agency_id=agencies[0].id, measure="advice_on_time",
+                                         academic_year="2024/25", reason="last year"))
+        db.session.commit()
+    manager = make.user(app, "qi_manager")
+    sign_in(client, manager.label)
+    section = client.get("/dashboard/").get_data(as_text=True).split('id="actions"')[1]
+    section = section.split('id="exports"')[0]
+    assert "Advice received on time" in section and ">8<" in section
+    assert all(f"Agency {k:02d}" in section for k in range(5))
+    assert "Agency 05" not in section and "and 3 more" in section
+    lead, reader = make.user(app, "agency_lead", agencies[6].label), app.test_client()
+    sign_in(reader, lead.label)
+    section = reader.get("/dashboard/").get_data(as_text=True).split('id="actions"')[1]
+    assert "Agency 06" in section and ">1<" in section and "Agency 00" not in section

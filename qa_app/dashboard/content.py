@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from flask_login import current_user
 from markupsafe import Markup
 
+from qa_app.audits.models import Cycle
 from qa_app.auth.models import Role
 from qa_app.dashboard import charts, queries
 from qa_app.dashboard.filters import Filters
@@ -16,16 +18,50 @@ from qa_app.letters.queries import TrackerRow, cycle_tracker
 from qa_app.reporting import measures as m
 from qa_app.reporting.labels import describe, measure_title, scope_label
 from qa_app.reporting.models import AgreementSnapshot
-from qa_app.reporting.queries import improvement_actions
 
-TREND_MEASURES = [(m.PLANS, "all"), (m.ADVICE, "all"), (m.ON_TIME, "all"), (m.CHILD_VOICE, "all")]
+TREND_MEASURES = [m.PLANS, m.ADVICE, m.ON_TIME, m.CHILD_VOICE]
 MAX_TREND_CYCLES = 8
+HEAT_AGENCIES = 10
+"""The heat map shows this many agencies, weakest first, unless all are asked for."""
+PARTNERSHIP = "Whole partnership"
+ACTIONS_NAMED = 5
+"""Agencies named against each measure in the open actions table; the rest are counted."""
+HEAT_BANDS = [("low", "▼"), ("mid", "◆"), ("high", "●")]
+"""Below 60%, 60% to 79%, 80% or more: each band has a mark as well as a colour."""
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """One criterion's rate for one agency, banded so the band shows as a mark, not only colour."""
+
+    rate: Rate
+    band: str
+    mark: str
+    text: str
+
+    @classmethod
+    def of(cls, rate: Rate | None) -> HeatCell | None:
+        if rate is None or rate.rate is None:
+            return None
+        band, mark = HEAT_BANDS[0 if rate.rate < 60 else 1 if rate.rate < 80 else 2]
+        return cls(rate, band, mark, f"{rate.rate:.0f}%")
 
 
 @dataclass
 class HeatRow:
     criterion: str
-    cells: list[Rate | None]
+    cells: list[HeatCell | None]
+
+
+@dataclass(frozen=True)
+class ModerationRow:
+    period: str
+    finalised: int
+    moderated: int
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.moderated / self.finalised if self.finalised else 0.0
 
 
 @dataclass
@@ -40,9 +76,10 @@ class Dashboard:
     trend_chart: Markup | None = None
     heat_agencies: list[str] = field(default_factory=list)
     heat_rows: list[HeatRow] = field(default_factory=list)
+    heat_total: int = 0
     agreement: list[AgreementSnapshot] = field(default_factory=list)
-    moderation: list[tuple[str, int, int]] = field(default_factory=list)
-    actions: list = field(default_factory=list)
+    moderation: list[ModerationRow] = field(default_factory=list)
+    actions: list[queries.OpenActions] = field(default_factory=list)
     letters: list[tuple[str, list[TrackerRow]]] = field(default_factory=list)
 
     @property
@@ -59,15 +96,14 @@ def build(filters: Filters) -> Dashboard:
         return board
     cycles = {c.id: c for c in queries.cycles_in(filters.year)}
     board.period_label = cycles[filters.cycle_id].name if filters.cycle_id else filters.year
+    cycle_runs = queries.cycle_runs()
     _headline(board, run.id)
     _agencies(board, run.id)
-    _trend(board)
+    _trend_and_moderation(board, run.id, cycle_runs)
     _heat(board, run.id)
-    cycle_run = _latest_cycle_run(filters, cycles)
+    cycle_run = _latest_cycle_run(filters, cycle_runs)
     board.agreement = queries.agreement(cycle_run) if cycle_run else []
-    board.moderation = queries.moderation_counts(filters.year)
-    board.actions = [(a, name) for a, name in improvement_actions("open")
-                     if a.academic_year == filters.year]
+    board.actions = queries.open_actions(filters.year, filters.agency_id, ACTIONS_NAMED)
     board.letters = _letters(filters, cycles)
     return board
 
@@ -88,71 +124,85 @@ def _letters(filters: Filters, cycles: dict) -> list[tuple[str, list[TrackerRow]
     return out
 
 
-def _pick(rows: list[Rate], agency_id: int | None) -> Rate | None:
-    for row in rows:
-        if row.agency_id == agency_id:
-            return row
-    return None
+def _who(board: Dashboard) -> dict[str, Any]:
+    """The rows a view reads: the chosen agency's, or else the partnership's."""
+    agency_id = board.filters.agency_id
+    return {"agencies": [] if agency_id is None else [agency_id],
+            "partnership": agency_id is None}
 
 
 def _headline(board: Dashboard, run_id: int) -> None:
-    agency_id = board.filters.agency_id
-    for measure, scope, breakdown in HEADLINES:
-        rows = queries.rates(run_id, measure=measure, scope=scope, breakdown=breakdown,
-                             agency_id=agency_id, partnership_only=agency_id is None)
-        board.headline.append((describe(measure, scope, breakdown), _pick(rows, agency_id)))
+    rows = queries.rates(run_id, measures={measure for measure, _, _ in HEADLINES}, **_who(board))
+    found = {(r.measure, r.scope, r.breakdown): r for r in rows}
+    board.headline = [(describe(*key), found.get(key)) for key in HEADLINES]
 
 
 def _agencies(board: Dashboard, run_id: int) -> None:
     f = board.filters
-    rows = queries.rates(run_id, measure=f.measure, scope=f.agency_scope, breakdown="")
+    rows = queries.rates(run_id, measures=[f.measure], scope=f.agency_scope, breakdown="")
     board.agency_rates = rows
-    bars = [charts.Bar(r.agency or "Whole partnership", r.rate, r.low, r.high, r.target, r.rag,
+    bars = [charts.Bar(r.agency or PARTNERSHIP, r.rate, r.low, r.high, r.target, r.rag,
                        r.n) for r in rows]
     title = f"{describe(f.measure, f.agency_scope)} by agency, {board.period_label}"
     board.agency_chart = charts.rate_bars("agency-chart", title, bars)
 
 
-def _trend(board: Dashboard) -> None:
-    agency_id = board.filters.agency_id
-    cycles = [c for year in reversed(queries.academic_years()) for c in queries.cycles_in(year)]
-    runs = [(c.name, queries.run_for("cycle", str(c.id))) for c in cycles]
-    runs = [(name, run) for name, run in runs if run is not None][-MAX_TREND_CYCLES:]
-    board.trend_periods = [name for name, _ in runs]
-    for measure, scope in TREND_MEASURES:
-        values = []
-        for _, run in runs:
-            rows = queries.rates(run.id, measure=measure, scope=scope, breakdown="",
-                                 agency_id=agency_id, partnership_only=agency_id is None)
-            values.append(_pick(rows, agency_id))
-        board.trend.append((measure_title(measure), values))
+def _trend_and_moderation(board: Dashboard, run_id: int,
+                          cycle_runs: list[tuple[Cycle, int]]) -> None:
+    """One read for the trend (the latest cycles) and the moderation counts (this year)."""
+    year = board.filters.year
+    recent = cycle_runs[-MAX_TREND_CYCLES:]
+    this_year = [(cycle, run) for cycle, run in cycle_runs if cycle.academic_year == year]
+    run_ids = {run for _, run in recent} | {run for _, run in this_year} | {run_id}
+    rows = queries.rates(run_ids, measures=[*TREND_MEASURES, m.MODERATED], scope="all",
+                         breakdown="", **_who(board))
+    found = {(r.run_id, r.measure): r for r in rows}
+    board.trend_periods = [cycle.name for cycle, _ in recent]
+    board.trend = [(measure_title(measure), [found.get((run, measure)) for _, run in recent])
+                   for measure in TREND_MEASURES]
     series = [charts.Series(label, [(p, v.rate if v else None)
                                     for p, v in zip(board.trend_periods, values, strict=True)])
               for label, values in board.trend]
-    who = "the whole partnership" if agency_id is None else "the agency"
+    who = "the whole partnership" if board.filters.agency_id is None else "the agency"
     board.trend_chart = charts.trend_lines("trend-chart", f"Trend across cycles for {who}",
                                            board.trend_periods, series)
+    periods = [(cycle.name, run) for cycle, run in this_year]
+    if not board.filters.cycle_id:
+        periods.append((f"Whole year {year}", run_id))
+    for name, run in periods:
+        if (counted := found.get((run, m.MODERATED))) is not None:
+            board.moderation.append(ModerationRow(name, counted.n, counted.good))
 
 
 def _heat(board: Dashboard, run_id: int) -> None:
-    rows = queries.rates(run_id, measure=m.CRITERION, scope=board.filters.heat)
-    agencies = sorted({r.agency for r in rows if r.agency_id is not None})
-    if board.filters.agency_id is None:
-        agencies = ["Whole partnership", *agencies]
-    by_key = {(r.breakdown, r.agency or "Whole partnership"): r for r in rows}
-    board.heat_agencies = agencies
-    for criterion in sorted({r.breakdown for r in rows}):
-        cells = [by_key.get((criterion, agency)) for agency in agencies]
-        board.heat_rows.append(HeatRow(criterion, cells))
+    """Criteria by agency. Unless all are asked for, only the agencies with the lowest share
+    of criterion grades good or better are shown (weakest first), beside the partnership."""
+    f = board.filters
+    if f.agency_id is not None:
+        chosen = [f.agency_id]
+    else:
+        ranked = queries.heat_agencies(run_id, f.heat)
+        board.heat_total = len(ranked)
+        chosen = ranked if f.heat_all else ranked[:HEAT_AGENCIES]
+    rows = queries.rates(run_id, measures=[m.CRITERION], scope=f.heat, agencies=chosen,
+                         partnership=f.agency_id is None)
+    names = {r.agency_id: r.agency or PARTNERSHIP for r in rows}
+    order = {agency_id: place for place, agency_id in enumerate(chosen)}
+    columns = sorted(names, key=lambda a: (-1, "") if a is None else
+                     ((0, names[a]) if f.heat_all else (order[a], "")))
+    by_key = {(r.breakdown, r.agency_id): r for r in rows}
+    board.heat_agencies = [names[a] for a in columns]
+    board.heat_rows = [HeatRow(criterion.replace("_", " ").capitalize(),
+                               [HeatCell.of(by_key.get((criterion, a))) for a in columns])
+                       for criterion in sorted({r.breakdown for r in rows})]
 
 
-def _latest_cycle_run(filters: Filters, cycles: dict) -> int | None:
-    chosen = [filters.cycle_id] if filters.cycle_id else sorted(
-        cycles, key=lambda cid: cycles[cid].start_date, reverse=True)
-    for cycle_id in chosen:
-        run = queries.run_for("cycle", str(cycle_id))
-        if run is not None:
-            return run.id
+def _latest_cycle_run(filters: Filters, cycle_runs: list[tuple[Cycle, int]]) -> int | None:
+    """The chosen cycle's run, or else the latest cycle of the year that has figures."""
+    for cycle, run in reversed(cycle_runs):
+        if cycle.id == filters.cycle_id or (not filters.cycle_id
+                                            and cycle.academic_year == filters.year):
+            return run
     return None
 
 

@@ -23,6 +23,7 @@ class Filters:
     measure: str
     advice_type: str | None
     heat: str
+    heat_all: bool = False
 
     @property
     def period_kind(self) -> str:
@@ -44,6 +45,7 @@ class Filters:
             "year": self.year, "cycle": self.cycle_id, "agency": self.agency_id,
             "measure": self.measure if self.measure != m.ADVICE else None,
             "advice_type": self.advice_type, "heat": self.heat if self.heat != "advice" else None,
+            "heat_all": 1 if self.heat_all else None,
         }
         values.update(changes)
         return {k: v for k, v in values.items() if v not in (None, "")}
@@ -69,4 +71,5 @@ def read_filters(request: Request) -> Filters:
     advice_type = request.args.get("advice_type")
     advice_type = advice_type if advice_type in ADVICE_TYPES else None
     heat = "plan" if request.args.get("heat") == "plan" else "advice"
-    return Filters(year, cycle_id, agency_id, measure, advice_type, heat)
+    heat_all = request.args.get("heat_all") == "1"
+    return Filters(year, cycle_id, agency_id, measure, advice_type, heat, heat_all)

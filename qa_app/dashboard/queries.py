@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
-from qa_app.audits.models import Cycle, FinalGrade
+from qa_app.audits.models import Cycle
 from qa_app.extensions import db
 from qa_app.register.models import Agency
 from qa_app.reporting import measures as m
-from qa_app.reporting.models import AggregationRun, AgreementSnapshot, RateSnapshot
+from qa_app.reporting.models import (
+    AggregationRun,
+    AgreementSnapshot,
+    ImprovementAction,
+    RateSnapshot,
+)
 from qa_app.reporting.queries import current_runs
 
 HEADLINES: list[tuple[str, str, str]] = [
@@ -25,6 +31,7 @@ HEADLINES: list[tuple[str, str, str]] = [
 
 @dataclass(frozen=True)
 class Rate:
+    run_id: int
     measure: str
     scope: str
     breakdown: str
@@ -39,10 +46,10 @@ class Rate:
     rag: str | None
 
 
-
-RATE_COLUMNS = (RateSnapshot.measure, RateSnapshot.scope, RateSnapshot.breakdown,
-                RateSnapshot.agency_id, RateSnapshot.n, RateSnapshot.good, RateSnapshot.rate,
-                RateSnapshot.ci_low, RateSnapshot.ci_high, RateSnapshot.target, RateSnapshot.rag)
+RATE_COLUMNS = (RateSnapshot.run_id, RateSnapshot.measure, RateSnapshot.scope,
+                RateSnapshot.breakdown, RateSnapshot.agency_id, RateSnapshot.n, RateSnapshot.good,
+                RateSnapshot.rate, RateSnapshot.ci_low, RateSnapshot.ci_high, RateSnapshot.target,
+                RateSnapshot.rag)
 
 
 def academic_years() -> list[str]:
@@ -64,24 +71,43 @@ def run_for(kind: str, key: str) -> AggregationRun | None:
     ).scalar_one_or_none()
 
 
-def rates(run_id: int, *, measure: str | None = None, scope: str | None = None,
-          breakdown: str | None = None, agency_id: int | None = None,
-          partnership_only: bool = False) -> list[Rate]:
-    """Rates of one run; agency leads' queries are scoped to their agency automatically."""
+def cycle_runs() -> list[tuple[Cycle, int]]:
+    """Every cycle that has figures, oldest first, with the id of its current run."""
+    runs = dict(db.session.execute(
+        current_runs("cycle").with_only_columns(AggregationRun.period_key, AggregationRun.id)
+    ).all())
+    cycles = db.session.execute(
+        select(Cycle).where(Cycle.id.in_([int(key) for key in runs if key.isdigit()]))
+        .order_by(Cycle.start_date, Cycle.id)
+    ).scalars()
+    return [(cycle, runs[str(cycle.id)]) for cycle in cycles]
+
+
+def rates(run_ids: int | Collection[int], *, measures: Collection[str] | None = None,
+          scope: str | None = None, breakdown: str | None = None,
+          agencies: Collection[int] | None = None, partnership: bool = True) -> list[Rate]:
+    """Rates of one or more runs in one query: the partnership's row (unless `partnership` is
+    false) and every agency's, or only those in `agencies`. Agency leads only ever read
+    their own agency's rows, whatever is asked."""
+    ids = [run_ids] if isinstance(run_ids, int) else sorted(run_ids)
+    if not ids:
+        return []
     query = (select(*RATE_COLUMNS, Agency.name)
              .select_from(RateSnapshot)
              .outerjoin(Agency, Agency.id == RateSnapshot.agency_id)
-             .where(RateSnapshot.run_id == run_id)
+             .where(RateSnapshot.run_id.in_(ids))
              .order_by(RateSnapshot.agency_id.is_not(None), Agency.name, RateSnapshot.id))
-    for column, value in ((RateSnapshot.measure, measure), (RateSnapshot.scope, scope),
-                          (RateSnapshot.breakdown, breakdown)):
+    if measures is not None:
+        query = query.where(RateSnapshot.measure.in_(sorted(measures)))
+    for column, value in ((RateSnapshot.scope, scope), (RateSnapshot.breakdown, breakdown)):
         if value is not None:
             query = query.where(column == value)
-    if agency_id is not None:
-        query = query.where(RateSnapshot.agency_id == agency_id)
-    if partnership_only:
-        query = query.where(RateSnapshot.agency_id.is_(None))
-    return [Rate(*row[:4], row[-1], *row[4:-1]) for row in db.session.execute(query).all()]
+    who = [RateSnapshot.agency_id.is_not(None) if agencies is None
+           else RateSnapshot.agency_id.in_(sorted(agencies))]
+    if partnership:
+        who.append(RateSnapshot.agency_id.is_(None))
+    query = query.where(or_(*who))
+    return [Rate(*row[:5], row[-1], *row[5:-1]) for row in db.session.execute(query).all()]
 
 
 def agreement(run_id: int) -> list[AgreementSnapshot]:
@@ -92,21 +118,57 @@ def agreement(run_id: int) -> list[AgreementSnapshot]:
     ).scalars())
 
 
-def moderation_counts(year: str) -> list[tuple[str, int, int]]:
-    """Per cycle of the year: subjects finalised, and how many the chair had to moderate."""
-    rows = db.session.execute(
-        select(Cycle.name, func.count(FinalGrade.id),
-               func.sum(func.cast(FinalGrade.method == "moderated", db.Integer)))
-        .join(FinalGrade, FinalGrade.cycle_id == Cycle.id)
-        .where(Cycle.academic_year == year)
-        .group_by(Cycle.id, Cycle.name, Cycle.start_date)
-        .order_by(Cycle.start_date)
-    ).all()
-    return [(name, total, int(moderated or 0)) for name, total, moderated in rows]
+@dataclass
+class OpenActions:
+    """One measure's open improvement actions: how many, and the first few agencies by name."""
+
+    measure: str
+    scope: str
+    count: int
+    first: list[tuple[int, str]]
 
 
-def agencies_with_rates(run_id: int) -> list[Agency]:
-    ids = select(RateSnapshot.agency_id).where(RateSnapshot.run_id == run_id)
+def open_actions(year: str, agency_id: int | None, listed: int) -> list[OpenActions]:
+    """Open actions of the year by measure, counted in the database; `listed` named per measure."""
+    where = [ImprovementAction.status == "open", ImprovementAction.academic_year == year]
+    if agency_id is not None:
+        where.append(ImprovementAction.agency_id == agency_id)
+    groups = {
+        (measure, scope): OpenActions(measure, scope, count, [])
+        for measure, scope, count in db.session.execute(
+            select(ImprovementAction.measure, ImprovementAction.scope, func.count())
+            .where(*where)
+            .group_by(ImprovementAction.measure, ImprovementAction.scope)
+        ).all()
+    }
+    place = func.row_number().over(
+        partition_by=(ImprovementAction.measure, ImprovementAction.scope),
+        order_by=(Agency.name, ImprovementAction.id),
+    ).label("place")
+    named = (select(ImprovementAction.measure, ImprovementAction.scope, ImprovementAction.id,
+                    Agency.name, place)
+             .join(Agency, Agency.id == ImprovementAction.agency_id)
+             .where(*where)
+             .subquery())
+    for measure, scope, action_id, name in db.session.execute(
+        select(named.c.measure, named.c.scope, named.c.id, named.c.name)
+        .where(named.c.place <= listed)
+        .order_by(named.c.measure, named.c.scope, named.c.place)
+    ).all():
+        groups[(measure, scope)].first.append((action_id, name))
+    return list(groups.values())
+
+
+def heat_agencies(run_id: int, scope: str) -> list[int]:
+    """Agencies with criterion figures, lowest share of criterion grades good or better first."""
+    share = (func.sum(RateSnapshot.good) * 1.0
+             / func.nullif(func.sum(RateSnapshot.n), 0))
     return list(db.session.execute(
-        select(Agency).where(Agency.id.in_(ids)).order_by(Agency.name)
+        select(RateSnapshot.agency_id)
+        .join(Agency, Agency.id == RateSnapshot.agency_id)
+        .where(RateSnapshot.run_id == run_id, RateSnapshot.measure == m.CRITERION,
+               RateSnapshot.scope == scope)
+        .group_by(RateSnapshot.agency_id, Agency.name)
+        .order_by(func.coalesce(share, 1.0), Agency.name)
     ).scalars())
+

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, abort, render_template, request, stream_with_context
 
 from qa_app.auth.access import roles
 from qa_app.auth.models import Role
 from qa_app.dashboard import exports, queries
-from qa_app.dashboard.content import build
+from qa_app.dashboard.content import HEAT_AGENCIES, build
 from qa_app.dashboard.filters import ADVICE_TYPES, AGENCY_MEASURES, read_filters
 from qa_app.reporting.labels import RAG_TAG_CLASSES, RAG_WORDS, describe, measure_title
 from qa_app.reporting.periods import year_bounds
+from qa_app.reporting.queries import agencies_with_rates
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -23,14 +26,15 @@ FORMATS = {"csv", "xlsx"}
 def index():  # noqa: ANN201
     filters = read_filters(request)
     board = build(filters)
-    agencies = queries.agencies_with_rates(
+    agencies = agencies_with_rates(
         queries.run_for(filters.period_kind, filters.period_key).id
     ) if not board.empty else []
     return render_template(
         "dashboard/index.html", board=board, f=filters, years=queries.academic_years(),
         cycles=queries.cycles_in(filters.year) if filters.year else [], agencies=agencies,
         measures=[(m, measure_title(m)) for m in AGENCY_MEASURES], advice_types=ADVICE_TYPES,
-        rag_words=RAG_WORDS, rag_classes=RAG_TAG_CLASSES, describe=describe)
+        rag_words=RAG_WORDS, rag_classes=RAG_TAG_CLASSES, describe=describe,
+        shown_limit=HEAT_AGENCIES)
 
 
 @bp.route("/data/<chart>.<fmt>")
@@ -38,7 +42,8 @@ def index():  # noqa: ANN201
 def chart_data(chart: str, fmt: str):  # noqa: ANN201
     if fmt not in FORMATS:
         abort(404)
-    board = build(read_filters(request))
+    filters = read_filters(request)
+    board = build(replace(filters, heat_all=True) if chart == "heatmap" else filters)
     if board.empty:
         abort(404)
     if chart == "headline":
@@ -46,7 +51,7 @@ def chart_data(chart: str, fmt: str):  # noqa: ANN201
     elif chart == "agencies":
         rows = board.agency_rates
     elif chart == "heatmap":
-        rows = [cell for row in board.heat_rows for cell in row.cells if cell is not None]
+        rows = [cell.rate for row in board.heat_rows for cell in row.cells if cell is not None]
     elif chart == "trend":
         headers = ["measure", *board.trend_periods]
         trend = [[label, *[None if v is None else round(v.rate or 0, 1) for v in values]]

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from tests import factories as make
 from tests.e2e.axe import assert_no_violations
 from tests.factories import PASSWORD
-from tests.test_dashboard import _world
+from tests.test_dashboard import _many_agencies, _world
 
 pytestmark = pytest.mark.e2e
 
@@ -39,6 +39,33 @@ def test_dashboard_pages_have_no_accessibility_violations(app: Flask, page: Page
     assert_no_violations(page, f"dashboard for one cycle as {role}")
     page.get_by_role("link", name="Show plan criteria").click()
     assert_no_violations(page, f"dashboard plan criteria as {role}")
+
+
+def test_heat_map_of_many_agencies_and_open_actions(app: Flask, page: Page):
+    from qa_app.extensions import db
+    from qa_app.reporting.models import ImprovementAction
+
+    agencies = _many_agencies(app, 15)
+    with app.app_context():
+        for agency in agencies[:7]:
+            db.session.add(ImprovementAction(agency_id=agency.id, measure="advice_on_time",
+                                             academic_year="2025/26", reason="Late advice."))
+        db.session.commit()
+    manager = make.user(app, "qi_manager")
+    _sign_in(page, manager.label)
+    page.goto("/dashboard/")
+    heat = page.locator("table.app-heat")
+    expect(heat.locator("thead th")).to_have_count(1 + 1 + 10)
+    page.get_by_role("link", name="Show all 15 agencies").click()
+    expect(heat.locator("thead th")).to_have_count(1 + 1 + 15)
+    assert_no_violations(page, "dashboard with every agency in the heat map")
+    page.get_by_role("link", name="Show only the 10 weakest").click()
+    expect(heat.locator("thead th")).to_have_count(1 + 1 + 10)
+    actions = page.locator("#actions + table")
+    expect(actions).to_contain_text("and 2 more")
+    actions.get_by_role("link", name="Agency 00").click()
+    expect(page.get_by_text("Late advice.")).to_be_visible()
+    assert_no_violations(page, "an improvement action opened from the dashboard")
 
 
 def test_api_token_page_creates_and_revokes(app: Flask, page: Page):
