@@ -13,11 +13,12 @@ from qa_app.audits.models import Cycle
 from qa_app.auth.models import Role
 from qa_app.dashboard import charts, queries
 from qa_app.dashboard.filters import Filters
-from qa_app.dashboard.queries import HEADLINES, Rate
+from qa_app.dashboard.queries import HEADLINES
 from qa_app.letters.queries import TrackerRow, cycle_tracker
 from qa_app.reporting import measures as m
 from qa_app.reporting.labels import describe, measure_title, scope_label
 from qa_app.reporting.models import AgreementSnapshot
+from qa_app.reporting.queries import Rate, current_run, rates
 
 TREND_MEASURES = [m.PLANS, m.ADVICE, m.ON_TIME, m.CHILD_VOICE]
 MAX_TREND_CYCLES = 8
@@ -91,7 +92,7 @@ def build(filters: Filters) -> Dashboard:
     board = Dashboard(filters)
     if not filters.year or not filters.period_key:
         return board
-    run = queries.run_for(filters.period_kind, filters.period_key)
+    run = current_run(filters.period_kind, filters.period_key)
     if run is None:
         return board
     cycles = {c.id: c for c in queries.cycles_in(filters.year)}
@@ -132,14 +133,14 @@ def _who(board: Dashboard) -> dict[str, Any]:
 
 
 def _headline(board: Dashboard, run_id: int) -> None:
-    rows = queries.rates(run_id, measures={measure for measure, _, _ in HEADLINES}, **_who(board))
+    rows = rates(run_id, measures={measure for measure, _, _ in HEADLINES}, **_who(board))
     found = {(r.measure, r.scope, r.breakdown): r for r in rows}
     board.headline = [(describe(*key), found.get(key)) for key in HEADLINES]
 
 
 def _agencies(board: Dashboard, run_id: int) -> None:
     f = board.filters
-    rows = queries.rates(run_id, measures=[f.measure], scope=f.agency_scope, breakdown="")
+    rows = rates(run_id, measures=[f.measure], scope=f.agency_scope, breakdown="")
     board.agency_rates = rows
     bars = [charts.Bar(r.agency or PARTNERSHIP, r.rate, r.low, r.high, r.target, r.rag,
                        r.n) for r in rows]
@@ -154,7 +155,7 @@ def _trend_and_moderation(board: Dashboard, run_id: int,
     recent = cycle_runs[-MAX_TREND_CYCLES:]
     this_year = [(cycle, run) for cycle, run in cycle_runs if cycle.academic_year == year]
     run_ids = {run for _, run in recent} | {run for _, run in this_year} | {run_id}
-    rows = queries.rates(run_ids, measures=[*TREND_MEASURES, m.MODERATED], scope="all",
+    rows = rates(run_ids, measures=[*TREND_MEASURES, m.MODERATED], scope="all",
                          breakdown="", **_who(board))
     found = {(r.run_id, r.measure): r for r in rows}
     board.trend_periods = [cycle.name for cycle, _ in recent]
@@ -184,7 +185,7 @@ def _heat(board: Dashboard, run_id: int) -> None:
         ranked = queries.heat_agencies(run_id, f.heat)
         board.heat_total = len(ranked)
         chosen = ranked if f.heat_all else ranked[:HEAT_AGENCIES]
-    rows = queries.rates(run_id, measures=[m.CRITERION], scope=f.heat, agencies=chosen,
+    rows = rates(run_id, measures=[m.CRITERION], scope=f.heat, agencies=chosen,
                          partnership=f.agency_id is None)
     names = {r.agency_id: r.agency or PARTNERSHIP for r in rows}
     order = {agency_id: place for place, agency_id in enumerate(chosen)}

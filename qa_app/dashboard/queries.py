@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from qa_app.audits.models import Cycle
 from qa_app.extensions import db
@@ -29,29 +28,6 @@ HEADLINES: list[tuple[str, str, str]] = [
 ]
 
 
-@dataclass(frozen=True)
-class Rate:
-    run_id: int
-    measure: str
-    scope: str
-    breakdown: str
-    agency_id: int | None
-    agency: str | None
-    n: int
-    good: int
-    rate: float | None
-    low: float | None
-    high: float | None
-    target: float | None
-    rag: str | None
-
-
-RATE_COLUMNS = (RateSnapshot.run_id, RateSnapshot.measure, RateSnapshot.scope,
-                RateSnapshot.breakdown, RateSnapshot.agency_id, RateSnapshot.n, RateSnapshot.good,
-                RateSnapshot.rate, RateSnapshot.ci_low, RateSnapshot.ci_high, RateSnapshot.target,
-                RateSnapshot.rag)
-
-
 def academic_years() -> list[str]:
     keys = db.session.execute(
         current_runs("academic_year").with_only_columns(AggregationRun.period_key)
@@ -65,12 +41,6 @@ def cycles_in(year: str) -> list[Cycle]:
     ).scalars())
 
 
-def run_for(kind: str, key: str) -> AggregationRun | None:
-    return db.session.execute(
-        current_runs(kind).where(AggregationRun.period_key == key)
-    ).scalar_one_or_none()
-
-
 def cycle_runs() -> list[tuple[Cycle, int]]:
     """Every cycle that has figures, oldest first, with the id of its current run."""
     runs = dict(db.session.execute(
@@ -81,33 +51,6 @@ def cycle_runs() -> list[tuple[Cycle, int]]:
         .order_by(Cycle.start_date, Cycle.id)
     ).scalars()
     return [(cycle, runs[str(cycle.id)]) for cycle in cycles]
-
-
-def rates(run_ids: int | Collection[int], *, measures: Collection[str] | None = None,
-          scope: str | None = None, breakdown: str | None = None,
-          agencies: Collection[int] | None = None, partnership: bool = True) -> list[Rate]:
-    """Rates of one or more runs in one query: the partnership's row (unless `partnership` is
-    false) and every agency's, or only those in `agencies`. Agency leads only ever read
-    their own agency's rows, whatever is asked."""
-    ids = [run_ids] if isinstance(run_ids, int) else sorted(run_ids)
-    if not ids:
-        return []
-    query = (select(*RATE_COLUMNS, Agency.name)
-             .select_from(RateSnapshot)
-             .outerjoin(Agency, Agency.id == RateSnapshot.agency_id)
-             .where(RateSnapshot.run_id.in_(ids))
-             .order_by(RateSnapshot.agency_id.is_not(None), Agency.name, RateSnapshot.id))
-    if measures is not None:
-        query = query.where(RateSnapshot.measure.in_(sorted(measures)))
-    for column, value in ((RateSnapshot.scope, scope), (RateSnapshot.breakdown, breakdown)):
-        if value is not None:
-            query = query.where(column == value)
-    who = [RateSnapshot.agency_id.is_not(None) if agencies is None
-           else RateSnapshot.agency_id.in_(sorted(agencies))]
-    if partnership:
-        who.append(RateSnapshot.agency_id.is_(None))
-    query = query.where(or_(*who))
-    return [Rate(*row[:5], row[-1], *row[5:-1]) for row in db.session.execute(query).all()]
 
 
 def agreement(run_id: int) -> list[AgreementSnapshot]:

@@ -13,7 +13,7 @@ from qa_app.dashboard.content import HEAT_AGENCIES, build
 from qa_app.dashboard.filters import ADVICE_TYPES, AGENCY_MEASURES, read_filters
 from qa_app.reporting.labels import RAG_TAG_CLASSES, RAG_WORDS, describe, measure_title
 from qa_app.reporting.periods import year_bounds
-from qa_app.reporting.queries import agencies_with_rates
+from qa_app.reporting.queries import agencies_with_rates, current_run, rates
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -27,7 +27,7 @@ def index():  # noqa: ANN201
     filters = read_filters(request)
     board = build(filters)
     agencies = agencies_with_rates(
-        queries.run_for(filters.period_kind, filters.period_key).id
+        current_run(filters.period_kind, filters.period_key).id
     ) if not board.empty else []
     return render_template(
         "dashboard/index.html", board=board, f=filters, years=queries.academic_years(),
@@ -72,9 +72,9 @@ def export(kind: str, fmt: str):  # noqa: ANN201
     year = filters.year.replace("/", "-")
     if kind == "rates":
         board = build(filters)
-        rates = queries.rates(queries.run_for(filters.period_kind, filters.period_key).id) \
+        stored = rates(current_run(filters.period_kind, filters.period_key).id) \
             if not board.empty else []
-        rows = exports.rate_rows(board.period_label, rates)
+        rows = exports.rate_rows(board.period_label, stored)
         headers = exports.RATE_HEADERS
     elif kind == "audits":
         rows, headers = exports.audit_rows(filters.year), exports.AUDIT_HEADERS

@@ -28,7 +28,7 @@ from qa_app.letters.document import (
 )
 from qa_app.letters.evidence import PER_CRITERION, known_terms, usable_excerpt
 from qa_app.register.models import Advice, Agency, Plan
-from qa_app.reporting.models import AggregationRun, RateSnapshot
+from qa_app.reporting import queries as stored
 from qa_app.standards.models import RubricVersion
 
 CRITERION_MEASURE = "criterion_good_or_better"
@@ -44,17 +44,13 @@ MAX_FINDINGS = 3
 DEFAULT_CRITERION_TARGET = 80.0
 
 
-# --- reading the rates: the one place that touches RateSnapshot -----------------------------
+# --- reading the rates: through the one reader of stored rates -----------------------------
 
 
 def current_run_id(cycle_id: int) -> int | None:
     """The cycle's current aggregation run: the latest computed."""
-    return db.session.execute(
-        select(AggregationRun.id)
-        .where(AggregationRun.period_kind == "cycle", AggregationRun.period_key == str(cycle_id))
-        .order_by(AggregationRun.computed_at.desc(), AggregationRun.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    run = stored.current_run("cycle", str(cycle_id))
+    return None if run is None else run.id
 
 
 def agency_figures(agency_id: int, cycle_id: int) -> dict[tuple[str, str, str], Rate]:
@@ -62,10 +58,7 @@ def agency_figures(agency_id: int, cycle_id: int) -> dict[tuple[str, str, str], 
     run_id = current_run_id(cycle_id)
     if run_id is None:
         return {}
-    rows = db.session.execute(
-        select(RateSnapshot).where(RateSnapshot.run_id == run_id,
-                                   RateSnapshot.agency_id == agency_id)
-    ).scalars()
+    rows = stored.rates(run_id, agencies=[agency_id], partnership=False)
     return {(r.measure, r.scope, r.breakdown): Rate(r.n, r.good, r.target, r.rag) for r in rows}
 
 

@@ -124,7 +124,7 @@ def rates(cycle_name: str | None, year: str | None, agency_name: str | None,
 
 def _records(wanted: list[tuple[str, str]], agency_id: int | None,
              measure: str | None) -> list[dict[str, Any]]:
-    from qa_app.reporting.queries import current_run, rates_for, reported_periods
+    from qa_app.reporting.queries import current_run, in_display_order, rates, reported_periods
 
     choices = reported_periods()
     if wanted:
@@ -134,16 +134,16 @@ def _records(wanted: list[tuple[str, str]], agency_id: int | None,
         run = current_run(choice.kind, choice.key)
         if run is None:
             continue
-        rows = rates_for(run.id, measure=measure, agency_id=agency_id,
-                         partnership=agency_id is None)
-        for row in rows:
-            s = row.snapshot
+        rows = in_display_order(rates(
+            run.id, measures=[measure] if measure else None,
+            agencies=None if agency_id is None else [agency_id], partnership=agency_id is None))
+        for s in rows:
             records.append({
                 "period": choice.label, "period_kind": choice.kind,
-                "agency": row.agency_name or "Partnership", "measure": s.measure,
+                "agency": s.agency or "Partnership", "measure": s.measure,
                 "scope": s.scope, "breakdown": s.breakdown, "n": s.n, "good": s.good,
-                "excluded": s.excluded, "rate": _round(s.rate), "ci_low": _round(s.ci_low),
-                "ci_high": _round(s.ci_high), "target": s.target, "rag": s.rag,
+                "excluded": s.excluded, "rate": _round(s.rate), "ci_low": _round(s.low),
+                "ci_high": _round(s.high), "target": s.target, "rag": s.rag,
                 "computed_at": run.computed_at.isoformat(timespec="seconds"),
             })
     return records

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from qa_app.audits.models import Cycle
@@ -70,41 +71,66 @@ def reported_periods() -> list[PeriodChoice]:
 
 
 @dataclass(frozen=True)
-class RateRow:
-    snapshot: RateSnapshot
-    agency_name: str | None
+class Rate:
+    """One stored rate as a plain row, with its agency's name (None for the partnership)."""
+
+    run_id: int
+    measure: str
+    scope: str
+    breakdown: str
+    agency_id: int | None
+    agency: str | None
+    n: int
+    good: int
+    excluded: int
+    rate: float | None
+    low: float | None
+    high: float | None
+    target: float | None
+    rag: str | None
 
 
-def rates_for(
-    run_id: int,
-    *,
-    measure: str | None = None,
-    agency_id: int | None = None,
-    partnership: bool = True,
-) -> list[RateRow]:
-    """A run's rates, the partnership's first, then agencies by name.
+RATE_COLUMNS = (RateSnapshot.run_id, RateSnapshot.measure, RateSnapshot.scope,
+                RateSnapshot.breakdown, RateSnapshot.agency_id, Agency.name, RateSnapshot.n,
+                RateSnapshot.good, RateSnapshot.excluded, RateSnapshot.rate, RateSnapshot.ci_low,
+                RateSnapshot.ci_high, RateSnapshot.target, RateSnapshot.rag)
+
+
+def rates(run_ids: int | Collection[int], *, measures: Collection[str] | None = None,
+          scope: str | None = None, breakdown: str | None = None,
+          agencies: Collection[int] | None = None, partnership: bool = True) -> list[Rate]:
+    """Rates of one or more runs in one query, the partnership's first, then agencies by name:
+    the partnership's row (unless `partnership` is false) and every agency's, or only those
+    in `agencies`. Plain rows, not ORM objects: a national dashboard reads thousands.
 
     Scoping applies: an agency lead's query only ever returns their own agency's rates.
     """
-    query = (
-        select(RateSnapshot, Agency.name)
-        .outerjoin(Agency, Agency.id == RateSnapshot.agency_id)
-        .where(RateSnapshot.run_id == run_id)
-    )
-    if measure:
-        query = query.where(RateSnapshot.measure == measure)
-    if agency_id is not None:
-        query = query.where(RateSnapshot.agency_id == agency_id)
-    if not partnership:
-        query = query.where(RateSnapshot.agency_id.is_not(None))
-    rows = [RateRow(s, name) for s, name in db.session.execute(query).all()]
-    return sorted(rows, key=_display_order)
+    ids = [run_ids] if isinstance(run_ids, int) else sorted(run_ids)
+    if not ids:
+        return []
+    query = (select(*RATE_COLUMNS)
+             .select_from(RateSnapshot)
+             .outerjoin(Agency, Agency.id == RateSnapshot.agency_id)
+             .where(RateSnapshot.run_id.in_(ids))
+             .order_by(RateSnapshot.agency_id.is_not(None), Agency.name, RateSnapshot.id))
+    if measures is not None:
+        query = query.where(RateSnapshot.measure.in_(sorted(measures)))
+    for column, value in ((RateSnapshot.scope, scope), (RateSnapshot.breakdown, breakdown)):
+        if value is not None:
+            query = query.where(column == value)
+    who = [RateSnapshot.agency_id.is_not(None) if agencies is None
+           else RateSnapshot.agency_id.in_(sorted(agencies))]
+    if partnership:
+        who.append(RateSnapshot.agency_id.is_(None))
+    query = query.where(or_(*who))
+    return [Rate(*row) for row in db.session.execute(query).all()]
 
 
-def _display_order(row: RateRow) -> tuple[object, ...]:
-    s = row.snapshot
-    return (measure_rank(s.measure), s.measure, s.agency_id is not None, row.agency_name or "",
-            s.scope != "all", s.scope, s.breakdown != "", s.breakdown)
+def in_display_order(rows: list[Rate]) -> list[Rate]:
+    """Measures in their usual order; within one, the partnership first, agencies by name."""
+    return sorted(rows, key=lambda r: (
+        measure_rank(r.measure), r.measure, r.agency_id is not None, r.agency or "",
+        r.scope != "all", r.scope, r.breakdown != "", r.breakdown))
 
 
 def measure_rank(measure: str) -> int:

@@ -36,7 +36,7 @@ class RecalculateForm(FlaskForm):
 class MeasureTable:
     measure: str
     title: str
-    rows: list[queries.RateRow]
+    rows: list[queries.Rate]
     excluded_heading: str | None
 
 
@@ -53,13 +53,15 @@ def _choice(choices: list[queries.PeriodChoice]) -> queries.PeriodChoice | None:
 
 
 def _tables(run_id: int, measure: str, agency_id: int | None, lead: bool) -> list[MeasureTable]:
-    rows = queries.rates_for(run_id, measure=measure or None, agency_id=agency_id,
-                             partnership=not lead)
+    rows = queries.in_display_order(queries.rates(
+        run_id, measures=[measure] if measure else None,
+        agencies=None if agency_id is None else [agency_id],
+        partnership=agency_id is None and not lead))
     if not measure:
-        rows = [r for r in rows if r.snapshot.measure != CRITERION]
-    by_measure: dict[str, list[queries.RateRow]] = {}
+        rows = [r for r in rows if r.measure != CRITERION]
+    by_measure: dict[str, list[queries.Rate]] = {}
     for row in rows:
-        by_measure.setdefault(row.snapshot.measure, []).append(row)
+        by_measure.setdefault(row.measure, []).append(row)
     order = [m for m in labels.MEASURE_ORDER if m in by_measure]
     order += sorted(m for m in by_measure if m not in order)
     return [MeasureTable(m, labels.measure_title(m), by_measure[m], EXCLUDED_HEADINGS.get(m))
