@@ -33,3 +33,62 @@ def test_models_and_migrations_agree(app):
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
+
+
+def _final_grade(cycle_id, plan_id, version_id):  # noqa: ANN001, ANN202
+    from datetime import date
+
+    from qa_app.audits.models import FinalGrade
+
+    return FinalGrade(cycle_id=cycle_id, plan_id=plan_id, rubric_version_id=version_id,
+                      academic_year="2025/26", audit_date=date(2025, 11, 1), grade=3,
+                      good_or_better=True, method="agreed")
+
+
+def test_one_final_grade_per_subject_and_cycle(scratch_database_url, tmp_path, capfd):
+    """The upgrade refuses a database that already holds a clash, leaving it as it was; once
+    upgraded, the database itself refuses a second grade for a plan in the same cycle."""
+    from datetime import date
+
+    import pytest
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import IntegrityError
+
+    from qa_app.audits.models import Cycle, FinalGrade
+    from qa_app.register.models import Agency, Plan
+    from qa_app.standards.models import RubricVersion
+
+    app = _app(scratch_database_url, tmp_path)
+    with app.app_context():
+        upgrade(revision="15e9874776cf")
+        agency = Agency(name="Casework", type="local_authority")
+        cycle = Cycle(name="Autumn", start_date=date(2025, 9, 1), end_date=date(2025, 12, 19),
+                      academic_year="2025/26", status="open")
+        version = RubricVersion(rubric_id="x", version="1", title="x", applies_to="plan",
+                                content_hash="0" * 64, body={})
+        db.session.add_all([agency, cycle, version])
+        db.session.flush()
+        plan = Plan(ref="EHCP-M-1", agency_id=agency.id, nc_year=5, plan_kind="new")
+        db.session.add(plan)
+        db.session.flush()
+        ids = (cycle.id, plan.id, version.id)
+        db.session.add_all([_final_grade(*ids), _final_grade(*ids)])
+        db.session.commit()
+        with pytest.raises(SystemExit):  # `ehcp-qa db upgrade` prints the error and stops
+            upgrade()
+        assert "final_grades: 1 plan(s) appear more than once for the same cycle" in capfd.readouterr().err
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(FinalGrade)) == 2
+        db.session.delete(db.session.scalars(select(FinalGrade)).first())
+        db.session.commit()
+        upgrade()
+        db.session.add(_final_grade(*ids))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        db.session.add_all([_final_grade(None, plan.id, version.id),
+                            _final_grade(None, plan.id, version.id)])
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(FinalGrade)) == 3
+        db.session.remove()
+        db.engine.dispose()

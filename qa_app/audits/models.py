@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -25,6 +26,15 @@ if TYPE_CHECKING:
     from qa_app.standards.models import RubricVersion
 
 ONE_SUBJECT = "(plan_id IS NULL) <> (advice_id IS NULL)"
+
+
+def once_per(table: str, parent: str, subject: str) -> Index:
+    """A plan (or advice) appears at most once per parent. A unique key over (parent, plan,
+    advice) would not do it: one of plan and advice is always NULL, and NULLs never clash.
+    Rows without a parent (historic imports without a cycle) are left free."""
+    only = text(f"{parent} IS NOT NULL AND {subject}_id IS NOT NULL")
+    return Index(f"uq_{table}_{parent}_{subject}", parent, f"{subject}_id", unique=True,
+                 sqlite_where=only, postgresql_where=only)
 
 
 class Cycle(db.Model):
@@ -65,7 +75,8 @@ class SampleItem(db.Model):
     __tablename__ = "sample_items"
     __table_args__ = (
         CheckConstraint(ONE_SUBJECT, name="one_subject"),
-        UniqueConstraint("sample_id", "plan_id", "advice_id"),
+        once_per("sample_items", "sample_id", "plan"),
+        once_per("sample_items", "sample_id", "advice"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -175,7 +186,8 @@ class FinalGrade(db.Model):
     __table_args__ = (
         CheckConstraint(ONE_SUBJECT, name="one_subject"),
         CheckConstraint("method IN ('agreed', 'moderated', 'imported')", name="method_known"),
-        UniqueConstraint("cycle_id", "plan_id", "advice_id"),
+        once_per("final_grades", "cycle_id", "plan"),
+        once_per("final_grades", "cycle_id", "advice"),
         Index("ix_final_grades_year", "academic_year"),
     )
 
