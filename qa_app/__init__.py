@@ -6,12 +6,21 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, jsonify, render_template, request, send_from_directory
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+)
 from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from qa_app.config import ConfigError, config_class, database_uri, demo_secret_key
 from qa_app.extensions import csrf, db, limiter, login_manager, migrate
@@ -190,4 +199,32 @@ def _init_errors(app: Flask) -> None:
     app.register_error_handler(405, page("errors/404.html", 405))
     app.register_error_handler(429, page("errors/429.html", 429))
     app.register_error_handler(CSRFError, page("errors/csrf.html", 400))
+    app.register_error_handler(IntegrityError, _conflict(page("errors/conflict.html", 409)))
     app.register_error_handler(500, page("errors/500.html", 500))
+
+
+def _conflict(render):  # noqa: ANN001, ANN202
+    """Two requests writing the same thing at once: the database refuses the second (a unique
+    key), everything it sent is rolled back, and the person is told to reload and check."""
+
+    def handler(error: IntegrityError):  # noqa: ANN202
+        which = _unique_key_refused(error)
+        if which is None:
+            raise error  # any other constraint is a fault: let it be a 500 with its traceback
+        current_app.logger.warning("Write refused by unique key %s: %s %s",
+                                   which, request.method, request.path)
+        return render(error)
+
+    return handler
+
+
+def _unique_key_refused(error: IntegrityError) -> str | None:
+    """The unique key (or its columns, on SQLite) that refused a write; None if not one."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) == "23505":
+        diag = getattr(original, "diag", None)
+        return getattr(diag, "constraint_name", None) or "?"
+    text = str(original)
+    if text.startswith("UNIQUE constraint failed:"):
+        return text.removeprefix("UNIQUE constraint failed:").strip()
+    return None

@@ -240,3 +240,37 @@ def _panel_id(app: Flask) -> int:
 
     with app.app_context():
         return db.session.scalar(select(Panel.id))
+
+
+def test_two_finalisations_at_once_store_one_grade(app, world):
+    """The database keeps one final grade per subject and cycle: when a grade for the subject
+    is written in the same moment (here, just before the chair's own write), the chair's
+    request is refused with a clear page and leaves nothing behind."""
+    from sqlalchemy import event
+
+    first, second = pair(app, world, 0)
+    submit(app, first, graded(3))
+    submit(app, second, graded(3))
+    with app.app_context():
+        audit = db.session.get(Audit, first)
+        racing = {"cycle_id": audit.cycle_id, "plan_id": audit.plan_id,
+                  "rubric_version_id": audit.rubric_version_id, "academic_year": "2025/26",
+                  "audit_date": audit.submitted_at.date(), "grade": 2, "good_or_better": False,
+                  "method": "agreed"}
+
+    def meanwhile(session, _context, _instances):  # noqa: ANN001, ANN202
+        if any(isinstance(row, FinalGrade) for row in session.new):
+            session.connection().execute(FinalGrade.__table__.insert().values(**racing))
+
+    client = chair_client(app, world)
+    panel_url = "/moderation/panels/" + str(_panel_id(app))
+    token = csrf_token(client, panel_url)
+    event.listen(db.session, "before_flush", meanwhile)
+    try:
+        response = client.post(f"{panel_url}/finalise-agreed", data={
+            "csrf_token": token, "subject": [f"plan:{world.plan_ids[0]}"]})
+    finally:
+        event.remove(db.session, "before_flush", meanwhile)
+    assert response.status_code == 409
+    assert "Someone else saved this at the same time" in response.get_data(as_text=True)
+    assert finals(app) == [] and log_entries(app, "final_grade.agreed") == []
