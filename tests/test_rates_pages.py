@@ -146,3 +146,22 @@ def test_before_any_figures_the_page_says_so(app, client):
     status, html = page(client, "/rates")
     assert status == 200 and "No rates have been calculated yet" in html
     assert "There are no improvement actions." in html
+
+
+def test_improvement_actions_follow_the_chosen_year_and_agency(app, client, world):
+    with app.app_context():
+        db.session.add(ImprovementAction(agency_id=world["health"], measure="plans_good_or_better",
+                                         academic_year="2024/25", reason="Last year."))
+        db.session.commit()
+    sign_in(client, world["users"]["qi_manager"])
+
+    def listed(path: str) -> str:
+        html = page(client, path)[1]
+        return table_text(html.split('id="improvement-actions"')[1])
+
+    year = listed("/rates?year=2025/26")
+    assert "Improvement actions for 2025/26" in year
+    assert "Community Paediatrics" in year and "Educational Psychology Service" in year
+    assert "EHC plans good or better" not in year
+    one = listed(f"/rates?year=2025/26&agency={world['ep']}")
+    assert "Educational Psychology Service" in one and "Community Paediatrics" not in one

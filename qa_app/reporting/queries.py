@@ -154,16 +154,20 @@ def agreement_for(run_id: int) -> list[AgreementSnapshot]:
     )
 
 
-def improvement_actions(status: str | None = None) -> list[tuple[ImprovementAction, str]]:
+def improvement_actions(status: str | None = None, *, academic_year: str | None = None,
+                        agency_id: int | None = None) -> list[tuple[ImprovementAction, str]]:
     """Improvement actions with their agency's name, open ones first, newest first."""
     query = (
         select(ImprovementAction, Agency.name)
         .join(Agency, Agency.id == ImprovementAction.agency_id)
         .order_by(ImprovementAction.status.desc(), ImprovementAction.opened_at.desc(),
-                  ImprovementAction.id.desc())
+                  Agency.name, ImprovementAction.id.desc())
     )
-    if status:
-        query = query.where(ImprovementAction.status == status)
+    for column, value in ((ImprovementAction.status, status),
+                          (ImprovementAction.academic_year, academic_year),
+                          (ImprovementAction.agency_id, agency_id)):
+        if value is not None:
+            query = query.where(column == value)
     return [(action, name) for action, name in db.session.execute(query).all()]
 
 

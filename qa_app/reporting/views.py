@@ -108,7 +108,8 @@ def index():  # noqa: ANN201
         agency_id=agency_id,
         tables=_tables(run.id, measure, agency_id, lead) if run else [],
         agreement=queries.agreement_for(run.id) if run and not lead else [],
-        actions=queries.improvement_actions(),
+        actions=queries.improvement_actions(
+            academic_year=choice.academic_year if choice else None, agency_id=agency_id),
         lead=lead,
         staff=staff,
         job=job if job is not None and job.job == "aggregate" else None,
