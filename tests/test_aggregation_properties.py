@@ -160,13 +160,15 @@ def reference(periods: list[Period], as_of: date, transition: tuple[int, ...],
                 kind, agency, item = "advice", fg.advice.agency_id, fg.advice
                 add(period, m.ADVICE, "all", "", agency, 1, good)
                 add(period, m.ADVICE, f"advice_type:{item.advice_type}", "", agency, 1, good)
+                assured = (item.agency_grade is not None
+                           and item.agency_grade >= threshold[fg.rubric_version_id])
+                add(period, m.ASSURED, "all", "", agency, 1, assured)
                 if item.agency_grade is None:
-                    add(period, m.ASSURED, "all", "", agency, 0, False, 1)
+                    add(period, m.ASSURANCE, "all", m.AGREEMENT, agency, 0, False, 1)
                 else:
-                    assured = item.agency_grade >= threshold[fg.rubric_version_id]
-                    add(period, m.ASSURED, "all", "", agency, 1, assured == good)
+                    add(period, m.ASSURANCE, "all", m.AGREEMENT, agency, 1, assured == good)
                     if assured:
-                        add(period, m.ASSURED, "all", m.CONFIRMED, agency, 1, good)
+                        add(period, m.ASSURANCE, "all", "", agency, 1, good)
             add(period, m.MODERATED, "all", "", agency, 1, moderated)
             add(period, m.MODERATED, kind, "", agency, 1, moderated)
             for c in fg.criteria:

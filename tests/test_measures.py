@@ -163,13 +163,21 @@ def test_new_plans_issued_within_20_weeks(figures):
     assert cell(figures, YEAR, m, agency=LA) == (2, 1, 1)
 
 
-def test_agency_assured_grades_against_the_panel(figures):
+def test_advice_assured_good_or_better_by_its_agency(figures):
     m = "advice_assured_good_or_better"
-    assert cell(figures, AUTUMN, m, agency=EP) == (2, 1, 0)  # a1 agrees, a2 does not
-    assert cell(figures, AUTUMN, m, breakdown="confirmed", agency=EP) == (2, 1, 0)
-    assert cell(figures, AUTUMN, m, agency=HEALTH) == (1, 1, 0)  # both below good
-    assert cell(figures, SPRING, m, agency=HEALTH) == (0, 0, 1)  # a4 was not assured
-    assert cell(figures, YEAR, m) == (3, 2, 1)
+    assert cell(figures, AUTUMN, m, agency=EP) == (2, 2, 0)  # a1 and a2 assured as good
+    assert cell(figures, AUTUMN, m, agency=HEALTH) == (1, 0, 0)  # a3 assured below good
+    assert cell(figures, SPRING, m, agency=HEALTH) == (1, 0, 0)  # a4 never assured
+    assert cell(figures, YEAR, m) == (4, 2, 0)
+
+
+def test_agency_assurance_against_the_panel(figures):
+    m = "assured_advice_confirmed"
+    assert cell(figures, AUTUMN, m, agency=EP) == (2, 1, 0)  # the panel found a1 good, not a2
+    assert cell(figures, AUTUMN, m, breakdown="agreement", agency=EP) == (2, 1, 0)
+    assert cell(figures, AUTUMN, m, breakdown="agreement", agency=HEALTH) == (1, 1, 0)  # both below
+    assert cell(figures, SPRING, m, breakdown="agreement", agency=HEALTH) == (0, 0, 1)
+    assert cell(figures, YEAR, m, breakdown="agreement") == (3, 2, 1)
 
 
 def test_every_criterion_has_a_rate(figures):

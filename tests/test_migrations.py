@@ -76,7 +76,8 @@ def test_one_final_grade_per_subject_and_cycle(scratch_database_url, tmp_path, c
         db.session.commit()
         with pytest.raises(SystemExit):  # `ehcp-qa db upgrade` prints the error and stops
             upgrade()
-        assert "final_grades: 1 plan(s) appear more than once for the same cycle" in capfd.readouterr().err
+        refused = capfd.readouterr().err
+        assert "final_grades: 1 plan(s) appear more than once for the same cycle" in refused
         db.session.rollback()
         assert db.session.scalar(select(func.count()).select_from(FinalGrade)) == 2
         db.session.delete(db.session.scalars(select(FinalGrade)).first())

@@ -10,7 +10,8 @@ MEASURE_TITLES = {
     m.CHILD_VOICE: "Child's voice good or better",
     m.ON_TIME: "Advice received on time",
     m.ISSUED: "New plans issued within 20 weeks",
-    m.ASSURED: "Agency assured grades agreeing with the panel",
+    m.ASSURED: "Advice its agency assured as good or better",
+    m.ASSURANCE: "Agency-assured advice the panel confirmed",
     m.CRITERION: "Criteria good or better",
     m.MODERATED: "Final grades the panel chair moderated",
 }
@@ -30,7 +31,7 @@ BREAKDOWN_LABELS = {
     "": "",
     "plan": "Plans",
     "advice": "Advice",
-    m.CONFIRMED: "Assured good or better and confirmed by the panel",
+    m.AGREEMENT: "Agency and panel agree, either way",
 }
 
 RAG_WORDS = {"green": "On target", "amber": "Near target", "red": "Below target", None: "No target"}

@@ -49,7 +49,7 @@ from qa_app.register.models import Advice, Plan
 from qa_app.reporting.figures import Agreement, Context, Figures
 from qa_app.standards.models import RubricVersion
 
-MEASURES_VERSION = "2026.3"
+MEASURES_VERSION = "2026.4"
 """Part of every inputs hash: raise it when a definition here changes, so figures are redone."""
 
 PLANS = "plans_good_or_better"
@@ -60,7 +60,8 @@ CHILD_VOICE = "child_voice_good_or_better"
 ISSUED = "plans_issued_in_20_weeks"
 CRITERION = "criterion_good_or_better"
 CHILD_VOICE_CRITERION = "child_voice"
-CONFIRMED = "confirmed"
+ASSURANCE = "assured_advice_confirmed"
+AGREEMENT = "agreement"
 MODERATED = "grades_moderated"
 
 _PRIME = 2147483647
@@ -179,9 +180,10 @@ def plans_good_or_better(conn: Connection, ctx: Context) -> Figures:
 
 
 def advice_good_or_better(conn: Connection, ctx: Context) -> Figures:
-    """Final-graded advice by type, and how far the agency's own assured grade agrees with
-    the panel's: both good or better, or both below good (breakdown "confirmed": of the
-    advice the agency assured as good or better, how much the panel found so)."""
+    """Final-graded advice by type; how much of it the providing agency had assured as good or
+    better (the partnership wants all of it); and how far the agency's own grade stood up:
+    of the advice it assured as good or better, how much the panel found so (ASSURANCE), and
+    how often the two agree either way (breakdown "agreement", advice not assured left out)."""
     cv, cv_joined, good = _child_voice()
     threshold = RubricVersion.body["good_or_better"].as_integer()
     assured = Advice.agency_grade.is_not(None)
@@ -211,8 +213,10 @@ def advice_good_or_better(conn: Connection, ctx: Context) -> Figures:
         for key in ctx.keys_for(cycle_id, year):
             figures.add(key, ADVICE, f"advice_type:{kind}", "", agency_id, n, met)
             figures.add(key, ADVICE, "all", "", agency_id, n, met)
-            figures.add(key, ASSURED, "all", "", agency_id, n_assured, agreed, n - n_assured)
-            figures.add(key, ASSURED, "all", CONFIRMED, agency_id, n_good, confirmed)
+            figures.add(key, ASSURED, "all", "", agency_id, n, n_good)
+            figures.add(key, ASSURANCE, "all", "", agency_id, n_good, confirmed)
+            figures.add(key, ASSURANCE, "all", AGREEMENT, agency_id, n_assured, agreed,
+                        n - n_assured)
             for scope in ("all", "advice"):
                 figures.add(key, MODERATED, scope, "", agency_id, n, moderated)
             figures.fingerprint[key].append(("advice", cycle_id, agency_id, kind, n,
