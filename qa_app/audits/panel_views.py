@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from qa_app.audits.models import Audit, Cycle, Panel
+from qa_app.audits.panel_changes import change_panel, delete_panel, started_audits
 from qa_app.audits.panels import (
     PanelError,
     add_member,
@@ -61,6 +62,13 @@ class PanelForm(FlaskForm):
     meeting_date = MeetingDateField("Meeting date (optional)", widget=GovDateInput(),
                                     format="%d %m %Y")
     submit = SubmitField("Create panel", widget=GovSubmitInput())
+
+
+class PanelDetailsForm(FlaskForm):
+    name = PanelForm.name
+    chair_id = PanelForm.chair_id
+    meeting_date = PanelForm.meeting_date
+    submit = SubmitField("Save changes", widget=GovSubmitInput())
 
 
 class MemberForm(FlaskForm):
@@ -125,6 +133,60 @@ def create():  # noqa: ANN201
 @roles(*STAFF)
 def show(panel_id: int):  # noqa: ANN201
     return _show_page(get_visible_or_404(Panel, panel_id))
+
+
+@bp.route("/<int:panel_id>/change", methods=["GET", "POST"])
+@roles(*STAFF)
+def change(panel_id: int):  # noqa: ANN201
+    panel = get_visible_or_404(Panel, panel_id)
+    form = PanelDetailsForm(obj=None if request.method == "POST" else panel)
+    if request.method == "GET":
+        form.chair_id.data = str(panel.chair_id)
+    form.chair_id.choices = _chair_choices()
+    if form.validate_on_submit():
+        try:
+            changed = change_panel(panel, name=form.name.data, chair_id=int(form.chair_id.data),
+                                   meeting_date=form.meeting_date.data,
+                                   actor_id=current_user.id)
+        except PanelError as exc:
+            db.session.rollback()
+            field = form._fields.get(exc.field or "", form.name)
+            field.errors = [*field.errors, str(exc)]
+            panel = get_visible_or_404(Panel, panel_id)
+        else:
+            db.session.commit()
+            flash("Panel details saved" if changed else "Nothing was changed", "success")
+            return redirect(url_for("panels.show", panel_id=panel_id))
+    return render_template("panels/change.html", panel=panel, form=form), \
+        400 if form.errors else 200
+
+
+@bp.route("/<int:panel_id>/remove", methods=["GET", "POST"])
+@roles(*STAFF)
+def remove_panel(panel_id: int):  # noqa: ANN201
+    panel = get_visible_or_404(Panel, panel_id)
+    form = ActionForm()
+    problem = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        name = panel.name
+        try:
+            removed = delete_panel(panel, actor_id=current_user.id)
+        except PanelError as exc:
+            db.session.rollback()
+            problem = str(exc)
+            panel = get_visible_or_404(Panel, panel_id)
+        else:
+            db.session.commit()
+            flash(f"Panel {name} removed, with {removed} unstarted audit"
+                  f"{'s' if removed != 1 else ''}", "success")
+            return redirect(url_for("panels.index"))
+    assigned = db.session.scalar(
+        select(func.count()).select_from(Audit).where(Audit.panel_id == panel.id)) or 0
+    return render_template("panels/remove.html", panel=panel, form=form, problem=problem,
+                           assigned=assigned, started=started_audits(panel)), \
+        400 if problem else 200
 
 
 @bp.route("/<int:panel_id>/members", methods=["POST"])
@@ -242,12 +304,15 @@ def _panel_choices(form: PanelForm) -> None:
     ).scalars().all()
     form.cycle_id.choices = [SelectChoice("", "Choose a cycle")] + [
         SelectChoice(str(c.id), f"{c.name} ({c.academic_year})") for c in cycles]
-    chairs = _users(Role.PANEL_CHAIR)
-    form.chair_id.choices = [SelectChoice("", "Choose the chair")] + [
-        SelectChoice(str(u.id), f"{u.display_name} ({u.email})") for u in chairs]
+    form.chair_id.choices = _chair_choices()
     form.auditor_ids.choices = [
         SelectChoice(str(u.id), f"{u.display_name}, {u.agency.name if u.agency else ''}")
         for u in _users(Role.AUDITOR)]
+
+
+def _chair_choices() -> list[SelectChoice]:
+    return [SelectChoice("", "Choose the chair")] + [
+        SelectChoice(str(u.id), f"{u.display_name} ({u.email})") for u in _users(Role.PANEL_CHAIR)]
 
 
 def _member_choices(panel: Panel) -> list[SelectChoice]:

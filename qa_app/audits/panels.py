@@ -71,19 +71,10 @@ def create_panel(
     meeting_date: date | None = None,
     actor_id: int | None = None,
 ) -> Panel:
-    cycle = _open_cycle(cycle_id)
-    name = (name or "").strip()
-    if not name:
-        raise PanelError("Enter a name for the panel", "name")
-    if len(name) > 120:
-        raise PanelError("The panel name must be 120 characters or fewer", "name")
-    clash = db.session.execute(
-        select(Panel.id).where(Panel.cycle_id == cycle.id, func.lower(Panel.name) == name.lower())
-    ).first()
-    if clash:
-        raise PanelError(f"Cycle {cycle.name} already has a panel called {name!r}", "name")
-    chair = _user_with_role(chair_id, Role.PANEL_CHAIR, "the chair", "chair_id")
-    auditors = [_user_with_role(uid, Role.AUDITOR, "an auditor", "auditor_ids")
+    cycle = open_cycle(cycle_id)
+    name = checked_name(cycle, name)
+    chair = user_with_role(chair_id, Role.PANEL_CHAIR, "the chair", "chair_id")
+    auditors = [user_with_role(uid, Role.AUDITOR, "an auditor", "auditor_ids")
                 for uid in dict.fromkeys(auditor_ids)]
     if len(auditors) < AUDITORS_PER_SUBJECT:
         raise PanelError("Choose at least two auditors", "auditor_ids")
@@ -115,8 +106,24 @@ def create_panel(
     return panel
 
 
+def checked_name(cycle: Cycle, name: str | None, panel_id: int | None = None) -> str:
+    """A panel's name: given, not too long, and not another panel's in the same cycle."""
+    name = (name or "").strip()
+    if not name:
+        raise PanelError("Enter a name for the panel", "name")
+    if len(name) > 120:
+        raise PanelError("The panel name must be 120 characters or fewer", "name")
+    clash = db.session.execute(
+        select(Panel.id).where(Panel.cycle_id == cycle.id, func.lower(Panel.name) == name.lower(),
+                               Panel.id != (panel_id or 0))
+    ).first()
+    if clash:
+        raise PanelError(f"Cycle {cycle.name} already has a panel called {name!r}", "name")
+    return name
+
+
 def add_member(panel: Panel, user_id: int, *, actor_id: int | None = None) -> PanelMember:
-    auditor = _user_with_role(user_id, Role.AUDITOR, "a panel member")
+    auditor = user_with_role(user_id, Role.AUDITOR, "a panel member")
     if any(m.user_id == auditor.id for m in panel.members):
         raise PanelError(f"{auditor.display_name} is already on this panel")
     member = PanelMember(user_id=auditor.id)
@@ -177,7 +184,7 @@ def sample_subjects(cycle_id: int) -> list[Subject]:
 
 def assign_panel(panel: Panel, *, actor_id: int | None = None) -> AssignmentResult:
     """Give every sampled subject two eligible auditors; all or nothing."""
-    cycle = _open_cycle(panel.cycle_id)
+    cycle = open_cycle(panel.cycle_id)
     has_sample = db.session.scalar(select(func.count()).select_from(Sample)
                                    .where(Sample.cycle_id == cycle.id))
     if not has_sample:
@@ -350,7 +357,7 @@ def _by_id(model: type[Plan] | type[Advice], ids: list[int]) -> dict[int, Subjec
     return {row.id: row for row in rows}
 
 
-def _open_cycle(cycle_id: int) -> Cycle:
+def open_cycle(cycle_id: int) -> Cycle:
     cycle = db.session.get(Cycle, cycle_id)
     if cycle is None:
         raise PanelError("Choose a cycle", "cycle_id")
@@ -360,7 +367,7 @@ def _open_cycle(cycle_id: int) -> Cycle:
     return cycle
 
 
-def _user_with_role(user_id: int | None, role: Role, what: str,
+def user_with_role(user_id: int | None, role: Role, what: str,
                     field: str | None = None) -> User:
     user = db.session.get(User, user_id) if user_id is not None else None
     if user is None:

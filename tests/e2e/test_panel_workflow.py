@@ -238,3 +238,32 @@ def test_a_panel_runs_from_assignment_to_final_grade(
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("tbody")).to_contain_text("final_grade.moderated")
     checked(page, "the filtered audit log", browser_log)
+
+
+def test_the_manager_changes_the_chair_then_removes_the_panel(app: Flask, page: Page,
+                                                              people: dict[str, str]):
+    from qa_app.audits.models import Cycle
+    from qa_app.audits.panels import create_panel
+    from qa_app.auth.models import User
+
+    with app.app_context():
+        ids = {u.email: u.id for u in db.session.scalars(select(User))}
+        cycle = db.session.scalars(select(Cycle)).one()
+        create_panel(cycle_id=cycle.id, name="Autumn panel", chair_id=ids[people["chair"]],
+                     auditor_ids=[ids[people["ann"]], ids[people["bob"]]])
+        db.session.commit()
+    other = person(app, "panel_chair", email="dana@example.org", name="Dana Chair").label
+    sign_in(page, people["manager"])
+    page.goto("/panels/")
+    page.get_by_role("link", name="Autumn panel").click()
+    page.get_by_role("link", name="Change name, chair or meeting date").click()
+    checked(page, "changing a panel")
+    page.get_by_label("Chair").select_option(label=f"Dana Chair ({other})")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Panel details saved")).to_be_visible()
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Dana Chair")
+    page.get_by_role("link", name="Remove this panel").click()
+    checked(page, "removing a panel")
+    page.get_by_role("button", name="Remove panel").click()
+    expect(page.get_by_text("Panel Autumn panel removed")).to_be_visible()
+    checked(page, "the panels list after removing one")

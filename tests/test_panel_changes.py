@@ -1,0 +1,132 @@
+"""Changing a panel's name, chair and date, and removing a panel whose audits have not begun."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from qa_app.audits.models import Audit, Panel
+from qa_app.extensions import db
+from tests.factories import csrf_token, sign_in
+from tests.test_panels import World, audits_of, build_world, log_entries, make_panel, person
+
+
+def _signed_in(app: Flask, email: str):  # noqa: ANN202
+    client = app.test_client()
+    sign_in(client, email)
+    return client
+
+
+def _panel(app: Flask, panel_id: int) -> Panel | None:
+    with app.app_context():
+        panel = db.session.get(Panel, panel_id)
+        if panel is not None:
+            db.session.expunge(panel)
+        return panel
+
+
+def test_the_manager_changes_the_chair_and_the_new_chair_moderates(app):
+    world = build_world(app)
+    panel_id = make_panel(app, world)
+    manager = _signed_in(app, world.emails["manager"])
+    url = f"/panels/{panel_id}/change"
+    page = manager.get(url).get_data(as_text=True)
+    assert 'value="Autumn panel"' in page
+    response = manager.post(url, data={
+        "csrf_token": csrf_token(manager, url), "name": "Autumn panel A",
+        "chair_id": str(world.users["other_chair"]), "meeting_date": ["4", "12", "2025"]})
+    assert response.status_code == 302
+    panel = _panel(app, panel_id)
+    assert (panel.name, panel.chair_id, panel.meeting_date.isoformat()) == (
+        "Autumn panel A", world.users["other_chair"], "2025-12-04")
+    again = manager.get(url).get_data(as_text=True)
+    assert 'value="Autumn panel A"' in again and 'value="2025"' in again
+    [entry] = log_entries(app, "panel.change")
+    assert entry.changes["chair_id"] == [world.users["chair"], world.users["other_chair"]]
+    assert entry.changes["name"] == ["Autumn panel", "Autumn panel A"]
+    new_chair = _signed_in(app, world.emails["other_chair"])
+    assert new_chair.get(f"/moderation/panels/{panel_id}").status_code == 200
+    old_chair = _signed_in(app, world.emails["chair"])
+    token = csrf_token(old_chair, "/moderation/")
+    refused = old_chair.post(f"/moderation/panels/{panel_id}/finalise-agreed",
+                             data={"csrf_token": token})
+    assert refused.status_code == 404
+
+
+def test_a_bad_change_is_explained_and_changes_nothing(app):
+    world = build_world(app)
+    panel_id = make_panel(app, world)
+    with app.app_context():
+        from qa_app.audits.panels import create_panel
+
+        create_panel(cycle_id=world.cycle_id, name="Spare panel", chair_id=world.users["chair"],
+                     auditor_ids=[world.users["ep1"], world.users["health1"]])
+        db.session.commit()
+    auditor = person(app, "auditor", world.agencies["Community Paediatrics"])
+    manager = _signed_in(app, world.emails["manager"])
+    url = f"/panels/{panel_id}/change"
+    token = csrf_token(manager, url)
+    clash = manager.post(url, data={"csrf_token": token, "name": "spare PANEL",
+                                    "chair_id": str(world.users["chair"])})
+    assert clash.status_code == 400
+    assert "already has a panel called" in clash.get_data(as_text=True)
+    not_a_chair = manager.post(url, data={"csrf_token": token, "name": "Autumn panel",
+                                          "chair_id": str(auditor.id)})
+    assert not_a_chair.status_code == 400
+    assert manager.post(url, data={"name": "Forged", "chair_id": str(world.users["chair"])}
+                        ).status_code == 400
+    panel = _panel(app, panel_id)
+    assert (panel.name, panel.chair_id) == ("Autumn panel", world.users["chair"])
+    assert log_entries(app, "panel.change") == []
+
+
+def _started(app: Flask, audit_id: int) -> None:
+    with app.app_context():
+        db.session.get(Audit, audit_id).status = "draft"
+        db.session.commit()
+
+
+def test_removing_a_panel_takes_its_unstarted_audits_with_it(app):
+    world: World = build_world(app)
+    panel_id = make_panel(app, world)
+    assigned = audits_of(app, panel_id=panel_id)
+    assert assigned
+    manager = _signed_in(app, world.emails["manager"])
+    url = f"/panels/{panel_id}/remove"
+    page = manager.get(url).get_data(as_text=True)
+    assert f"its {len(assigned)} unstarted audits will be removed" in page
+    response = manager.post(url, data={"csrf_token": csrf_token(manager, url)})
+    assert response.status_code == 302
+    assert _panel(app, panel_id) is None and audits_of(app) == []
+    [entry] = log_entries(app, "panel.delete")
+    assert entry.changes["unstarted_audits_removed"] == len(assigned)
+    assert manager.get(f"/panels/{panel_id}").status_code == 404
+    # the sample is free to go to another panel
+    again = make_panel(app, world)
+    assert len(audits_of(app, panel_id=again)) == len(assigned)
+
+
+def test_a_panel_with_a_started_audit_cannot_be_removed(app):
+    world = build_world(app)
+    panel_id = make_panel(app, world)
+    first = audits_of(app, panel_id=panel_id)[0]
+    _started(app, first["id"])
+    manager = _signed_in(app, world.emails["manager"])
+    url = f"/panels/{panel_id}/remove"
+    page = manager.get(url).get_data(as_text=True)
+    assert "cannot be removed" in page and "Remove panel" not in page
+    forced = manager.post(url, data={"csrf_token": csrf_token(manager, "/panels/")})
+    assert forced.status_code == 400 and "have been started" in forced.get_data(as_text=True)
+    assert _panel(app, panel_id) is not None
+    assert len(audits_of(app, panel_id=panel_id)) > 1 and log_entries(app, "panel.delete") == []
+
+
+def test_only_staff_change_or_remove_panels(app):
+    world = build_world(app)
+    panel_id = make_panel(app, world)
+    for who in ("chair", "ep1"):
+        client = _signed_in(app, world.emails[who])
+        assert client.get(f"/panels/{panel_id}/change").status_code == 404
+        assert client.get(f"/panels/{panel_id}/remove").status_code == 404
+    manager = _signed_in(app, world.emails["manager"])
+    assert manager.post(f"/panels/{panel_id}/remove", data={}).status_code == 400
+    assert _panel(app, panel_id) is not None
