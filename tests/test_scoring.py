@@ -322,3 +322,49 @@ def test_a_chair_sees_only_the_audits_of_panels_they_chair(app, client, world):
     assert len(set(re.findall(r'href="/my-audits/(\d+)"', page))) == len(audits_of(app))
     with app.app_context():
         assert db.session.scalar(select(Panel.chair_id)) == world.users["chair"]
+
+
+def test_the_overall_grade_of_unsaved_grades_is_worked_out_without_saving(app, client, world):
+    audit = first_audit(app, world, plan_id=world.plan_ids[1])
+    sign_in(client, email_of(world, audit["auditor_id"]))
+    url = f"/my-audits/{audit['id']}"
+    page = client.get(url).get_data(as_text=True)
+    assert f'data-overall-url="{url}/overall"' in page and "data-overall-now" in page
+    token = csrf_token(client, url)
+    criteria = judged_ids("ehcp-plan.yaml")
+    outstanding = {f"grade_{cid}": "4" for cid in criteria}
+    answer = client.post(f"{url}/overall", data={"csrf_token": token, **outstanding}).get_json()
+    assert answer == {"grade": 4, "label": "Outstanding", "graded": len(criteria),
+                      "judged": len(criteria)}
+    # child voice is limiting: one weak grade there caps the whole plan, as on saving
+    capped = {**outstanding, "grade_child_voice": "2"}
+    answer = client.post(f"{url}/overall", data={"csrf_token": token, **capped}).get_json()
+    assert (answer["grade"], answer["label"]) == (2, "Requires improvement")
+    partial = client.post(f"{url}/overall", data={"csrf_token": token,
+                                                  "grade_educational_needs": "3"}).get_json()
+    assert (partial["grade"], partial["graded"]) == (3, 1)
+    nothing = client.post(f"{url}/overall", data={"csrf_token": token}).get_json()
+    assert nothing["grade"] is None
+    off_scale = client.post(f"{url}/overall", data={"csrf_token": token,
+                                                    "grade_child_voice": "9"})
+    assert off_scale.status_code == 400 and off_scale.get_json()["message"]
+    assert client.post(f"{url}/overall", data=outstanding).status_code == 400  # no CSRF token
+    stored = audits_of(app, id=audit["id"])[0]
+    assert stored["status"] == "assigned" and stored["computed"] is None
+    assert not any(grade for grade, _ in stored["scores"].values())
+    assert log_entries(app, "audit.save_draft") == []
+
+
+def test_only_the_audits_own_auditor_can_ask_for_its_overall_grade(app, client, world):
+    audit = first_audit(app, world, plan_id=world.plan_ids[1])
+    other = next(a for a in audits_of(app, plan_id=world.plan_ids[1])
+                 if a["auditor_id"] != audit["auditor_id"])
+    sign_in(client, email_of(world, other["auditor_id"]))
+    token = csrf_token(client, f"/my-audits/{other['id']}")
+    assert client.post(f"/my-audits/{audit['id']}/overall",
+                       data={"csrf_token": token}).status_code == 404
+    chair = app.test_client()
+    sign_in(chair, world.emails["chair"])
+    token = csrf_token(chair, f"/my-audits/{audit['id']}")
+    assert chair.post(f"/my-audits/{audit['id']}/overall",
+                      data={"csrf_token": token}).status_code == 404

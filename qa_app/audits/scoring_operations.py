@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
 from qa_app import audit_log
 from qa_app.audits.models import Audit, AuditScore, FinalGrade
-from qa_app.audits.scoring import ScoreInput, facts_for, layout_for
+from qa_app.audits.scoring import (
+    ScoreInput,
+    ScoringLayout,
+    SubjectFacts,
+    facts_for,
+    layout_for,
+)
 from qa_app.extensions import db
-from qa_app.standards.grading import GradingError, resolve_overall
+from qa_app.standards.grading import GradingError, overall_grade, resolve_overall
 from qa_app.timeutil import utcnow
 
 STALE_MESSAGE = (
@@ -58,7 +65,7 @@ def save(
     judged = {c.id: data.grades.get(c.id) for c in layout.judged}
     if submit:
         _check_complete(layout, judged, data)
-    grades: dict[str, int | None] = {**judged, **layout.computed_grades(facts)}
+    grades = _with_computed(judged, layout, facts)
     try:
         result = resolve_overall(rubric, grades, data.override, data.override_reason,
                                  facts.context)
@@ -85,6 +92,38 @@ def save(
         action = "audit.submit" if submit else "audit.save_draft"
         audit_log.record(action, "audit", audit.id, changes=changes, user_id=actor_id)
     return audit
+
+
+@dataclass(frozen=True)
+class Provisional:
+    """The overall grade the chosen grades would give now, before anything is saved."""
+
+    grade: int | None
+    label: str | None
+    graded: int
+    judged: int
+
+
+def provisional_overall(audit: Audit, data: ScoreInput) -> Provisional:
+    """Works out the overall grade from unsaved grades with the same rules as saving does;
+    writes nothing. Grades off the scale are refused as they would be on saving."""
+    facts = facts_for(audit)
+    layout = layout_for(audit.rubric_version, facts.context)
+    judged = {c.id: data.grades.get(c.id) for c in layout.judged}
+    try:
+        grade = overall_grade(layout.rubric, _with_computed(judged, layout, facts),
+                              facts.context)
+    except GradingError as exc:
+        raise ScoringError(_sentence(str(exc))) from None
+    label = None if grade is None else layout.rubric.label_for(grade)
+    graded = sum(1 for value in judged.values() if value is not None)
+    return Provisional(grade, label, graded, len(judged))
+
+
+def _with_computed(judged: dict[str, int | None], layout: ScoringLayout,
+                   facts: SubjectFacts) -> dict[str, int | None]:
+    """The auditor's grades plus those worked out from dates (advice timeliness)."""
+    return {**judged, **layout.computed_grades(facts)}
 
 
 def reopen(audit: Audit, reason: str, *, actor_id: int | None = None) -> Audit:

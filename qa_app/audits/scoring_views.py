@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -17,6 +26,7 @@ from qa_app.audits.scoring_operations import (
     StaleAudit,
     check_version,
     final_grade_for,
+    provisional_overall,
     save,
 )
 from qa_app.auth.access import STAFF, get_visible_or_404, roles
@@ -108,6 +118,25 @@ def save_audit(audit_id: int):  # noqa: ANN201
         return _latest(audit_id, str(exc))
     flash("Audit submitted" if submitting else "Draft saved", "success")
     return redirect(url_for("scoring.audit", audit_id=audit_id))
+
+
+@bp.route("/<int:audit_id>/overall", methods=["POST"])
+@roles(Role.AUDITOR)
+def overall(audit_id: int):  # noqa: ANN201
+    """The overall grade the grades chosen on the page would give, for the page to show as
+    the auditor works (JavaScript); nothing is saved."""
+    row = _audit_or_404(audit_id)
+    if row.status == "submitted":
+        return jsonify(message="This audit has been submitted"), 409
+    layout = layout_for(row.rubric_version, facts_for(row).context)
+    form = layout.form_class()
+    form.validate()
+    try:
+        result = provisional_overall(row, form.read())
+    except ScoringError as exc:
+        return jsonify(message=str(exc)), 400
+    return jsonify(grade=result.grade, label=result.label, graded=result.graded,
+                   judged=result.judged)
 
 
 def _latest(audit_id: int, message: str):  # noqa: ANN202

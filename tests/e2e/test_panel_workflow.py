@@ -139,7 +139,8 @@ def ann_scores_without_javascript(browser, live_server: str, people: dict[str, s
             page.locator(f'input[name="grade_{cid}"][value="3"]').check()
         page.get_by_role("button", name="Save draft").click()
         expect(page.locator(".govuk-notification-banner")).to_contain_text("Draft saved")
-        expect(page.locator("main")).to_contain_text("Computed from the grades: Good (3)")
+        expect(page.locator("main")).to_contain_text(
+            "Computed from the grades last saved: Good (3)")
         page.get_by_role("button", name="Submit audit").click()
         expect(page.locator(".govuk-notification-banner")).to_contain_text("Audit submitted")
         expect(page.locator("input[type=radio]")).to_have_count(0)
@@ -177,6 +178,10 @@ def bob_scores_with_the_keyboard(page: Page, log: BrowserLog, people: dict[str, 
         if grade < 3:
             tab_to(page, f"evidence_{cid}")
             page.keyboard.type("Views are recorded only through the parent.")
+    expect(page.locator("[data-overall-now]")).to_have_text(
+        f"With the grades chosen on this page ({len(CRITERIA)} of {len(CRITERIA)} criteria "
+        "graded), the overall grade would be Requires improvement. Save the draft to keep them.")
+    checked(page, "the scoring form with the overall grade worked out as it is filled in", log)
     tab_to(page, "action", "submit")
     page.keyboard.press("Enter")
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Audit submitted")
