@@ -64,8 +64,17 @@ def percent_text(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}%"
 
 
-def group_label(scope: str, breakdown: str) -> str:
+MAIN_FIGURE_LABELS = {
+    m.ASSURANCE: "Assured good or better; the panel agrees",
+    m.MODERATED: "All final grades",
+}
+"""What a measure's main row counts, where "All" would not say it."""
+
+
+def group_label(scope: str, breakdown: str, measure: str = "") -> str:
     """The part of a measure a row counts, e.g. "Transition years" or "Plans: Child voice"."""
+    if scope == "all" and not breakdown and measure in MAIN_FIGURE_LABELS:
+        return MAIN_FIGURE_LABELS[measure]
     if breakdown and scope != "all":
         return f"{scope_label(scope)}: {breakdown_label(breakdown)}"
     if breakdown:
