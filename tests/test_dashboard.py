@@ -185,7 +185,8 @@ def test_heat_map_shows_the_weakest_agencies_and_links_to_all(app, client):
         client.get("/dashboard/data/heatmap.csv").get_data(as_text=True).lstrip("\ufeff"))))
     assert len(rows) == 1 + 1 + 15
     chosen = client.get(f"/dashboard/?agency={agencies[3].id}").get_data(as_text=True)
-    assert _heat_columns(chosen) == ["Agency 03"] and "Show all" not in chosen
+    assert _heat_columns(chosen) == ["Whole partnership", "Agency 03"]
+    assert "Show all" not in chosen
 
 
 def test_moderation_counts_come_from_the_snapshots(app, client):

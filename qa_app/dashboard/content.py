@@ -176,8 +176,9 @@ def _trend_and_moderation(board: Dashboard, run_id: int,
 
 
 def _heat(board: Dashboard, run_id: int) -> None:
-    """Criteria by agency. Unless all are asked for, only the agencies with the lowest share
-    of criterion grades good or better are shown (weakest first), beside the partnership."""
+    """Criteria by agency, beside the partnership (which agency leads never see). Unless all
+    are asked for, only the agencies with the lowest share of criterion grades good or better
+    are shown, weakest first; with an agency chosen, that agency alone."""
     f = board.filters
     if f.agency_id is not None:
         chosen = [f.agency_id]
@@ -185,8 +186,7 @@ def _heat(board: Dashboard, run_id: int) -> None:
         ranked = queries.heat_agencies(run_id, f.heat)
         board.heat_total = len(ranked)
         chosen = ranked if f.heat_all else ranked[:HEAT_AGENCIES]
-    rows = rates(run_id, measures=[m.CRITERION], scope=f.heat, agencies=chosen,
-                         partnership=f.agency_id is None)
+    rows = rates(run_id, measures=[m.CRITERION], scope=f.heat, agencies=chosen)
     names = {r.agency_id: r.agency or PARTNERSHIP for r in rows}
     order = {agency_id: place for place, agency_id in enumerate(chosen)}
     columns = sorted(names, key=lambda a: (-1, "") if a is None else
