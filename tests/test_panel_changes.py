@@ -130,3 +130,27 @@ def test_only_staff_change_or_remove_panels(app):
     manager = _signed_in(app, world.emails["manager"])
     assert manager.post(f"/panels/{panel_id}/remove", data={}).status_code == 400
     assert _panel(app, panel_id) is not None
+
+
+def test_the_command_line_changes_the_chair_and_removes_the_panel(app, runner):
+    world = build_world(app)
+    panel_id = make_panel(app, world)
+    result = runner.invoke(["panels", "change", "--panel", str(panel_id), "--chair",
+                            world.emails["other_chair"], "--meeting-date", "2025-12-04"])
+    assert result.exit_code == 0, result.output
+    assert f"chair_id: {world.users['chair']} -> {world.users['other_chair']}" in result.output
+    panel = _panel(app, panel_id)
+    assert (panel.name, panel.chair_id) == ("Autumn panel", world.users["other_chair"])
+    assert panel.meeting_date.isoformat() == "2025-12-04"
+    bad = runner.invoke(["panels", "change", "--panel", str(panel_id), "--meeting-date", "soon"])
+    assert bad.exit_code != 0 and "is not a date" in bad.output
+    _started(app, audits_of(app, panel_id=panel_id)[0]["id"])
+    refused = runner.invoke(["panels", "remove", "--panel", str(panel_id)])
+    assert refused.exit_code != 0 and "have been started" in refused.output
+    with app.app_context():
+        for audit in db.session.query(Audit).filter_by(panel_id=panel_id):
+            audit.status = "assigned"
+        db.session.commit()
+    removed = runner.invoke(["panels", "remove", "--panel", str(panel_id)])
+    assert removed.exit_code == 0 and "Removed panel" in removed.output
+    assert _panel(app, panel_id) is None

@@ -1,4 +1,4 @@
-"""`ehcp-qa panels ...`: set up a cycle's panel and assign the sample from the command line."""
+"""`ehcp-qa panels ...`: set up, change or remove a cycle's panel and assign the sample."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from qa_app.audits.models import Cycle, Panel
+from qa_app.audits.panel_changes import change_panel, delete_panel
 from qa_app.audits.panels import PanelError, assign_panel, create_panel
 from qa_app.auth.models import User
 from qa_app.extensions import db
@@ -33,13 +34,7 @@ def panels_create(cycle_name: str, name: str, chair_email: str, auditor_emails: 
     cycle = db.session.execute(select(Cycle).where(Cycle.name == cycle_name)).scalar_one_or_none()
     if cycle is None:
         raise click.ClickException(f"No cycle called {cycle_name!r}")
-    when = None
-    if meeting_date:
-        try:
-            when = date.fromisoformat(meeting_date)
-        except ValueError:
-            raise click.ClickException(
-                f"--meeting-date {meeting_date!r} is not a date (use YYYY-MM-DD)") from None
+    when = _date(meeting_date)
     try:
         panel = create_panel(
             cycle_id=cycle.id, name=name, chair_id=_user_id(chair_email),
@@ -51,14 +46,53 @@ def panels_create(cycle_name: str, name: str, chair_email: str, auditor_emails: 
                f"{len(panel.members)} auditors")
 
 
+@panels_group.command("change")
+@click.option("--panel", "panel_id", required=True, type=int, help="the panel's id")
+@click.option("--name", default=None, help="a new name")
+@click.option("--chair", "chair_email", default=None, help="email of the new panel_chair")
+@click.option("--meeting-date", default=None, help="YYYY-MM-DD, or 'none' to clear it")
+@with_appcontext
+def panels_change(panel_id: int, name: str | None, chair_email: str | None,
+                  meeting_date: str | None) -> None:
+    """Change a panel's name, chair or meeting date; what is not given stays as it is."""
+    panel = _panel(panel_id)
+    when = panel.meeting_date if meeting_date is None else (
+        None if meeting_date.lower() == "none" else _date(meeting_date))
+    try:
+        changed = change_panel(
+            panel, name=panel.name if name is None else name,
+            chair_id=panel.chair_id if chair_email is None else _user_id(chair_email),
+            meeting_date=when)
+    except PanelError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    if not changed:
+        click.echo("Nothing was changed.")
+    for field, (old, new) in changed.items():
+        click.echo(f"{field}: {old} -> {new}")
+
+
+@panels_group.command("remove")
+@click.option("--panel", "panel_id", required=True, type=int, help="the panel's id")
+@with_appcontext
+def panels_remove(panel_id: int) -> None:
+    """Remove a panel none of whose audits has been started, with its unstarted audits."""
+    panel = _panel(panel_id)
+    name = panel.name
+    try:
+        removed = delete_panel(panel)
+    except PanelError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Removed panel {panel_id}: {name}, with {removed} unstarted audits")
+
+
 @panels_group.command("assign")
 @click.option("--panel", "panel_id", required=True, type=int, help="the panel's id")
 @with_appcontext
 def panels_assign(panel_id: int) -> None:
     """Give every sampled subject two auditors from other agencies, least loaded first."""
-    panel = db.session.get(Panel, panel_id)
-    if panel is None:
-        raise click.ClickException(f"No panel with id {panel_id}")
+    panel = _panel(panel_id)
     try:
         result = assign_panel(panel)
     except PanelError as exc:
@@ -73,6 +107,23 @@ def panels_assign(panel_id: int) -> None:
     for user_id, load in sorted(result.loads.items(), key=lambda kv: members[kv[0]].email):
         user = members[user_id]
         click.echo(f"{user.email}  {user.agency.name if user.agency else '-'}  {load}")
+
+
+def _panel(panel_id: int) -> Panel:
+    panel = db.session.get(Panel, panel_id)
+    if panel is None:
+        raise click.ClickException(f"No panel with id {panel_id}")
+    return panel
+
+
+def _date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise click.ClickException(
+            f"--meeting-date {text!r} is not a date (use YYYY-MM-DD)") from None
 
 
 def _user_id(email: str) -> int:
