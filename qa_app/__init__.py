@@ -203,28 +203,35 @@ def _init_errors(app: Flask) -> None:
     app.register_error_handler(500, page("errors/500.html", 500))
 
 
+RACED_TABLES = frozenset({
+    "final_grades", "final_criterion_grades", "samples", "sample_items", "panel_members",
+    "audit_scores", "letters", "letter_responses", "improvement_actions",
+})
+"""Tables whose unique keys the code checks before writing, so that a refusal can only mean
+another request wrote the same thing in the same moment (a double submit, two tabs)."""
+
+
 def _conflict(render):  # noqa: ANN001, ANN202
     """Two requests writing the same thing at once: the database refuses the second (a unique
     key), everything it sent is rolled back, and the person is told to reload and check."""
 
     def handler(error: IntegrityError):  # noqa: ANN202
-        which = _unique_key_refused(error)
-        if which is None:
-            raise error  # any other constraint is a fault: let it be a 500 with its traceback
-        current_app.logger.warning("Write refused by unique key %s: %s %s",
-                                   which, request.method, request.path)
+        table = _unique_key_table(error)
+        if table not in RACED_TABLES:
+            raise error  # any other refusal is a fault: let it be a 500 with its traceback
+        current_app.logger.warning("Write refused by a unique key of %s: %s %s",
+                                   table, request.method, request.path)
         return render(error)
 
     return handler
 
 
-def _unique_key_refused(error: IntegrityError) -> str | None:
-    """The unique key (or its columns, on SQLite) that refused a write; None if not one."""
+def _unique_key_table(error: IntegrityError) -> str | None:
+    """The table whose unique key refused a write; None if it was not a unique key."""
     original = error.orig
     if getattr(original, "sqlstate", None) == "23505":
-        diag = getattr(original, "diag", None)
-        return getattr(diag, "constraint_name", None) or "?"
+        return getattr(getattr(original, "diag", None), "table_name", None)
     text = str(original)
     if text.startswith("UNIQUE constraint failed:"):
-        return text.removeprefix("UNIQUE constraint failed:").strip()
+        return text.removeprefix("UNIQUE constraint failed:").strip().split(".")[0]
     return None

@@ -163,9 +163,7 @@ def reference(periods: list[Period], as_of: date, transition: tuple[int, ...],
                 assured = (item.agency_grade is not None
                            and item.agency_grade >= threshold[fg.rubric_version_id])
                 add(period, m.ASSURED, "all", "", agency, 1, assured)
-                if item.agency_grade is None:
-                    add(period, m.ASSURANCE, "all", m.AGREEMENT, agency, 0, False, 1)
-                else:
+                if item.agency_grade is not None:
                     add(period, m.ASSURANCE, "all", m.AGREEMENT, agency, 1, assured == good)
                     if assured:
                         add(period, m.ASSURANCE, "all", "", agency, 1, good)

@@ -154,3 +154,28 @@ def test_the_command_line_changes_the_chair_and_removes_the_panel(app, runner):
     removed = runner.invoke(["panels", "remove", "--panel", str(panel_id)])
     assert removed.exit_code == 0 and "Removed panel" in removed.output
     assert _panel(app, panel_id) is None
+
+
+def test_an_audit_started_while_the_panel_is_removed_keeps_everything(app, monkeypatch):
+    """The removal deletes only audits still unstarted when it deletes them: one started in
+    the moment after the check stops the removal, and nothing is lost."""
+    from qa_app.audits import panel_changes
+    from qa_app.audits.panels import PanelError
+
+    world = build_world(app)
+    panel_id = make_panel(app, world)
+    first = audits_of(app, panel_id=panel_id)[0]
+    _started(app, first["id"])
+    monkeypatch.setattr(panel_changes, "started_audits", lambda panel: 0)  # checked too early
+    with app.app_context():
+        panel = db.session.get(Panel, panel_id)
+        try:
+            panel_changes.delete_panel(panel)
+        except PanelError as exc:
+            assert "has just started" in str(exc)
+            db.session.rollback()
+        else:
+            raise AssertionError("the panel was removed under a started audit")
+    assert _panel(app, panel_id) is not None
+    assert audits_of(app, id=first["id"])[0]["status"] == "draft"
+    assert log_entries(app, "panel.delete") == []

@@ -57,10 +57,17 @@ def delete_panel(panel: Panel, *, actor_id: int | None = None) -> int:
     if started:
         raise PanelError(f"{started} audit(s) on this panel have been started, so it cannot be "
                          "removed: change its chair or members instead")
-    unstarted = list(db.session.scalars(select(Audit.id).where(Audit.panel_id == panel.id)))
+    unstarted = list(db.session.scalars(
+        select(Audit.id).where(Audit.panel_id == panel.id).with_for_update()))
     if unstarted:
-        db.session.execute(delete(AuditScore).where(AuditScore.audit_id.in_(unstarted)))
-        db.session.execute(delete(Audit).where(Audit.id.in_(unstarted)))
+        db.session.execute(delete(AuditScore).where(AuditScore.audit_id.in_(unstarted),
+                                                    AuditScore.grade.is_(None)))
+        gone = db.session.execute(delete(Audit).where(
+            Audit.id.in_(unstarted), Audit.status == "assigned",
+            ~Audit.id.in_(select(AuditScore.audit_id)))).rowcount
+        if gone != len(unstarted):  # an auditor began one in the meantime: keep everything
+            raise PanelError("An auditor has just started one of this panel's audits, so it "
+                             "cannot be removed: nothing was changed")
     audit_log.record("panel.delete", "panel", panel.id, changes={
         "cycle_id": panel.cycle_id, "name": panel.name, "chair_id": panel.chair_id,
         "auditor_ids": sorted(m.user_id for m in panel.members),

@@ -16,7 +16,7 @@ from qa_app.reporting.models import (
     ImprovementAction,
     RateSnapshot,
 )
-from qa_app.reporting.queries import current_runs
+from qa_app.reporting.queries import current_runs, measure_rank
 
 HEADLINES: list[tuple[str, str, str]] = [
     (m.PLANS, "all", ""),
@@ -98,8 +98,11 @@ def open_actions(year: str, agency_id: int | None, listed: int) -> list[OpenActi
         .where(named.c.place <= listed)
         .order_by(named.c.measure, named.c.scope, named.c.place)
     ).all():
-        groups[(measure, scope)].first.append((action_id, name))
-    return list(groups.values())
+        group = groups.setdefault((measure, scope), OpenActions(measure, scope, 0, []))
+        group.first.append((action_id, name))
+        group.count = max(group.count, len(group.first))  # opened between the two reads
+    return sorted(groups.values(), key=lambda g: (measure_rank(g.measure), g.measure,
+                                                  g.scope != "all", g.scope))
 
 
 def heat_agencies(run_id: int, scope: str) -> list[int]:

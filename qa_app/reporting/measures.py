@@ -183,7 +183,7 @@ def advice_good_or_better(conn: Connection, ctx: Context) -> Figures:
     """Final-graded advice by type; how much of it the providing agency had assured as good or
     better (the partnership wants all of it); and how far the agency's own grade stood up:
     of the advice it assured as good or better, how much the panel found so (ASSURANCE), and
-    how often the two agree either way (breakdown "agreement", advice not assured left out)."""
+    how often the two agree either way (breakdown "agreement", over the advice it assured)."""
     cv, cv_joined, good = _child_voice()
     threshold = RubricVersion.body["good_or_better"].as_integer()
     assured = Advice.agency_grade.is_not(None)
@@ -215,8 +215,7 @@ def advice_good_or_better(conn: Connection, ctx: Context) -> Figures:
             figures.add(key, ADVICE, "all", "", agency_id, n, met)
             figures.add(key, ASSURED, "all", "", agency_id, n, n_good)
             figures.add(key, ASSURANCE, "all", "", agency_id, n_good, confirmed)
-            figures.add(key, ASSURANCE, "all", AGREEMENT, agency_id, n_assured, agreed,
-                        n - n_assured)
+            figures.add(key, ASSURANCE, "all", AGREEMENT, agency_id, n_assured, agreed)
             for scope in ("all", "advice"):
                 figures.add(key, MODERATED, scope, "", agency_id, n, moderated)
             figures.fingerprint[key].append(("advice", cycle_id, agency_id, kind, n,

@@ -15,7 +15,7 @@ from qa_app.auth.models import Role
 from qa_app.extensions import db
 from qa_app.jobs import JobRun, enqueue_record
 from qa_app.reporting import labels, queries
-from qa_app.reporting.measures import ASSURANCE, CRITERION, ISSUED, ON_TIME
+from qa_app.reporting.measures import CRITERION, ISSUED, ON_TIME
 from qa_app.reporting.models import ImprovementAction
 from qa_app.reporting.periods import ACADEMIC_YEAR, CYCLE
 
@@ -24,7 +24,6 @@ bp = Blueprint("rates", __name__, url_prefix="/rates")
 EXCLUDED_HEADINGS = {
     ON_TIME: "With a statutory exception",
     ISSUED: "No request date",
-    ASSURANCE: "Not assured by the agency",
 }
 
 
