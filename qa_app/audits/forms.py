@@ -7,6 +7,7 @@ from datetime import date
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
 from wtforms import DecimalField, Form, IntegerField, RadioField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -51,12 +52,7 @@ class CycleForm(FlaskForm):
         self.name.data, self.start_date.data, self.end_date.data = name, uk(start), uk(end)
 
 
-try:
-    from wtforms.fields.choices import SelectChoice
-
-    YES_NO: list = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
-except ImportError:  # WTForms before 3.3 takes (value, label) pairs
-    YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
 
 class _PlainErrors:

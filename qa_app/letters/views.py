@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from qa_app.audits.models import Cycle, FinalGrade
 from qa_app.auth.access import ALL_ROLES, STAFF, get_visible_or_404, roles
@@ -186,7 +187,7 @@ def edit(letter_id: int):  # noqa: ANN201
         abort(404)
     facts = LetterContent.from_json(letter.content).facts
     form = EditLetterForm()
-    form.omitted.choices = [(e.key, f"{f.title}: “{e.text}”")
+    form.omitted.choices = [SelectChoice(e.key, f"{f.title}: “{e.text}”")
                             for f in (*facts.strengths, *facts.areas) for e in f.evidence]
     if request.method == "GET":
         form.opening.data, form.strengths.data = letter.opening, letter.strengths

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea
 from wtforms import RadioField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
 from qa_app.register.models import ADVICE_EXCEPTION_LABELS
@@ -14,7 +15,8 @@ class AdviceExceptionForm(FlaskForm):
     exception = RadioField(
         "Does a statutory exception to the six-week deadline apply?",
         widget=GovRadioInput(),
-        choices=[("", "No exception"), *[(k.value, v) for k, v in ADVICE_EXCEPTION_LABELS.items()]],
+        choices=[SelectChoice("", "No exception"),
+                 *[SelectChoice(k.value, v) for k, v in ADVICE_EXCEPTION_LABELS.items()]],
         default="",
         validate_choice=True,
     )
