@@ -179,3 +179,27 @@ def test_an_audit_started_while_the_panel_is_removed_keeps_everything(app, monke
     assert _panel(app, panel_id) is not None
     assert audits_of(app, id=first["id"])[0]["status"] == "draft"
     assert log_entries(app, "panel.delete") == []
+
+
+def test_a_closed_cycles_panel_cannot_change(app):
+    from qa_app.audits.models import Cycle
+
+    world = build_world(app)
+    panel_id = make_panel(app, world)
+    with app.app_context():
+        db.session.get(Cycle, world.cycle_id).status = "closed"
+        db.session.commit()
+    manager = _signed_in(app, world.emails["manager"])
+    page = manager.get(f"/panels/{panel_id}").get_data(as_text=True)
+    assert "is closed, so this panel can no longer be changed" in page
+    assert "Remove this panel" not in page
+    url = f"/panels/{panel_id}/change"
+    refused = manager.post(url, data={"csrf_token": csrf_token(manager, url), "name": "New",
+                                      "chair_id": str(world.users["other_chair"])})
+    assert refused.status_code == 400 and "is closed" in refused.get_data(as_text=True)
+    url = f"/panels/{panel_id}/remove"
+    assert "can no longer be removed" in manager.get(url).get_data(as_text=True)
+    refused = manager.post(url, data={"csrf_token": csrf_token(manager, "/panels/")})
+    assert refused.status_code == 400 and "is closed" in refused.get_data(as_text=True)
+    panel = _panel(app, panel_id)
+    assert (panel.name, panel.chair_id) == ("Autumn panel", world.users["chair"])
