@@ -18,7 +18,7 @@ from qa_app.letters.queries import TrackerRow, cycle_tracker
 from qa_app.reporting import measures as m
 from qa_app.reporting.labels import describe, measure_title, scope_label
 from qa_app.reporting.models import AgreementSnapshot
-from qa_app.reporting.queries import Rate, current_run, rates
+from qa_app.reporting.queries import Rate, agreement_for, current_run, rates
 
 TREND_MEASURES = [m.PLANS, m.ADVICE, m.ON_TIME, m.CHILD_VOICE]
 MAX_TREND_CYCLES = 8
@@ -103,7 +103,7 @@ def build(filters: Filters) -> Dashboard:
     _trend_and_moderation(board, run.id, cycle_runs)
     _heat(board, run.id)
     cycle_run = _latest_cycle_run(filters, cycle_runs)
-    board.agreement = queries.agreement(cycle_run) if cycle_run else []
+    board.agreement = agreement_for(cycle_run, weakest_first=True) if cycle_run else []
     board.actions = queries.open_actions(filters.year, filters.agency_id, ACTIONS_NAMED)
     board.letters = _letters(filters, cycles)
     return board

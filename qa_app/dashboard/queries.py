@@ -12,7 +12,6 @@ from qa_app.register.models import Agency
 from qa_app.reporting import measures as m
 from qa_app.reporting.models import (
     AggregationRun,
-    AgreementSnapshot,
     ImprovementAction,
     RateSnapshot,
 )
@@ -51,14 +50,6 @@ def cycle_runs() -> list[tuple[Cycle, int]]:
         .order_by(Cycle.start_date, Cycle.id)
     ).scalars()
     return [(cycle, runs[str(cycle.id)]) for cycle in cycles]
-
-
-def agreement(run_id: int) -> list[AgreementSnapshot]:
-    return list(db.session.execute(
-        select(AgreementSnapshot).where(AgreementSnapshot.run_id == run_id)
-        .order_by(AgreementSnapshot.kappa.is_(None), AgreementSnapshot.kappa,
-                  AgreementSnapshot.rubric_id, AgreementSnapshot.criterion_id)
-    ).scalars())
 
 
 @dataclass

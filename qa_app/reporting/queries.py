@@ -144,14 +144,14 @@ def measures_in(run_id: int) -> list[str]:
     return sorted(found, key=lambda m: (measure_rank(m), m))
 
 
-def agreement_for(run_id: int) -> list[AgreementSnapshot]:
-    return list(
-        db.session.execute(
-            select(AgreementSnapshot)
-            .where(AgreementSnapshot.run_id == run_id)
-            .order_by(AgreementSnapshot.rubric_id, AgreementSnapshot.criterion_id)
-        ).scalars()
-    )
+def agreement_for(run_id: int, *, weakest_first: bool = False) -> list[AgreementSnapshot]:
+    """A cycle's agreement between auditors, by standard and criterion, or lowest kappa first."""
+    order = ((AgreementSnapshot.kappa.is_(None), AgreementSnapshot.kappa) if weakest_first
+             else ())
+    return list(db.session.execute(
+        select(AgreementSnapshot).where(AgreementSnapshot.run_id == run_id)
+        .order_by(*order, AgreementSnapshot.rubric_id, AgreementSnapshot.criterion_id)
+    ).scalars())
 
 
 def improvement_actions(status: str | None = None, *, academic_year: str | None = None,
