@@ -42,9 +42,11 @@ def cycle(name: str, start: date, end: date) -> int:
 
 
 def plan(agency_id: int, *, nc_year: int = 3, kind: str = "annual_review",
-         requested: date | None = None, issued: date | None = None) -> int:
+         requested: date | None = None, issued: date | None = None,
+         exception: str | None = None) -> int:
     row = Plan(ref=f"EHCP-A-{next(_seq):05d}", agency_id=agency_id, nc_year=nc_year,
-               plan_kind=kind, request_date=requested, issue_date=issued)
+               plan_kind=kind, request_date=requested, issue_date=issued, exception=exception,
+               exception_note="Given in the test" if exception else None)
     db.session.add(row)
     db.session.flush()
     return row.id

@@ -64,6 +64,7 @@ plans = st.lists(
         "kind": st.sampled_from(["new", "annual_review"]),
         "requested": st.one_of(st.none(), DAY),
         "issued_after": st.one_of(st.none(), st.sampled_from([140, 141]), st.integers(0, 200)),
+        "exception": st.sampled_from([None, None, "school_closure"]),
         "grades": subject_grades,
         "audits": audits,
     }),
@@ -111,7 +112,7 @@ def load(spec: dict[str, Any]) -> None:
         if p["issued_after"] is not None:
             issued = (p["requested"] or date(2025, 9, 1)) + timedelta(days=p["issued_after"])
         plan_id = build.plan(agencies[p["agency"]], nc_year=p["nc_year"], kind=p["kind"],
-                             requested=p["requested"], issued=issued)
+                             requested=p["requested"], issued=issued, exception=p["exception"])
         plan_ids.append(plan_id)
         grade_and_audit(plan_rubric, {"plan_id": plan_id}, p)
     for a in spec["advice"] if plan_ids else []:
@@ -192,6 +193,11 @@ def reference(periods: list[Period], as_of: date, transition: tuple[int, ...],
             else:
                 add(period, m.ISSUED, "all", "", p.agency_id, 1,
                     (p.issue_date - p.request_date).days <= days)
+            if p.request_date is None or p.exception:
+                add(period, m.ISSUED, m.EXCLUDING_EXCEPTIONS, "", p.agency_id, 0, False, 1)
+            else:
+                add(period, m.ISSUED, m.EXCLUDING_EXCEPTIONS, "", p.agency_id, 1,
+                    (p.issue_date - p.request_date).days <= days)
     return {k: tuple(v) for k, v in cells.items() if v[0] or v[2]}
 
 
@@ -231,7 +237,7 @@ def test_sql_figures_equal_a_plain_python_count(app, spec, as_of):
             targets = current_targets()
             cycles = db.session.scalars(select(Cycle).order_by(Cycle.start_date)).all()
             periods = [cycle_period(c) for c in cycles] + [year_period(y) for y in YEARS]
-            figures = read_figures(periods, targets, as_of)
+            figures, _ = read_figures(periods, targets, as_of)
             got: dict[tuple, tuple[int, int, int]] = {}
             for c in figures.counts:
                 key = (c.period_key, c.measure, c.scope, c.breakdown, c.agency_id)

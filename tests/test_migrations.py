@@ -51,7 +51,7 @@ def test_one_final_grade_per_subject_and_cycle(scratch_database_url, tmp_path, c
     from datetime import date
 
     import pytest
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, text
     from sqlalchemy.exc import IntegrityError
 
     from qa_app.audits.models import Cycle, FinalGrade
@@ -68,11 +68,20 @@ def test_one_final_grade_per_subject_and_cycle(scratch_database_url, tmp_path, c
                                 content_hash="0" * 64, body={})
         db.session.add_all([agency, cycle, version])
         db.session.flush()
-        plan = Plan(ref="EHCP-M-1", agency_id=agency.id, nc_year=5, plan_kind="new")
-        db.session.add(plan)
-        db.session.flush()
-        ids = (cycle.id, plan.id, version.id)
-        db.session.add_all([_final_grade(*ids), _final_grade(*ids)])
+        # Only the columns the plans table had at that revision.
+        db.session.execute(text(
+            "INSERT INTO plans (ref, agency_id, nc_year, plan_kind, created_at, updated_at) "
+            "VALUES ('EHCP-M-1', :agency, 5, 'new', :now, :now)"
+        ), {"agency": agency.id, "now": date(2025, 9, 1)})
+        plan_id = db.session.scalars(select(Plan.id).where(Plan.ref == "EHCP-M-1")).one()
+        ids = (cycle.id, plan_id, version.id)
+        for _ in range(2):  # only the columns final_grades had at that revision
+            db.session.execute(text(
+                "INSERT INTO final_grades (cycle_id, plan_id, rubric_version_id, academic_year, "
+                "audit_date, grade, good_or_better, method, created_at) VALUES (:cycle, :plan, "
+                ":version, '2025/26', :day, 3, :yes, 'agreed', :day)"
+            ), {"cycle": cycle.id, "plan": plan_id, "version": version.id,
+                "day": date(2025, 11, 1), "yes": True})
         db.session.commit()
         with pytest.raises(SystemExit):  # `ehcp-qa db upgrade` prints the error and stops
             upgrade()
@@ -80,15 +89,16 @@ def test_one_final_grade_per_subject_and_cycle(scratch_database_url, tmp_path, c
         assert "final_grades: 1 plan(s) appear more than once for the same cycle" in refused
         db.session.rollback()
         assert db.session.scalar(select(func.count()).select_from(FinalGrade)) == 2
-        db.session.delete(db.session.scalars(select(FinalGrade)).first())
+        db.session.execute(text("DELETE FROM final_grades WHERE id = (SELECT min(id) "
+                                "FROM final_grades)"))
         db.session.commit()
         upgrade()
         db.session.add(_final_grade(*ids))
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
-        db.session.add_all([_final_grade(None, plan.id, version.id),
-                            _final_grade(None, plan.id, version.id)])
+        db.session.add_all([_final_grade(None, plan_id, version.id),
+                            _final_grade(None, plan_id, version.id)])
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(FinalGrade)) == 3
         db.session.remove()

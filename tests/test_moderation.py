@@ -256,7 +256,7 @@ def test_two_finalisations_at_once_store_one_grade(app, world):
         racing = {"cycle_id": audit.cycle_id, "plan_id": audit.plan_id,
                   "rubric_version_id": audit.rubric_version_id, "academic_year": "2025/26",
                   "audit_date": audit.submitted_at.date(), "grade": 2, "good_or_better": False,
-                  "method": "agreed"}
+                  "method": "agreed", "agency_id": audit.plan.agency_id}
 
     def meanwhile(session, _context, _instances):  # noqa: ANN001, ANN202
         if any(isinstance(row, FinalGrade) for row in session.new):

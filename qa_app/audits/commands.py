@@ -105,7 +105,8 @@ def sample_group() -> None:
 @click.option("--seed", type=int, default=None,
               help="whole number; the same seed redraws the same sample (default: a new one)")
 @click.option("--transition-share", type=float, default=0.3, show_default=True,
-              help="at least this share of plans from transition years (0 to 1)")
+              help="at least this share of plans from transition years (0 to 1), or their "
+                   "share of the eligible plans if that is larger")
 @click.option("--exclude-days", type=int, default=365, show_default=True,
               help="skip plans audited or sampled this many days before the cycle start")
 @click.option("--advice-per-plan/--no-advice", "include_advice", default=True, show_default=True,

@@ -111,7 +111,8 @@ class SampleForm(FlaskForm):
     transition_share = WholeNumberField(
         "Transition-year plans, at least this percentage",
         widget=GovTextInput(),
-        description="Plans in the transition years set in targets.yaml. All of them are taken "
+        description="Plans in the transition years set in targets.yaml. Their share of the "
+                    "eligible plans is used instead if it is larger, and all of them are taken "
                     "if there are fewer.",
         default=30,
         validators=[InputRequired(message="Enter the transition-year percentage"),

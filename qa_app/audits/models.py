@@ -201,6 +201,13 @@ class FinalGrade(db.Model):
     grade: Mapped[int]
     good_or_better: Mapped[bool]
     method: Mapped[str] = mapped_column(String(10))
+    # What the figures depend on about the subject, as it was when the grade was first
+    # recorded (see audits/recorded.py): a later register refresh changes none of them.
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    nc_year: Mapped[int | None]
+    plan_kind: Mapped[str | None] = mapped_column(String(20))
+    advice_type: Mapped[str | None] = mapped_column(String(40))
+    assured_grade: Mapped[int | None]
     reason: Mapped[str | None] = mapped_column(Text)
     finalised_at: Mapped[datetime | None]
     finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -1,7 +1,9 @@
 """Draw a cycle's sample from the register and store it with its seed and parameters.
 
 The eligible population is read here with plain column queries; the choice itself is
-`qa_app.audits.sampling.draw`, which depends on nothing but its inputs.
+`qa_app.audits.sampling.draw`, which depends on nothing but its inputs. The eligible plans
+in each stratum are stored with the sample, so the partnership's plans rate can later be
+weighted by the population as it stood when the sample was drawn.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from qa_app import audit_log
 from qa_app.audits.cycles import has_audits
 from qa_app.audits.models import Audit, Cycle, FinalGrade, Sample, SampleItem
 from qa_app.audits.sampling import (
+    OTHER,
+    TRANSITION,
     AdviceCandidate,
     Draw,
     DrawParameters,
@@ -199,6 +203,8 @@ def _parameters(params: DrawParameters, rule: Eligibility, exclude_days: int,
         "eligible_transition_plans": result.eligible_transition,
         "transition_target": result.transition_target,
         "strata": result.strata,
+        "stratum_population": {TRANSITION: result.eligible_transition,
+                               OTHER: result.eligible - result.eligible_transition},
         "advice_by_agency": result.advice_by_agency,
         "agency_additions": [asdict(a) for a in result.additions],
         "notes": result.notes,

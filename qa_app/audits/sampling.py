@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from qa_app.cells import safe_row
+
 Z_95 = Fraction("1.96")
 MAX_SEED = 2**31 - 1
 TRANSITION = "transition_year"
@@ -99,6 +101,13 @@ def plan_stratum(nc_year: int, transition_years: Iterable[int]) -> str:
     return TRANSITION if nc_year in set(transition_years) else OTHER
 
 
+def transition_share(params: DrawParameters, transition: int, eligible: int) -> Fraction:
+    """The least share of the sample given to transition-year plans: the setting, or their
+    share of the eligible plans when that is larger, so they are never under-sampled."""
+    setting = Fraction(str(params.transition_share))
+    return max(setting, Fraction(transition, eligible)) if eligible else setting
+
+
 def draw(population: Sequence[PlanCandidate], params: DrawParameters) -> Draw:
     """A stratified draw that depends only on the population, the seed and the parameters.
 
@@ -119,7 +128,11 @@ def draw(population: Sequence[PlanCandidate], params: DrawParameters) -> Draw:
         notes.append(f"Only {len(plans)} plans are eligible, so all of them are in the sample "
                      f"(you asked for {size}).")
         size = len(plans)
-    wanted = math.ceil(Fraction(str(params.transition_share)) * size)
+    wanted = math.ceil(transition_share(params, len(transition), len(plans)) * size)
+    if Fraction(len(transition), len(plans)) > Fraction(str(params.transition_share)):
+        notes.append(f"Transition-year plans are {len(transition)} of the {len(plans)} eligible "
+                     f"plans, more than the {float(params.transition_share):.0%} setting, so "
+                     "the sample takes at least their share of the population.")
     target = min(wanted, len(transition))
     if target < wanted:
         notes.append(f"Only {len(transition)} transition-year plans are eligible: all of them "
@@ -278,15 +291,10 @@ class ExportRow:
                 "yes" if self.transition_year else "no", self.agency, self.advice_type]
 
 
-def _safe_cell(text: str) -> str:
-    """Stop a spreadsheet reading a cell as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def export_csv(rows: Iterable[ExportRow]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_HEADER)
+    writer.writerow(safe_row(EXPORT_HEADER))
     for row in rows:
-        writer.writerow([_safe_cell(cell) for cell in row.cells()])
+        writer.writerow(safe_row(row.cells()))
     return out.getvalue()

@@ -92,8 +92,11 @@ def seed_partnership(today: date, rubric_versions: dict[str, RubricVersion]) -> 
     return summary
 
 
-def draw_sample(spec: CycleSpec, plans: list[Plan], sampled: set[int]) -> list[Plan]:
-    """Stratified and reproducible from the cycle's seed; plans sampled before are skipped."""
+def draw_sample(
+    spec: CycleSpec, plans: list[Plan], sampled: set[int]
+) -> tuple[list[Plan], dict[str, int]]:
+    """Stratified and reproducible from the cycle's seed; plans sampled before are skipped.
+    Also returns the eligible plans per stratum, which weight the partnership's plans rate."""
     rng = random.Random(spec.sample_seed)
     latest = spec.start - timedelta(days=MIN_DAYS_SINCE_REQUEST)
     unsampled = [p for p in plans if p.id not in sampled]
@@ -105,7 +108,8 @@ def draw_sample(spec: CycleSpec, plans: list[Plan], sampled: set[int]) -> list[P
     other = [p for p in eligible if stratum(p) == "other"]
     chosen = rng.sample(transition, min(SAMPLE_TRANSITION_PLANS, len(transition)))
     chosen += rng.sample(other, min(SAMPLE_PLANS - len(chosen), len(other)))
-    return sorted(chosen, key=lambda p: p.ref)
+    population = {"transition_year": len(transition), "other": len(other)}
+    return sorted(chosen, key=lambda p: p.ref), population
 
 
 def _auditable_advice(plan: Plan, panel_date: date) -> list[Advice]:
@@ -139,7 +143,7 @@ def _seed_cycle(
     if spec.start > today:
         return
     panel_date = spec.end - timedelta(days=7)
-    chosen = draw_sample(spec, plans, sampled)
+    chosen, population = draw_sample(spec, plans, sampled)
     sampled.update(p.id for p in chosen)
     subjects: list[Subject] = []
     items: list[SampleItem] = []
@@ -162,6 +166,8 @@ def _seed_cycle(
                 "include_advice": True,
                 "min_days_since_request": MIN_DAYS_SINCE_REQUEST,
                 "skip_previously_sampled": True,
+                "stratum_population": population,
+                "strata": dict(Counter(stratum(p) for p in chosen)),
             },
             drawn_at=datetime.combine(spec.start, time(9, 0)),
             drawn_by_id=qi_manager.id,

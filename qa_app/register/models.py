@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qa_app.extensions import db, sql_in
@@ -41,6 +41,25 @@ ADVICE_EXCEPTION_LABELS = {
 }
 
 
+class PlanException(enum.StrEnum):
+    """Statutory reasons the 20-week time limit for a needs assessment does not apply
+    (SEND Regs 2014 reg. 13(3))."""
+
+    SCHOOL_CLOSURE = "school_closure"
+    EXCEPTIONAL_CIRCUMSTANCES = "exceptional_circumstances"
+    AWAY_FROM_AREA = "away_from_area"
+
+
+PLAN_EXCEPTION_LABELS = {
+    PlanException.SCHOOL_CLOSURE: "Advice was asked of a school or college around a closure "
+    "of 4 weeks or more",
+    PlanException.EXCEPTIONAL_CIRCUMSTANCES: "Exceptional personal circumstances of the "
+    "child, young person or family",
+    PlanException.AWAY_FROM_AREA: "Child, young person or family away from the area for "
+    "4 weeks or more",
+}
+
+
 class Agency(db.Model):
     __tablename__ = "agencies"
     __table_args__ = (
@@ -68,6 +87,10 @@ class Plan(db.Model):
             "issue_date IS NULL OR request_date IS NULL OR issue_date >= request_date",
             name="issued_after_request",
         ),
+        CheckConstraint(
+            f"exception IS NULL OR exception IN ({sql_in([e.value for e in PlanException])})",
+            name="exception_known",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,11 +101,25 @@ class Plan(db.Model):
     request_date: Mapped[date | None]
     issue_date: Mapped[date | None]
     setting: Mapped[str | None] = mapped_column(String(200))
+    exception: Mapped[str | None] = mapped_column(String(40))
+    exception_note: Mapped[str | None] = mapped_column(Text)
+    # The needs assessment as recorded when the plan was a new plan with an issue date: the
+    # 20-week measure counts these, so a later annual-review row cannot move it.
+    assessed_as_new: Mapped[bool] = mapped_column(default=False, server_default=false())
+    assessment_request_date: Mapped[date | None]
+    assessment_issue_date: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     agency: Mapped[Agency] = relationship()
     advice: Mapped[list[Advice]] = relationship(back_populates="plan", order_by="Advice.ref")
+
+    def record_assessment(self) -> None:
+        """Keep a new, issued plan's request and issue dates as its needs assessment."""
+        if self.plan_kind == PlanKind.NEW and self.issue_date is not None:
+            self.assessed_as_new = True
+            self.assessment_request_date = self.request_date
+            self.assessment_issue_date = self.issue_date
 
     @property
     def phase(self) -> str:
@@ -93,6 +130,12 @@ class Plan(db.Model):
         if self.nc_year <= 11:
             return "Secondary"
         return "Post-16"
+
+
+@event.listens_for(Plan, "before_insert")
+@event.listens_for(Plan, "before_update")
+def _record_assessment(_mapper: object, _connection: object, plan: Plan) -> None:
+    plan.record_assessment()
 
 
 class Advice(db.Model):

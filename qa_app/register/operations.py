@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from qa_app import audit_log
 from qa_app.extensions import db
-from qa_app.register.models import Advice, AdviceException, Agency, AgencyType
+from qa_app.register.models import Advice, AdviceException, Agency, AgencyType, Plan, PlanException
 
 
 class RegisterError(ValueError):
@@ -40,21 +40,38 @@ def set_advice_exception(
     advice: Advice, exception: str | None, note: str | None, *, actor_id: int | None
 ) -> bool:
     """Record or clear a statutory exception to the six-week deadline; True if it changed."""
+    return _set_exception(advice, AdviceException, exception, note, "advice", actor_id)
+
+
+def set_plan_exception(
+    plan: Plan, exception: str | None, note: str | None, *, actor_id: int | None
+) -> bool:
+    """Record or clear a statutory exception to the 20-week time limit (SEND Regs 2014
+    reg. 13(3)); True if it changed. The 20-week measure is then reported with and without
+    the plans that have one."""
+    return _set_exception(plan, PlanException, exception, note, "plan", actor_id)
+
+
+def _set_exception(record: Advice | Plan, reasons: type[AdviceException] | type[PlanException],
+                   exception: str | None, note: str | None, kind: str,
+                   actor_id: int | None) -> bool:
     if exception:
         try:
-            exception = AdviceException(exception).value
+            exception = reasons(exception).value
         except ValueError:
             raise RegisterError(f"Unknown statutory exception {exception!r}") from None
         note = (note or "").strip()
         if not note:
             raise RegisterError("Give the reason the exception applies")
+        if len(note) > 2000:
+            raise RegisterError("Reason must be 2,000 characters or fewer")
     else:
         exception, note = None, None
-    before = {"exception": advice.exception, "exception_note": advice.exception_note}
+    before = {"exception": record.exception, "exception_note": record.exception_note}
     after = {"exception": exception, "exception_note": note}
     if before == after:
         return False
-    advice.exception, advice.exception_note = exception, note
-    audit_log.record("advice.exception", "advice", advice.id, user_id=actor_id,
+    record.exception, record.exception_note = exception, note
+    audit_log.record(f"{kind}.exception", kind, record.id, user_id=actor_id,
                      changes={"before": before, "after": after})
     return True

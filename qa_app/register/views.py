@@ -9,9 +9,17 @@ from sqlalchemy import func, select
 from qa_app.auth.access import ALL_ROLES, STAFF, get_visible_or_404, roles
 from qa_app.auth.models import Role
 from qa_app.extensions import db
-from qa_app.register.forms import AdviceExceptionForm
-from qa_app.register.models import ADVICE_EXCEPTION_LABELS, Advice, Agency, Plan
-from qa_app.register.operations import set_advice_exception
+from qa_app.inputs import MAX_PAGE, query_int
+from qa_app.register.forms import AdviceExceptionForm, PlanExceptionForm
+from qa_app.register.models import (
+    ADVICE_EXCEPTION_LABELS,
+    PLAN_EXCEPTION_LABELS,
+    Advice,
+    Agency,
+    Plan,
+)
+from qa_app.register.operations import RegisterError, set_advice_exception, set_plan_exception
+from qa_app.register.queries import plan_final_grades
 
 bp = Blueprint("register", __name__)
 
@@ -33,10 +41,7 @@ def agencies():  # noqa: ANN201
 @bp.route("/plans")
 @roles(*STAFF, Role.PANEL_CHAIR)
 def plans():  # noqa: ANN201
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        abort(404)
+    page = query_int("page", 1, low=1, high=MAX_PAGE, strict=True) or 1
     query = select(Plan).order_by(Plan.ref)
     pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
     return render_template("register/plans.html", pagination=pagination)
@@ -49,7 +54,39 @@ def plan(plan_id: int):  # noqa: ANN201
     advice = db.session.execute(
         select(Advice).where(Advice.plan_id == plan_row.id).order_by(Advice.ref)
     ).scalars().all()
-    return render_template("register/plan.html", plan=plan_row, advice=advice)
+    return render_template("register/plan.html", plan=plan_row, advice=advice,
+                           exception_labels=PLAN_EXCEPTION_LABELS,
+                           can_edit=current_user.role in STAFF,
+                           final_grades=plan_final_grades(plan_row.id))
+
+
+@bp.route("/plans/<int:plan_id>/exception", methods=["GET", "POST"])
+@roles(*STAFF)
+def plan_exception(plan_id: int):  # noqa: ANN201
+    """Question page, then a check step, then the change is saved and audit-logged."""
+    plan_row = get_visible_or_404(Plan, plan_id)
+    form = PlanExceptionForm()
+    if request.method == "GET":
+        form.exception.data = request.args.get("exception", plan_row.exception or "")
+        form.exception_note.data = request.args.get("exception_note",
+                                                    plan_row.exception_note or "")
+    elif form.validate_on_submit():
+        if form.confirmed.data != "yes":
+            form.confirmed.data = "yes"
+            return render_template("register/plan_exception_check.html", plan=plan_row,
+                                   form=form, exception_labels=PLAN_EXCEPTION_LABELS)
+        try:
+            changed = set_plan_exception(plan_row, form.exception.data,
+                                         form.exception_note.data, actor_id=current_user.id)
+        except RegisterError as exc:
+            form.exception.errors = [*form.exception.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash("The statutory exception has been saved." if changed
+                  else "Nothing changed: the plan already had these answers.", "success")
+            return redirect(url_for("register.plan", plan_id=plan_row.id))
+    form.exception.data = form.exception.data or ""
+    return render_template("register/plan_exception.html", plan=plan_row, form=form)
 
 
 @bp.route("/advice/<int:advice_id>", methods=["GET", "POST"])

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import date
-from typing import Any
 
 from qa_app.reporting.periods import ACADEMIC_YEAR, Period
 
@@ -26,19 +26,45 @@ class Count:
 
 @dataclass(frozen=True)
 class Agreement:
-    """Sums over pairs of panel auditors' grades for one criterion, from which exact
-    agreement and quadratic-weighted kappa follow (see stats.weighted_kappa)."""
+    """Pairs of panel auditors' grades for one criterion as a table of ranks on the rubric's
+    scale (1 for its worst value, so 1,2,3,5 is read as 1,2,3,4): `cells` holds (first
+    auditor's rank, second's, pairs), `categories` the scale's length. Exact agreement,
+    quadratic-weighted kappa (see stats.weighted_kappa, from the sums below) and Gwet's
+    AC1 (reporting/agreement.py) follow from it."""
 
     period_key: str
     rubric_id: str
     criterion_id: str
-    pairs: int
-    agreed: int
-    sum_first: int
-    sum_second: int
-    squares_first: int
-    squares_second: int
-    squared_differences: int
+    categories: int
+    cells: tuple[tuple[int, int, int], ...]
+
+    @property
+    def pairs(self) -> int:
+        return sum(n for _, _, n in self.cells)
+
+    @property
+    def agreed(self) -> int:
+        return sum(n for one, two, n in self.cells if one == two)
+
+    @property
+    def sum_first(self) -> int:
+        return sum(one * n for one, _, n in self.cells)
+
+    @property
+    def sum_second(self) -> int:
+        return sum(two * n for _, two, n in self.cells)
+
+    @property
+    def squares_first(self) -> int:
+        return sum(one * one * n for one, _, n in self.cells)
+
+    @property
+    def squares_second(self) -> int:
+        return sum(two * two * n for _, two, n in self.cells)
+
+    @property
+    def squared_differences(self) -> int:
+        return sum((one - two) ** 2 * n for one, two, n in self.cells)
 
 
 @dataclass(frozen=True)
@@ -67,6 +93,16 @@ class Context:
 CellKey = tuple[str, str, str, str, int | None]
 
 
+@dataclass(frozen=True)
+class WeightedRate:
+    """A cycle's stratum-weighted all-plans rate and its 95% interval, in percent
+    (see reporting/weighting.py)."""
+
+    rate: float
+    low: float
+    high: float
+
+
 @dataclass
 class Figures:
     """Cells keyed (period, measure, scope, breakdown, agency; None for the partnership).
@@ -76,9 +112,7 @@ class Figures:
 
     cells: dict[CellKey, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
     agreement: list[Agreement] = field(default_factory=list)
-    fingerprint: dict[str, list[tuple[Any, ...]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    weighted: dict[str, WeightedRate] = field(default_factory=dict)
 
     def add(self, period_key: str, measure: str, scope: str, breakdown: str, agency_id: int,
             n: int, good: int, excluded: int = 0) -> None:
@@ -108,5 +142,16 @@ class Figures:
             cell[1] += good
             cell[2] += excluded
         self.agreement.extend(other.agreement)
-        for key, parts in other.fingerprint.items():
-            self.fingerprint[key].extend(parts)
+        self.weighted.update(other.weighted)
+
+    def canonical(self, period_key: str) -> list[str]:
+        """Every figure of one period as sorted JSON lines: what its inputs hash covers."""
+        lines = [json.dumps(["cell", *key, *values], default=str)
+                 for key, values in self.cells.items()
+                 if key[0] == period_key and (values[0] or values[2])]
+        lines += [json.dumps(["agreement", row.rubric_id, row.criterion_id, row.categories,
+                              sorted(row.cells)])
+                  for row in self.agreement if row.period_key == period_key]
+        lines += [json.dumps(["weighted", *astuple(row)])
+                  for key, row in self.weighted.items() if key == period_key]
+        return sorted(lines)

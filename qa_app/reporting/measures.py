@@ -3,10 +3,9 @@
 Each query groups by agency (the plan's owning agency; the advice's agency) and by the
 cycle and academic year of the final grades, or by period for register dates, so one
 statement serves every agency of every period, cycles and academic years alike. The
-partnership's figures are the sums of the agencies' groups. Each query also returns a
-fingerprint per group (a sum of numbers mixed from the ids and values of every row it
-read), taken in the same statement as the figures, so a run's inputs hash always
-describes the data it counted.
+partnership's figures are the sums of the agencies' groups. A run's inputs hash is a
+SHA-256 of the figures these queries return (see reporting/operations.py), so two runs
+share a hash exactly when they would show the same figures.
 
 A plan or advice is good or better only when its final grade is good or better AND its
 child-voice criterion, where graded, is good or better: child voice is limiting.
@@ -20,18 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Connection,
     Date,
     Integer,
     String,
     and_,
     case,
-    cast,
     false,
     func,
     literal,
@@ -46,10 +42,12 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from qa_app.audits.models import Audit, AuditScore, FinalCriterionGrade, FinalGrade
 from qa_app.register.models import Advice, Plan
-from qa_app.reporting.figures import Agreement, Context, Figures
+from qa_app.reporting import weighting
+from qa_app.reporting.agreement import rank_tables
+from qa_app.reporting.figures import Context, Figures
 from qa_app.standards.models import RubricVersion
 
-MEASURES_VERSION = "2026.4"
+MEASURES_VERSION = "2026.5"
 """Part of every inputs hash: raise it when a definition here changes, so figures are redone."""
 
 PLANS = "plans_good_or_better"
@@ -63,9 +61,8 @@ CHILD_VOICE_CRITERION = "child_voice"
 ASSURANCE = "assured_advice_confirmed"
 AGREEMENT = "agreement"
 MODERATED = "grades_moderated"
+EXCLUDING_EXCEPTIONS = "excluding_exceptions"
 
-_PRIME = 2147483647
-_DAY_ZERO = date(2000, 1, 1)
 
 
 class days_between(FunctionElement[int]):  # noqa: N801  (reads as an SQL function)
@@ -95,17 +92,6 @@ def total(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(flag(condition))
 
 
-def fingerprint(*values: ColumnElement[Any]) -> ColumnElement[int]:
-    """Sum over the group of each row's values mixed into one number below 2**31."""
-    mixed: ColumnElement[Any] = cast(literal(17), BigInteger)
-    for value in values:
-        term = cast(func.coalesce(value, -1), BigInteger) + 2
-        mixed = (mixed * 1000003 + term) % _PRIME
-    return func.sum(mixed)
-
-
-def day_number(column: ColumnElement[date]) -> ColumnElement[int]:
-    return days_between(column, literal(_DAY_ZERO, Date))
 
 
 def _graded_in(ctx: Context) -> ColumnElement[bool]:
@@ -145,37 +131,33 @@ def _moderated() -> ColumnElement[bool]:
 
 
 def plans_good_or_better(conn: Connection, ctx: Context) -> Figures:
-    """Final-graded plans: all, transition years (NC year), new and annual review."""
+    """Final-graded plans: all, transition years (NC year), new and annual review, by the
+    agency, year group and kind recorded with each final grade."""
     cv, cv_joined, good = _child_voice()
-    transition = Plan.nc_year.in_(ctx.transition_years)
-    new = Plan.plan_kind == "new"
-    annual = Plan.plan_kind == "annual_review"
+    transition = FinalGrade.nc_year.in_(ctx.transition_years)
+    new = FinalGrade.plan_kind == "new"
+    annual = FinalGrade.plan_kind == "annual_review"
     scopes = {"all": true(), "transition_years": transition, "new": new, "annual_review": annual}
     columns = []
     for condition in scopes.values():
         columns += [total(condition), total(and_(condition, good))]
     rows = conn.execute(
         select(
-            FinalGrade.cycle_id, FinalGrade.academic_year, Plan.agency_id, *columns,
+            FinalGrade.cycle_id, FinalGrade.academic_year, FinalGrade.agency_id, *columns,
             total(_moderated()),
-            fingerprint(FinalGrade.id, FinalGrade.grade, flag(FinalGrade.good_or_better == true()),
-                        cv.id, cv.grade, Plan.nc_year, flag(new), flag(annual),
-                        flag(_moderated())),
         )
         .select_from(FinalGrade)
-        .join(Plan, Plan.id == FinalGrade.plan_id)
         .outerjoin(cv, cv_joined)
-        .where(_graded_in(ctx))
-        .group_by(FinalGrade.cycle_id, FinalGrade.academic_year, Plan.agency_id)
+        .where(_graded_in(ctx), FinalGrade.plan_id.is_not(None))
+        .group_by(FinalGrade.cycle_id, FinalGrade.academic_year, FinalGrade.agency_id)
     ).all()
     figures = Figures()
-    for cycle_id, year, agency_id, *values, moderated, mixed in rows:
+    for cycle_id, year, agency_id, *values, moderated in rows:
         for key in ctx.keys_for(cycle_id, year):
             for index, scope in enumerate(scopes):
                 figures.add(key, PLANS, scope, "", agency_id, *values[2 * index: 2 * index + 2])
             for scope in ("all", "plan"):
                 figures.add(key, MODERATED, scope, "", agency_id, values[0], moderated)
-            figures.fingerprint[key].append(("plans", cycle_id, agency_id, values[0], int(mixed)))
     return figures
 
 
@@ -186,30 +168,26 @@ def advice_good_or_better(conn: Connection, ctx: Context) -> Figures:
     how often the two agree either way (breakdown "agreement", over the advice it assured)."""
     cv, cv_joined, good = _child_voice()
     threshold = RubricVersion.body["good_or_better"].as_integer()
-    assured = Advice.agency_grade.is_not(None)
-    assured_good = and_(assured, Advice.agency_grade >= threshold)
-    assured_below = and_(assured, Advice.agency_grade < threshold)
+    assured = FinalGrade.assured_grade.is_not(None)
+    assured_good = and_(assured, FinalGrade.assured_grade >= threshold)
+    assured_below = and_(assured, FinalGrade.assured_grade < threshold)
     agrees = or_(and_(assured_good, good), and_(assured_below, ~good))
     rows = conn.execute(
         select(
-            FinalGrade.cycle_id, FinalGrade.academic_year, Advice.agency_id, Advice.advice_type,
-            func.count(), total(good), total(assured), total(agrees), total(assured_good),
-            total(and_(assured_good, good)), total(_moderated()),
-            fingerprint(FinalGrade.id, FinalGrade.grade, flag(FinalGrade.good_or_better == true()),
-                        FinalGrade.rubric_version_id, cv.id, cv.grade, Advice.agency_grade,
-                        flag(_moderated())),
+            FinalGrade.cycle_id, FinalGrade.academic_year, FinalGrade.agency_id,
+            FinalGrade.advice_type, func.count(), total(good), total(assured), total(agrees),
+            total(assured_good), total(and_(assured_good, good)), total(_moderated()),
         )
         .select_from(FinalGrade)
-        .join(Advice, Advice.id == FinalGrade.advice_id)
         .join(RubricVersion, RubricVersion.id == FinalGrade.rubric_version_id)
         .outerjoin(cv, cv_joined)
-        .where(_graded_in(ctx))
-        .group_by(FinalGrade.cycle_id, FinalGrade.academic_year, Advice.agency_id,
-                  Advice.advice_type)
+        .where(_graded_in(ctx), FinalGrade.advice_id.is_not(None))
+        .group_by(FinalGrade.cycle_id, FinalGrade.academic_year, FinalGrade.agency_id,
+                  FinalGrade.advice_type)
     ).all()
     figures = Figures()
     for (cycle_id, year, agency_id, kind, n, met, n_assured, agreed, n_good, confirmed,
-         moderated, mixed) in rows:
+         moderated) in rows:
         for key in ctx.keys_for(cycle_id, year):
             figures.add(key, ADVICE, f"advice_type:{kind}", "", agency_id, n, met)
             figures.add(key, ADVICE, "all", "", agency_id, n, met)
@@ -218,47 +196,32 @@ def advice_good_or_better(conn: Connection, ctx: Context) -> Figures:
             figures.add(key, ASSURANCE, "all", AGREEMENT, agency_id, n_assured, agreed)
             for scope in ("all", "advice"):
                 figures.add(key, MODERATED, scope, "", agency_id, n, moderated)
-            figures.fingerprint[key].append(("advice", cycle_id, agency_id, kind, n,
-                                             int(mixed)))
     return figures
 
 
 def criterion_rates(conn: Connection, ctx: Context) -> Figures:
     """Every criterion's final grades, for plans and advice apart (scope "plan" or
     "advice"); the child-voice measure is the child_voice criterion's rows. One pass over
-    the criterion grades, joined to their subjects' agencies."""
+    the criterion grades, joined to their final grades' recorded agencies."""
     fcg = FinalCriterionGrade
-
-    def subjects(kind: str, agency: Any, subject_id: Any, subject: Any) -> Any:
-        return (
-            select(FinalGrade.id, FinalGrade.cycle_id, FinalGrade.academic_year,
-                   literal(kind, String).label("kind"), agency.label("agency_id"))
-            .join(subject, subject.id == subject_id)
-            .where(_graded_in(ctx))
-        )
-
-    graded = union_all(
-        subjects("plan", Plan.agency_id, FinalGrade.plan_id, Plan),
-        subjects("advice", Advice.agency_id, FinalGrade.advice_id, Advice),
-    ).subquery("graded")
-    keys = (graded.c.cycle_id, graded.c.academic_year, graded.c.kind, graded.c.agency_id,
+    kind = case((FinalGrade.plan_id.is_not(None), literal("plan", String)),
+                else_=literal("advice", String))
+    keys = (FinalGrade.cycle_id, FinalGrade.academic_year, kind, FinalGrade.agency_id,
             fcg.criterion_id)
     rows = conn.execute(
-        select(*keys, func.count(), total(fcg.good_or_better == true()),
-               fingerprint(fcg.id, fcg.final_grade_id, fcg.grade))
+        select(*keys, func.count(), total(fcg.good_or_better == true()))
         .select_from(fcg)
-        .join(graded, graded.c.id == fcg.final_grade_id)
+        .join(FinalGrade, FinalGrade.id == fcg.final_grade_id)
+        .where(_graded_in(ctx))
         .group_by(*keys)
     ).all()
     figures = Figures()
-    for cycle_id, year, kind, agency_id, criterion_id, n, met, mixed in rows:
+    for cycle_id, year, subject, agency_id, criterion_id, n, met in rows:
         for key in ctx.keys_for(cycle_id, year):
-            figures.add(key, CRITERION, kind, criterion_id, agency_id, n, met)
+            figures.add(key, CRITERION, subject, criterion_id, agency_id, n, met)
             if criterion_id == CHILD_VOICE_CRITERION:
-                figures.add(key, CHILD_VOICE, "all", kind, agency_id, n, met)
+                figures.add(key, CHILD_VOICE, "all", subject, agency_id, n, met)
                 figures.add(key, CHILD_VOICE, "all", "", agency_id, n, met)
-            figures.fingerprint[key].append(("criteria", cycle_id, kind, agency_id,
-                                             criterion_id, n, int(mixed)))
     return figures
 
 
@@ -275,48 +238,51 @@ def advice_on_time(conn: Connection, ctx: Context) -> Figures:
     rows = conn.execute(
         select(
             periods.c.key, Advice.agency_id, total(counted), total(on_time), total(~no_exception),
-            func.count(),
-            fingerprint(Advice.id, day_number(Advice.due_date), day_number(Advice.received_date),
-                        flag(no_exception), flag(overdue)),
         )
         .select_from(Advice)
         .join(periods, Advice.due_date.between(periods.c.first_day, periods.c.last_day))
         .group_by(periods.c.key, Advice.agency_id)
     ).all()
     figures = Figures()
-    for key, agency_id, n, met, excepted, rows_read, mixed in rows:
+    for key, agency_id, n, met, excepted in rows:
         figures.add(key, ON_TIME, "all", "", agency_id, n, met, excepted)
-        figures.fingerprint[key].append(("on_time", agency_id, rows_read, int(mixed)))
     return figures
 
 
 def plans_issued_in_time(conn: Connection, ctx: Context) -> Figures:
-    """New plans issued in the period within the assessment deadline of their request;
-    plans with no request date cannot be judged and are excluded."""
+    """New plans issued in the period within the assessment deadline of their request, read
+    from the needs-assessment dates recorded when each came in as a new plan (a later
+    annual-review row changes nothing here); plans with no request date cannot be judged and
+    are excluded. Scope "all" counts plans with a statutory exception like the rest
+    (national statistics' "including exceptions"); EXCLUDING_EXCEPTIONS leaves them out."""
     periods = _date_periods(ctx)
-    known = Plan.request_date.is_not(None)
-    in_time = and_(known, days_between(Plan.issue_date, Plan.request_date) <= ctx.assessment_days)
+    requested, issued = Plan.assessment_request_date, Plan.assessment_issue_date
+    known = requested.is_not(None)
+    in_time = and_(known, days_between(issued, requested) <= ctx.assessment_days)
+    plain = and_(known, Plan.exception.is_(None))
     rows = conn.execute(
         select(
             periods.c.key, Plan.agency_id, total(known), total(in_time), total(~known),
-            func.count(),
-            fingerprint(Plan.id, day_number(Plan.request_date), day_number(Plan.issue_date)),
+            total(plain), total(and_(plain, in_time)), total(~plain),
         )
         .select_from(Plan)
-        .join(periods, Plan.issue_date.between(periods.c.first_day, periods.c.last_day))
-        .where(Plan.plan_kind == "new")
+        .join(periods, issued.between(periods.c.first_day, periods.c.last_day))
+        .where(Plan.assessed_as_new == true())
         .group_by(periods.c.key, Plan.agency_id)
     ).all()
     figures = Figures()
-    for key, agency_id, n, met, unknown, rows_read, mixed in rows:
+    for key, agency_id, n, met, unknown, n_plain, met_plain, left_out in rows:
         figures.add(key, ISSUED, "all", "", agency_id, n, met, unknown)
-        figures.fingerprint[key].append(("issued", agency_id, rows_read, int(mixed)))
+        figures.add(key, ISSUED, EXCLUDING_EXCEPTIONS, "", agency_id, n_plain, met_plain,
+                    left_out)
     return figures
 
 
 def inter_rater_agreement(conn: Connection, ctx: Context) -> Figures:
     """Per cycle and criterion, over subjects with exactly two submitted panel audits: the
-    pairs of grades both auditors gave (not-applicable grades are left out)."""
+    pairs of grades both auditors gave (not-applicable grades are left out), counted per
+    pair of grades and turned into ranks on the rubric's scale; computed criteria are
+    dropped (see reporting/agreement.py)."""
     figures = Figures()
     if not ctx.cycle_ids:
         return figures
@@ -333,11 +299,11 @@ def inter_rater_agreement(conn: Connection, ctx: Context) -> Figures:
     one, two = first.grade, second.grade
     with _hash_joins(conn):
         rows = _agreement_rows(conn, pairs, first, second, one, two)
-    for cycle_id, rubric_id, criterion_id, *sums, mixed in rows:
-        figures.agreement.append(Agreement(str(cycle_id), rubric_id, criterion_id,
-                                           *(int(s) for s in sums)))
-        figures.fingerprint[str(cycle_id)].append(("agreement", rubric_id, criterion_id,
-                                                   sums[0], int(mixed)))
+    versions = sorted({row[2] for row in rows})
+    bodies = dict(conn.execute(  # type: ignore[arg-type]
+        select(RubricVersion.id, RubricVersion.body).where(RubricVersion.id.in_(versions))
+    ).all()) if versions else {}
+    figures.agreement.extend(rank_tables(rows, bodies))
     return figures
 
 
@@ -359,10 +325,8 @@ def _agreement_rows(conn: Connection, pairs: Any, first: Any, second: Any, one: 
                     two: Any) -> list[Any]:
     return conn.execute(
         select(
-            pairs.c.cycle_id, RubricVersion.rubric_id, first.criterion_id, func.count(),
-            total(one == two), func.sum(one), func.sum(two), func.sum(one * one),
-            func.sum(two * two), func.sum((one - two) * (one - two)),
-            fingerprint(first.id, second.id, one, two),
+            pairs.c.cycle_id, RubricVersion.rubric_id, RubricVersion.id, first.criterion_id,
+            one, two, func.count(),
         )
         .select_from(pairs)
         .join(Audit, Audit.id == pairs.c.first)
@@ -371,7 +335,8 @@ def _agreement_rows(conn: Connection, pairs: Any, first: Any, second: Any, one: 
         .join(second, and_(second.audit_id == pairs.c.second,
                            second.criterion_id == first.criterion_id))
         .where(one.is_not(None), two.is_not(None))
-        .group_by(pairs.c.cycle_id, RubricVersion.rubric_id, first.criterion_id)
+        .group_by(pairs.c.cycle_id, RubricVersion.rubric_id, RubricVersion.id,
+                  first.criterion_id, one, two)
     ).all()
 
 
@@ -383,6 +348,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("advice on time", advice_on_time),
     ("new plans issued in time", plans_issued_in_time),
     ("inter-rater agreement", inter_rater_agreement),
+    ("stratum-weighted plans rate", weighting.plan_estimates),
 )
 
 

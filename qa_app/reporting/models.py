@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
@@ -37,6 +37,9 @@ class AggregationRun(db.Model):
     inputs_hash: Mapped[str] = mapped_column(String(64))
     targets_version: Mapped[str | None] = mapped_column(String(40))
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    as_of: Mapped[date | None]
+    """The day the figures were counted as of (advice still missing after its due date is
+    late from that day on); None for runs stored before it was recorded."""
 
     rates: Mapped[list[RateSnapshot]] = relationship(
         back_populates="run", cascade="all, delete-orphan"
@@ -71,13 +74,21 @@ class RateSnapshot(db.Model):
     ci_high: Mapped[float | None] = mapped_column(Float)
     target: Mapped[float | None] = mapped_column(Float)
     rag: Mapped[str | None] = mapped_column(String(5))
+    weighted_rate: Mapped[float | None] = mapped_column(Float)
+    """The stratum-weighted estimate and its 95% interval, set only on a cycle's partnership
+    all-plans row when its sample took the strata unequally (reporting/weighting.py); the
+    status then follows the weighted figure, while n and good stay the raw counts."""
+    weighted_low: Mapped[float | None] = mapped_column(Float)
+    weighted_high: Mapped[float | None] = mapped_column(Float)
 
     run: Mapped[AggregationRun] = relationship(back_populates="rates")
 
 
 class AgreementSnapshot(db.Model):
-    """How often two panel auditors gave a criterion the same grade in a cycle, and the
-    quadratic-weighted Cohen's kappa of their grades (None when it is undefined)."""
+    """How often two panel auditors gave a criterion the same grade in a cycle, the
+    quadratic-weighted Cohen's kappa of their grades' ranks on the rubric's scale, and
+    Gwet's AC1, which stays usable when nearly every grade is the same (None when
+    undefined). Computed criteria are left out: their grades always agree."""
 
     __tablename__ = "agreement_snapshots"
     __table_args__ = (
@@ -94,6 +105,7 @@ class AgreementSnapshot(db.Model):
     agreed: Mapped[int]
     exact_rate: Mapped[float | None] = mapped_column(Float)
     kappa: Mapped[float | None] = mapped_column(Float)
+    ac1: Mapped[float | None] = mapped_column(Float)
 
     run: Mapped[AggregationRun] = relationship(back_populates="agreement")
 
@@ -126,3 +138,29 @@ class ImprovementAction(db.Model):
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     closing_note: Mapped[str | None] = mapped_column(Text)
+
+
+EVERY_PERIOD = "all"
+"""The period kind of a recalculation request that stands for every period."""
+
+
+class RecalculationRequest(db.Model):
+    """A change that affects a period's figures and has not yet been counted by a run.
+
+    Written in the same transaction as the change itself, so no change is ever missed; a run
+    removes exactly the requests it could see, so one that arrives mid-run stays pending.
+    Kind "all" (key "") stands for every period, as a register import affects them all.
+    """
+
+    __tablename__ = "recalculation_requests"
+    __table_args__ = (
+        CheckConstraint("period_kind IN ('cycle', 'academic_year', 'all')",
+                        name="request_period_kind_known"),
+        Index("ix_recalculation_requests_period", "period_kind", "period_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_kind: Mapped[str] = mapped_column(String(20))
+    period_key: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)

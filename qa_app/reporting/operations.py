@@ -1,10 +1,12 @@
-"""Run the aggregation: figures for each period, stored once per distinct set of inputs.
+"""Run the aggregation: figures for each period, stored once per distinct set of figures.
 
-The figures are read first, in one consistent snapshot and without writing, so progress
-can be shown meanwhile. Then, holding the aggregation write lock until the caller
-commits, each period's run is stored unless a run with the same inputs hash exists
-(re-running changes nothing; the latest run of a period is its current one), and the
-improvement actions are brought up to date. Nothing here commits.
+Runs are serialised: a run takes the aggregation write lock first, then reads every
+figure in one consistent snapshot taken after the previous run stored its own, so a run
+never replaces a newer one and two runs at once store one result, the newer. Each
+period's run is stored unless a run with the same figures exists (re-running changes
+nothing; the latest run of a period is its current one); the pending recalculation
+requests the run could see are removed, and the improvement actions are brought up to
+date. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -21,27 +23,33 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Connection, Table, false, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from qa_app import audit_log
 from qa_app.extensions import db
 from qa_app.jobs import JobRun
-from qa_app.reporting import measures
+from qa_app.reporting import measures, run_lock, weighting
 from qa_app.reporting.actions import sync_improvement_actions
+from qa_app.reporting.agreement import gwet_ac1
 from qa_app.reporting.figures import Agreement, Context, Count, Figures
-from qa_app.reporting.models import AggregationRun, AgreementSnapshot, RateSnapshot
+from qa_app.reporting.models import (
+    EVERY_PERIOD,
+    AggregationRun,
+    AgreementSnapshot,
+    RateSnapshot,
+    RecalculationRequest,
+)
 from qa_app.reporting.periods import Period, PeriodError, resolve_periods
 from qa_app.reporting.queries import current_run
 from qa_app.reporting.stats import percent, weighted_kappa, wilson_interval
-from qa_app.standards.targets import Targets, load_targets
+from qa_app.standards.targets import Targets, is_complete_count, load_targets
 from qa_app.standards.yaml_lines import RubricError
 from qa_app.timeutil import utcnow
 
 PAUSE_ENV = "EHCP_QA_TEST_PAUSE_SECONDS"
 """Test hook: seconds to sleep after each measure, so a test can kill a worker mid-run."""
 
-WRITE_LOCK_KEY = 0x4548435041474752
 READ_SETTINGS = ("work_mem = '64MB'", "jit = off")
 """For the aggregation's read-only transaction on PostgreSQL: its GROUP BYs scan whole
 tables, where hashing in memory wins and compiling them just in time costs more than it
@@ -76,23 +84,29 @@ def run_aggregation(
     *,
     cycle: str | None = None,
     year: str | None = None,
+    periods: list[Period] | None = None,
     as_of: date | None = None,
     targets: Targets | None = None,
     job_run_id: int | None = None,
 ) -> dict[str, Any]:
-    """Aggregate the named period, or the given cycle and/or academic year, or by default
-    every period with something to report. Returns a JSON-ready summary."""
+    """Aggregate the named period, or the given cycle and/or academic year, or the given
+    periods, or by default every period with something to report. Returns a JSON-ready
+    summary."""
     as_of = as_of or date.today()
     targets = targets or current_targets()
-    try:
-        periods = resolve_periods(period_kind, period_key, as_of, cycle=cycle, year=year)
-    except PeriodError as exc:
-        raise AggregationError(str(exc)) from None
-    figures = read_figures(periods, targets, as_of, job_run_id)
+    everything = periods is None and not (period_kind or period_key or cycle or year)
+    if periods is None:
+        try:
+            periods = resolve_periods(period_kind, period_key, as_of, cycle=cycle, year=year)
+        except PeriodError as exc:
+            raise AggregationError(str(exc)) from None
     hold_write_lock()
+    figures, seen_requests = read_figures(periods, targets, as_of, job_run_id,
+                                          everything=everything)
     counts = figures.counts_by_period()
-    outcomes = [store_period(period, counts.get(period.key, []), figures, targets)
+    outcomes = [store_period(period, counts.get(period.key, []), figures, targets, as_of)
                 for period in periods]
+    forget_requests(seen_requests)
     opened, closed = sync_improvement_actions(targets, as_of)
     return {
         "as_of": as_of.isoformat(),
@@ -109,9 +123,12 @@ def context_for(periods: list[Period], targets: Targets, as_of: date) -> Context
 
 
 def read_figures(
-    periods: list[Period], targets: Targets, as_of: date, job_run_id: int | None = None
-) -> Figures:
-    """Every measure for every period: one set of GROUP BY queries covers all the periods."""
+    periods: list[Period], targets: Targets, as_of: date, job_run_id: int | None = None,
+    *, everything: bool = False,
+) -> tuple[Figures, list[int]]:
+    """Every measure for every period (one set of GROUP BY queries covers them all), and the
+    pending recalculation requests for those periods (and those for every period, when
+    `everything`), read in the same snapshot."""
     steps = len(measures.STEPS)
 
     def after(done: int, name: str) -> None:
@@ -119,9 +136,25 @@ def read_figures(
         pause_for_tests()
 
     if not periods:
-        return Figures()
+        return Figures(), []
     with consistent_reads() as conn:
-        return measures.compute(conn, context_for(periods, targets, as_of), after)
+        seen = pending_request_ids(conn, periods, everything)
+        return measures.compute(conn, context_for(periods, targets, as_of), after), seen
+
+
+def pending_request_ids(conn: Connection, periods: list[Period], everything: bool) -> list[int]:
+    wanted = {(p.kind, p.key) for p in periods} | ({(EVERY_PERIOD, "")} if everything else set())
+    rows = conn.execute(select(RecalculationRequest.id, RecalculationRequest.period_kind,
+                               RecalculationRequest.period_key)).all()
+    return [row.id for row in rows if (row.period_kind, row.period_key) in wanted]
+
+
+def forget_requests(ids: list[int]) -> None:
+    """The run counted every change these requests stood for."""
+    for start in range(0, len(ids), 500):
+        db.session.execute(
+            delete(RecalculationRequest).where(RecalculationRequest.id.in_(ids[start:start + 500]))
+        )
 
 
 @contextmanager
@@ -145,13 +178,15 @@ def consistent_reads() -> Iterator[Connection]:
 def report_progress(job_run_id: int | None, percent_done: int, message: str) -> None:
     """Committed at once on its own connection, so the page shows it while the job runs.
     Best effort: a database busy with another writer only delays the next report."""
-    if job_run_id is None:
+    if job_run_id is None or run_lock.holds_database_write_lock(db.engine.url.database,
+                                                                 db.engine.dialect.name):
         return
     try:
         with db.engine.begin() as conn:
             conn.execute(
                 update(JobRun).where(JobRun.id == job_run_id)
-                .values(progress=max(0, min(99, percent_done)), message=message)
+                .values(progress=max(0, min(99, percent_done)), message=message,
+                        heartbeat_at=utcnow())
             )
     except OperationalError:
         return
@@ -164,34 +199,42 @@ def pause_for_tests() -> None:
 
 
 def hold_write_lock() -> None:
-    """Serialise aggregation writers until the caller commits, so two runs at once store one
-    result: a PostgreSQL advisory lock, or SQLite's single-writer lock."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(func.pg_advisory_xact_lock(WRITE_LOCK_KEY)))
-    else:
-        db.session.execute(
-            update(AggregationRun).where(false()).values(period_key=AggregationRun.period_key)
-            .execution_options(synchronize_session=False)
-        )
+    """Serialise aggregation runs, from before their reads until the caller commits."""
+    run_lock.hold(db.session())
 
 
-def inputs_hash(period: Period, parts: list[tuple[Any, ...]], targets: Targets) -> str:
+def inputs_hash(period: Period, figures: Figures, targets: Targets) -> str:
+    """A SHA-256 of every figure of the period, with what they were judged against: two runs
+    share it exactly when they would show the same figures and statuses."""
     document = {
         "measures": measures.MEASURES_VERSION,
-        "targets": targets.content_hash,
+        "targets": judged_by(targets),
         "period": [period.kind, period.key, period.academic_year, period.start.isoformat(),
                    period.end.isoformat()],
-        "inputs": sorted(json.dumps(part) for part in parts),
+        "figures": figures.canonical(period.key),
     }
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+NOT_IN_FIGURES = ("version", "content_hash", "response_deadline_working_days",
+                  "consistently_late", "advice_deadline_days")
+"""Settings of targets.yaml that no stored figure or status depends on (letters' response
+deadline, the lateness rule for improvement actions, the deadline applied at import)."""
+
+
+def judged_by(targets: Targets) -> dict[str, Any]:
+    """What the figures and their statuses depend on in the targets file."""
+    return {name: value for name, value in asdict(targets).items()
+            if name not in NOT_IN_FIGURES}
+
+
 def store_period(
-    period: Period, counts: list[Count], figures: Figures, targets: Targets
+    period: Period, counts: list[Count], figures: Figures, targets: Targets, as_of: date
 ) -> PeriodOutcome:
-    """A new run when the inputs are new; otherwise the existing run, made current again."""
-    digest = inputs_hash(period, figures.fingerprint.get(period.key, []), targets)
+    """A new run when the figures are new; otherwise the existing run, made current again
+    (safe: runs are serialised, so this run read the newest data)."""
+    digest = inputs_hash(period, figures, targets)
     same = db.session.execute(
         select(AggregationRun).where(
             AggregationRun.period_kind == period.kind,
@@ -202,6 +245,7 @@ def store_period(
     if same is not None:
         current = current_run(period.kind, period.key)
         status = "unchanged"
+        same.as_of = as_of
         if current is not None and current.id != same.id:
             same.computed_at = utcnow()
             status = "restored"
@@ -212,10 +256,11 @@ def store_period(
         )
         return PeriodOutcome(period.kind, period.key, period.label, same.id, status, count or 0)
     run = AggregationRun(period_kind=period.kind, period_key=period.key, inputs_hash=digest,
-                         targets_version=targets.version, computed_at=utcnow())
+                         targets_version=targets.version, computed_at=utcnow(), as_of=as_of)
     db.session.add(run)
     db.session.flush()
     rows = [snapshot_values(run.id, c, period, targets) for c in counts]
+    weighting.add_weighted(rows, figures.weighted.get(period.key), targets.rag)
     insert_many(RateSnapshot.__table__, rows)
     agreement = [agreement_values(run.id, a)
                  for a in figures.agreement if a.period_key == period.key]
@@ -243,14 +288,18 @@ def insert_many(table: Table, rows: list[dict[str, Any]]) -> None:
 
 
 def snapshot_values(run_id: int, count: Count, period: Period, targets: Targets) -> dict:
+    """A complete count (every record, not a sample) has no sampling interval to show."""
     rate = percent(count.good, count.n)
-    low, high = wilson_interval(count.good, count.n) or (None, None)
+    low, high = (None, None) if is_complete_count(count.measure) else (
+        wilson_interval(count.good, count.n) or (None, None))
     target = targets.target_for(count.measure, count.scope, period.academic_year)
     return {
         "run_id": run_id, "measure": count.measure, "scope": count.scope,
         "breakdown": count.breakdown, "agency_id": count.agency_id, "n": count.n,
         "good": count.good, "excluded": count.excluded, "rate": rate, "ci_low": low,
-        "ci_high": high, "target": target, "rag": targets.rag(rate, low, high, target),
+        "ci_high": high, "target": target,
+        "rag": targets.rag(rate, low, high, target, measure=count.measure, good=count.good,
+                           n=count.n),
     }
 
 
@@ -260,4 +309,5 @@ def agreement_values(run_id: int, row: Agreement) -> dict:
         "pairs": row.pairs, "agreed": row.agreed, "exact_rate": percent(row.agreed, row.pairs),
         "kappa": weighted_kappa(row.pairs, row.sum_first, row.sum_second, row.squares_first,
                                 row.squares_second, row.squared_differences),
+        "ac1": gwet_ac1(row.cells, row.categories),
     }

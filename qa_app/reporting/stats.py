@@ -41,7 +41,9 @@ def weighted_kappa(
 
     With weights (i - j)^2, observed disagreement is the mean squared difference and the
     disagreement expected by chance is var(first) + var(second) + (mean difference)^2, so
-    kappa = 1 - observed / expected (on an evenly spaced scale, as every rubric scale is).
+    kappa = 1 - observed / expected. Pass the grades' ranks on the rubric's scale, not their
+    values, so that every step between neighbouring grades weighs the same (see
+    reporting/agreement.py).
     None when there are no pairs or chance disagreement is nil (both gave one grade only).
     """
     if pairs <= 0:

@@ -5,7 +5,8 @@ Best fit, before limiting criteria cap it:
 - ``weighted_mean``: the weighted mean of the criterion grades, then either ``down`` (the
   highest scale value at or below the mean) or ``nearest`` (the closest scale value; a mean
   exactly half-way between two values goes to the lower one). Arithmetic is exact
-  (fractions), so 2.9999 never becomes 3 by accident.
+  (fractions of the weights as written, so 0.1 is one tenth), so a mean of exactly 3
+  stays 3 and 2.9999 never becomes 3 by accident.
 - ``lowest``: the lowest criterion grade.
 - ``median``: the median criterion grade, ignoring weights; with an even count the lower
   of the two middle grades, so a split panel never rounds a subject up.
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 
 from qa_app.standards.rubric import Criterion, Rubric
 
@@ -166,8 +166,8 @@ def _check_on_scale(rubric: Rubric, what: str, grade: object) -> None:
 
 
 def _from_weighted_mean(rubric: Rubric, applicable: list[tuple[Criterion, int]]) -> int:
-    total = sum(Fraction(criterion.weight) for criterion, _ in applicable)
-    mean = sum(Fraction(criterion.weight) * grade for criterion, grade in applicable) / total
+    total = sum(criterion.exact_weight for criterion, _ in applicable)
+    mean = sum(criterion.exact_weight * grade for criterion, grade in applicable) / total
     values = rubric.scale_values
     if rubric.overall.rounding == "nearest":
         return min(values, key=lambda value: (abs(value - mean), value))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
@@ -98,6 +100,15 @@ class Criterion:
     @property
     def is_judged(self) -> bool:
         return self.kind == "judged"
+
+    @property
+    def exact_weight(self) -> Fraction:
+        """The weight as the decimal written in the file, so 0.1 is exactly 1/10.
+
+        YAML hands the weight over as a binary float; its shortest repr gives back the
+        written decimal exactly for any weight of up to 15 significant digits.
+        """
+        return Fraction(repr(self.weight))
 
     def applies_to_subject(self, ctx: SubjectLike | None) -> bool:
         return ctx is None or self.applies_when is None or self.applies_when.matches(ctx)
@@ -305,7 +316,7 @@ def _read_criterion(
     criterion_id = check.get(item, "id", here, lambda v, p: check.string(v, p, CRITERION_ID))
     title = check.get(item, "title", here, check.string)
     section = check.get(item, "section", here, lambda v, p: _free_text(v, p, check), "")
-    weight = check.get(item, "weight", here, lambda v, p: check.number(v, p, positive=True), 1.0)
+    weight = check.get(item, "weight", here, lambda v, p: _read_weight(v, p, check), 1.0)
     limiting = check.get(item, "limiting", here, check.boolean, False)
     kind = check.get(item, "kind", here, lambda v, p: check.choice(v, p, KINDS), "judged")
     guidance = check.get(item, "guidance", here, lambda v, p: _free_text(v, p, check), "")
@@ -327,6 +338,14 @@ def _read_criterion(
         criterion_id, title, section, weight, limiting, kind,
         source, bands, when, descriptors, guidance,
     )  # fmt: skip
+
+
+def _read_weight(value: Any, path: KeyPath, check: Checker) -> float | None:
+    weight = check.number(value, path, positive=True)
+    if weight is not None and not math.isfinite(weight):
+        check.add(path, f"must be a finite number, not {value!r}")
+        return None
+    return weight
 
 
 def _free_text(value: Any, path: KeyPath, check: Checker) -> str | None:

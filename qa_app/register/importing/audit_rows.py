@@ -2,13 +2,16 @@
 
 Each row is checked against the exact rubric version it names (or the current one), its
 subject is found by reference, blank computed criteria (advice timeliness) are worked out
-from the advice log's dates, and the overall grade comes from the grading engine.
+from the advice log's dates, and the overall grade comes from the grading engine. A row
+that names a cycle belongs to that cycle's academic year, and its date must fall within
+the cycle; a row without one takes the academic year of its date.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
@@ -38,6 +41,7 @@ from qa_app.standards.grading import (
 )
 from qa_app.standards.models import RubricVersion
 from qa_app.standards.rubric import Rubric
+from qa_app.timeutil import academic_year
 
 FIELDS = (
     Field("subject_ref", required=True),
@@ -73,6 +77,8 @@ class AuditRow:
     plan_id: int | None = None
     advice_id: int | None = None
     result: OverallResult = field(default_factory=lambda: OverallResult(None))
+    academic_year: str = ""
+    """The cycle's academic year when a cycle is named, else that of the audit date."""
     existing_audit: int | None = None
     existing_final: int | None = None
     bad: bool = False
@@ -120,7 +126,8 @@ def validate_rows(
 ) -> list[AuditRow]:
     """Each row's fields and criterion grades; `ignored` columns (other imports' fields) skipped."""
     rubrics = Rubrics()
-    cycles = dict(db.session.execute(select(Cycle.name, Cycle.id)).all())
+    cycles = {row.name: row for row in db.session.execute(
+        select(Cycle.name, Cycle.id, Cycle.start_date, Cycle.end_date, Cycle.academic_year))}
     users = {email.casefold(): uid for email, uid in db.session.execute(
         select(User.email, User.id)).all()}
     read_date = DateReader()
@@ -134,7 +141,7 @@ def validate_rows(
             raise ValueProblem(f"{day:%d/%m/%Y} is in the future")
         return day
 
-    def cycle(cell: Cell) -> int | None:
+    def cycle(cell: Cell) -> Any:
         name = text(cell)
         if not name:
             return None
@@ -166,7 +173,9 @@ def validate_rows(
     for number, cells in table.rows:
         report.rows += 1
         values, clean = read_fields(readers, number, cells, report)
-        ref, rubric_id, version_text, day, cycle_id, auditor_id, overall_cell, reason = values
+        ref, rubric_id, version_text, day, in_cycle, auditor_id, overall_cell, reason = values
+        if not _within_cycle(day, in_cycle, number, report):
+            clean = False
         if ref is None or rubric_id is None:
             continue
         try:
@@ -182,9 +191,21 @@ def validate_rows(
             report.add(number, "overall", str(problem))
             graded = False
         if graded:
-            rows.append(AuditRow(number, ref, version, day, cycle_id, auditor_id, grades,
-                                 blank_computed, overall, reason, bad=not clean))
+            year = in_cycle.academic_year if in_cycle else academic_year(day) if day else ""
+            rows.append(AuditRow(number, ref, version, day, in_cycle.id if in_cycle else None,
+                                 auditor_id, grades, blank_computed, overall, reason,
+                                 academic_year=year, bad=not clean))
     return rows
+
+
+def _within_cycle(day: date | None, in_cycle: Any, number: int, report: ImportReport) -> bool:
+    """An audit named as part of a cycle must be dated within it."""
+    if day is None or in_cycle is None or in_cycle.start_date <= day <= in_cycle.end_date:
+        return True
+    report.add(number, "audit_date", f"{day:%d/%m/%Y} is outside cycle {in_cycle.name!r} "
+               f"({in_cycle.start_date:%d/%m/%Y} to {in_cycle.end_date:%d/%m/%Y}): correct "
+               "the date or the cycle")
+    return False
 
 
 def _missing(name: str) -> str:

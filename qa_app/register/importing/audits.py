@@ -25,7 +25,7 @@ from qa_app.register.importing.readers import Table
 from qa_app.register.importing.report import ImportReport
 from qa_app.standards.grading import is_good_or_better
 from qa_app.standards.models import RubricVersion
-from qa_app.timeutil import academic_year, utcnow
+from qa_app.timeutil import utcnow
 
 __all__ = ["FIELDS", "validate", "write"]
 
@@ -187,7 +187,7 @@ def _set_final(final: FinalGrade, row: AuditRow) -> bool:
     grade = row.result.final
     changed = _assign(final, {
         "cycle_id": row.cycle_id, "plan_id": row.plan_id, "advice_id": row.advice_id,
-        "rubric_version_id": row.version.id, "academic_year": academic_year(row.audit_date),
+        "rubric_version_id": row.version.id, "academic_year": row.academic_year,
         "audit_date": row.audit_date, "grade": grade,
         "good_or_better": is_good_or_better(rubric, grade),
         "reason": row.result.override_reason,

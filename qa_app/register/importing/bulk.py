@@ -157,3 +157,7 @@ def upsert(table: Table, stored: Sequence[str], batch: Batch, present: set[str],
         update_rows(table, [*kept, "updated_at"], changed)
         report.created += count
         report.updated += len(changed)
+        if count or changed:
+            from qa_app.reporting.recalculation import request_everything
+
+            request_everything(f"the register's {table.name} were imported")

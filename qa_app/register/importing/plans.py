@@ -1,18 +1,35 @@
-"""The EHCP register: one row per plan, matched on plan_ref so a re-import updates in place."""
+"""The EHCP register: one row per plan, matched on plan_ref so a re-import updates in place.
+
+A row of kind `new` with an issue date also records the plan's needs assessment (request and
+issue dates, and that it was a new plan), and a row of kind `new` sets its statutory exception
+to the 20-week limit. A later `annual_review` row for the same plan (the September refresh)
+leaves both as they were, so the 20-week figures of past years never move.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 
 from qa_app.extensions import db
 from qa_app.register.importing import columnar
-from qa_app.register.importing.bulk import Batch, upsert
-from qa_app.register.importing.columnar import Memo
+from qa_app.register.importing.bulk import CHUNK, Batch, upsert
+from qa_app.register.importing.columnar import Chunk, Memo
 from qa_app.register.importing.mapping import Columns, Field
 from qa_app.register.importing.readers import Table
 from qa_app.register.importing.report import ImportReport
-from qa_app.register.importing.values import DateReader, ValueProblem, choice, nc_year, text
-from qa_app.register.models import Agency, Plan, PlanKind
+from qa_app.register.importing.values import (
+    DateReader,
+    ValueProblem,
+    choice,
+    is_blank,
+    key,
+    nc_year,
+    text,
+)
+from qa_app.register.models import PLAN_EXCEPTION_LABELS, Agency, Plan, PlanException, PlanKind
 
 FIELDS = (
     Field("plan_ref", required=True),
@@ -22,6 +39,8 @@ FIELDS = (
     Field("request_date"),
     Field("issue_date"),
     Field("setting"),
+    Field("exception"),
+    Field("exception_note"),
 )
 
 PLAN_KINDS = {kind.value: kind.value for kind in PlanKind} | {
@@ -30,8 +49,14 @@ PLAN_KINDS = {kind.value: kind.value for kind in PlanKind} | {
     "ar": PlanKind.ANNUAL_REVIEW.value,
 }
 STORED = ("agency_id", "nc_year", "plan_kind", "request_date", "issue_date", "setting")
+ASSESSMENT = ("assessed_as_new", "assessment_request_date", "assessment_issue_date")
+EXCEPTION = ("exception", "exception_note")
 STORED_AS = {"agency": "agency_id"}
 MAX_REF = 64
+MAX_NOTE = 2000
+EXCEPTIONS = {key(e.value): e.value for e in PlanException} | {
+    key(label): code.value for code, label in PLAN_EXCEPTION_LABELS.items()
+}
 
 
 class AgencyNames:
@@ -67,8 +92,9 @@ def validate(table: Table, columns: Columns, report: ImportReport) -> Batch:
     """Every row checked, a chunk at a time; rows with problems are reported and left out."""
     agency, year, kind = Memo(AgencyNames()), Memo(nc_year), Memo(_plan_kind)
     day, setting = Memo(DateReader()), Memo(_setting)
+    exception, note = Memo(_exception), Memo(_note)
     first_seen: dict[str, int] = {}
-    kept: dict[str, list[object]] = {name: [] for name in ("ref", *STORED)}
+    kept: dict[str, list[object]] = {name: [] for name in ("ref", *STORED, *EXCEPTION)}
     for chunk in columnar.chunks(table, columns, report):
         requested = chunk.read("request_date", day)
         issued = chunk.read("issue_date", day)
@@ -80,7 +106,10 @@ def validate(table: Table, columns: Columns, report: ImportReport) -> Batch:
             requested,
             issued,
             chunk.read("setting", setting),
+            chunk.read("exception", exception),
+            chunk.read("exception_note", note),
         ]
+        _check_exceptions(chunk, values[-2], values[-1])
         for i, (asked, issue) in enumerate(zip(requested, issued, strict=True)):
             if asked and issue and issue < asked:
                 chunk.fail(i, "issue_date", "the plan was issued before it was requested "
@@ -94,6 +123,31 @@ def _plan_kind(cell: object) -> str:
     return choice(cell, PLAN_KINDS, "plan_kind", [k.value for k in PlanKind])  # type: ignore
 
 
+def _exception(cell: object) -> str | None:
+    if is_blank(cell):  # type: ignore[arg-type]
+        return None
+    listed = [e.value for e in PlanException]
+    return choice(cell, EXCEPTIONS, "statutory exception", listed)  # type: ignore[arg-type]
+
+
+def _note(cell: object) -> str | None:
+    value = text(cell)  # type: ignore[arg-type]
+    if len(value) > MAX_NOTE:
+        raise ValueProblem(f"exception_note is longer than {MAX_NOTE} characters")
+    return value or None
+
+
+def _check_exceptions(chunk: Chunk, exceptions: list[Any], notes: list[Any]) -> None:
+    raw = chunk.cells("exception")
+    for i, (code, reason) in enumerate(zip(exceptions, notes, strict=True)):
+        if code and not reason:
+            chunk.fail(i, "exception_note", "a statutory exception needs the reason written "
+                       "in exception_note")
+        elif reason and not code and is_blank(raw[i]):
+            chunk.fail(i, "exception", "exception_note is filled in but no statutory "
+                       "exception is given")
+
+
 def _setting(cell: object) -> str | None:
     value = text(cell)  # type: ignore[arg-type]
     if len(value) > 200:
@@ -104,4 +158,46 @@ def _setting(cell: object) -> str | None:
 def write(batch: Batch, report: ImportReport) -> None:
     """Insert new plans and update changed ones, a chunk of references at a time."""
     present = {STORED_AS.get(name, name) for name in batch.present}
-    upsert(Plan.__table__, STORED, batch, present, report)
+    with_exception = bool(present & set(EXCEPTION))
+    _recorded_columns(batch, with_exception)
+    present |= set(ASSESSMENT) | (set(EXCEPTION) if with_exception else set())
+    upsert(Plan.__table__, (*STORED, *ASSESSMENT, *EXCEPTION), batch, present, report)
+
+
+def _recorded_columns(batch: Batch, with_exception: bool) -> None:
+    """The needs-assessment (and exception) columns to write: a new, issued plan's own
+    dates (a new plan's own exception); for every other row, what is stored already."""
+    columns = batch.columns
+    kinds, issued = columns["plan_kind"], columns["issue_date"]
+    is_new = [kind == PlanKind.NEW for kind in kinds]
+    records = [new and day is not None for new, day in zip(is_new, issued, strict=True)]
+    keep_refs = [ref for ref, own in zip(columns["ref"], records, strict=True) if not own]
+    if with_exception:
+        keep_refs += [ref for ref, new in zip(columns["ref"], is_new, strict=True) if not new]
+    stored = _stored(sorted(set(keep_refs)))
+    blank = (False, None, None, None, None)
+    kept = [stored.get(ref, blank) for ref in columns["ref"]]
+    columns["assessed_as_new"] = [own or old[0] for own, old in zip(records, kept, strict=True)]
+    columns["assessment_request_date"] = _pick(records, columns["request_date"], kept, 1)
+    columns["assessment_issue_date"] = _pick(records, issued, kept, 2)
+    if with_exception:
+        columns["exception"] = _pick(is_new, columns["exception"], kept, 3)
+        columns["exception_note"] = _pick(is_new, columns["exception_note"], kept, 4)
+
+
+def _pick(own: Sequence[bool], values: Sequence[Any], kept: Sequence[tuple[Any, ...]],
+          position: int) -> list[Any]:
+    return [value if mine else old[position]
+            for mine, value, old in zip(own, values, kept, strict=True)]
+
+
+def _stored(refs: list[str]) -> dict[str, tuple[Any, ...]]:
+    """What is recorded for these plans now, as Python values, a chunk of references at a time."""
+    found: dict[str, tuple[Any, ...]] = {}
+    columns = [getattr(Plan, name) for name in (*ASSESSMENT, *EXCEPTION)]
+    for start in range(0, len(refs), CHUNK):
+        rows = db.session.execute(
+            select(Plan.ref, *columns).where(Plan.ref.in_(refs[start:start + CHUNK]))
+        ).all()
+        found.update((row[0], tuple(row[1:])) for row in rows)
+    return found
