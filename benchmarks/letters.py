@@ -46,8 +46,8 @@ def seed(agencies: int, items: int) -> tuple[int, list[int]]:
     casework = Agency(name="SEND Casework Team", type="local_authority")
     db.session.add_all([previous, cycle, casework])
     db.session.flush()
-    runs = {c.id: AggregationRun(period_kind="cycle", period_key=str(c.id), inputs_hash="bench",
-                                 computed_at=datetime(2025, 12, 20)) for c in (cycle, previous)}
+    runs = {previous.id: AggregationRun(period_kind="cycle", period_key=str(previous.id),
+                                        inputs_hash="bench", computed_at=datetime(2025, 12, 20))}
     db.session.add_all(runs.values())
     db.session.flush()
     ids = []
@@ -81,7 +81,7 @@ def seed(agencies: int, items: int) -> tuple[int, list[int]]:
                 scores=[AuditScore(criterion_id=c, grade=g, evidence=NOTES[(i + k) % 3])
                         for k, (c, g) in enumerate(grades.items())]))
         good = (items + 1) // 2
-        for run_cycle, n, met in ((cycle.id, items, good), (previous.id, items, good - 1)):
+        for run_cycle, n, met in ((previous.id, items, good - 1),):
             run = runs[run_cycle]
             for measure, scope, breakdown, count in (
                     ("advice_good_or_better", "all", "", met),
@@ -96,6 +96,12 @@ def seed(agencies: int, items: int) -> tuple[int, list[int]]:
                     agency_id=agency.id, n=n, good=count, rate=100 * count / n,
                     target=None if breakdown else 80.0,
                     rag=None if breakdown else ("green" if count / n >= 0.8 else "red")))
+    db.session.commit()
+    # The current cycle's figures come from the real aggregation, so they equal a recount
+    # and the letters may be written from them.
+    from qa_app.reporting.operations import run_aggregation
+
+    run_aggregation("cycle", str(cycle.id))
     db.session.commit()
     return cycle.id, ids
 
@@ -186,12 +192,18 @@ def main() -> None:
         print(f"Seeded {len(agency_ids)} agencies x {args.items} audited items "
               f"in {time.perf_counter() - started:.1f} s ({url.split(':')[0]})")
         task = app.extensions["celery"].tasks["workers.tasks.generate_letter"]
+        # As the cycle's job does: check the figures and the sample once, then one task per
+        # agency (told the figures were just checked).
+        from qa_app.audits.models import Cycle
+        from qa_app.letters.readiness import check_can_write
+
+        check_can_write(db.session.get(Cycle, cycle_id), partial=False)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         per_letter = []
         started = time.perf_counter()
         for agency_id in agency_ids:
             one = time.perf_counter()
-            outcome = task.apply(args=(agency_id, cycle_id, None)).get()
+            outcome = task.apply(args=(agency_id, cycle_id, None, False, True)).get()
             per_letter.append(time.perf_counter() - one)
             assert outcome["outcome"] == "new", outcome
         total = time.perf_counter() - started

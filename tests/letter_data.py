@@ -1,5 +1,6 @@
 """A small audited partnership for the letter tests: two cycles, final grades, auditors'
-notes and the rate snapshots that the aggregation job would have written."""
+notes, the current cycle's figures stored by the real aggregation (so they equal a recount)
+and hand-written figures for the previous cycle."""
 
 from __future__ import annotations
 
@@ -88,6 +89,29 @@ def rates(cycle_id: int, rows: list[tuple[int, str, str, str, int, int, float | 
     return run.id
 
 
+def aggregate(cycle_id: int) -> None:
+    """Store the cycle's figures the way the aggregation job does, from the grades above."""
+    from qa_app.reporting.operations import run_aggregation
+
+    db.session.commit()
+    run_aggregation("cycle", str(cycle_id))
+    db.session.commit()
+
+
+def regrade(grade_id: int, grade: int) -> None:
+    """Change a final grade the way a chair's correction does, without recalculating."""
+    from qa_app.audits.models import FinalGrade
+
+    final = db.session.get(FinalGrade, grade_id)
+    final.grade, final.good_or_better = grade, grade >= 3
+    db.session.commit()
+
+
+def regrade_in(app: Flask, grade_id: int, grade: int) -> None:
+    with app.app_context():
+        regrade(grade_id, grade)
+
+
 def partnership(app: Flask, notes: list[str] | None = None) -> Partnership:
     """Casework (plans), Community Paediatrics (health advice) and a second advice agency."""
     from qa_app.audits.models import Cycle, Panel
@@ -135,20 +159,7 @@ def partnership(app: Flask, notes: list[str] | None = None) -> Partnership:
             data.other_grade_ids.append(_grade(
                 cycle, versions["advice-educational-psychology"], advice_id=advice.id, grade=4,
                 criteria={"child_voice": 4, "outcomes": 4}, notes={}, auditor_id=auditor.id))
-        rates(cycle.id, [
-            (health.id, "advice_good_or_better", "all", "", 4, 3, 80.0, "amber"),
-            (health.id, "advice_on_time", "all", "", 4, 2, 80.0, "red"),
-            (health.id, "child_voice_good_or_better", "all", "", 4, 4, 80.0, "green"),
-            (health.id, "criterion_good_or_better", "advice", "child_voice", 4, 4, None, None),
-            (health.id, "criterion_good_or_better", "advice", "outcomes", 4, 1, None, None),
-            (health.id, "criterion_good_or_better", "advice", "provision", 4, 4, None, None),
-            (casework.id, "plans_good_or_better", "all", "", 3, 2, 80.0, "red"),
-            (casework.id, "criterion_good_or_better", "plan", "child_voice", 3, 3, None, None),
-            (casework.id, "criterion_good_or_better", "plan", "outcomes", 3, 2, None, None),
-            (other.id, "advice_good_or_better", "all", "", 1, 1, 80.0, "green"),
-            (other.id, "criterion_good_or_better", "advice", "child_voice", 1, 1, None, None),
-            (None, "advice_good_or_better", "all", "", 5, 4, 80.0, "green"),
-        ])
+        aggregate(cycle.id)
         rates(previous.id, [
             (health.id, "advice_good_or_better", "all", "", 5, 2, 80.0, "red"),
             (health.id, "advice_on_time", "all", "", 5, 4, 80.0, "green"),

@@ -46,26 +46,31 @@ def test_extracted_text_shows_the_agencys_figures_from_the_database(app):
 
         run_id = db.session.execute(select(AggregationRun.id).where(
             AggregationRun.period_key == str(data.cycle_id))).scalar_one()
-        advice = db.session.execute(select(RateSnapshot).where(
-            RateSnapshot.run_id == run_id, RateSnapshot.agency_id == data.health_id,
-            RateSnapshot.measure == "advice_good_or_better")).scalar_one()
-        on_time = db.session.execute(select(RateSnapshot).where(
-            RateSnapshot.run_id == run_id, RateSnapshot.agency_id == data.health_id,
-            RateSnapshot.measure == "advice_on_time")).scalar_one()
-        expected_advice = (advice.n, advice.good, round(advice.rate), round(advice.target))
-        expected_on_time = (on_time.n, on_time.good, round(on_time.rate))
+        def stored(measure: str) -> RateSnapshot:
+            return db.session.execute(select(RateSnapshot).where(
+                RateSnapshot.run_id == run_id, RateSnapshot.agency_id == data.health_id,
+                RateSnapshot.measure == measure, RateSnapshot.scope == "all",
+                RateSnapshot.breakdown == "")).scalar_one()
+
+        def row(s: RateSnapshot) -> str:
+            words = {"green": "On target", "amber": "Near target", "red": "Below target"}
+            status = words.get(s.rag) or ("No target set" if s.target is None
+                                          else "Too few to judge")
+            return f"{s.n} {s.good} {100 * s.good / s.n:.1f}% {s.target:.1f}% {status}"
+
+        expected_advice = row(stored("advice_good_or_better"))
+        expected_on_time = row(stored("advice_on_time"))
+        expected_voice = row(stored("child_voice_good_or_better"))
         from qa_app.register.models import Advice
 
         refs = db.session.execute(select(Advice.ref).where(
             Advice.agency_id == data.health_id)).scalars().all()
     text = _squash(_text(pdf))
-    n, good, rate, target = expected_advice
-    assert f"Advice rated good or better {n} {good} {rate}% {target}% Close to target" in text
-    assert "40% (2 of 5)" in text  # the previous cycle beside it
-    n, good, rate = expected_on_time
-    assert f"Advice provided on time {n} {good} {rate}% 80% Below target" in text
-    assert "Child's voice rated good or better 4 4 100% 80% On target" in text
-    assert "Health outcomes are specific: 1 of 4 rated good or better (25%)" in text
+    assert f"Advice rated good or better {expected_advice}" in text
+    assert "40.0% (2 of 5)" in text  # the previous cycle beside it
+    assert f"Advice provided on time {expected_on_time}" in text
+    assert f"Child's voice rated good or better {expected_voice}" in text
+    assert "Health outcomes are specific: 1 of 4 rated good or better (25.0%)" in text
     assert "Outcomes describe services rather than what will change." in text
     assert f"Reference {reference}" in text and "OFFICIAL-SENSITIVE" in text
     assert "Dear agency_lead" in text
@@ -185,7 +190,7 @@ def test_board_pack_and_response_pdfs_carry_their_text(app):
                                 Rate(5, 2, 80.0, "red")),), sheet),))
     text = _squash(_text(board_pack_pdf(pack)))
     assert "Board pack: Autumn term 2025 feedback letters and responses" in text
-    assert "Advice rated good or better 4 3 75% 80% Close to target 40% (2 of 5)" in text
+    assert "Advice rated good or better 4 3 75.0% 80.0% Near target 40.0% (2 of 5)" in text
     assert "We will <rewrite> outcomes." in text and "(late)" in text
     text = _squash(_text(response_pdf(sheet, "Example SEND Partnership")))
     assert "Formal response from Community Paediatrics" in text

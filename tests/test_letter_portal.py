@@ -150,7 +150,7 @@ def test_letter_page_shows_the_same_content_as_the_pdf(app, client):
     pdf_text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
                         .split())
     for phrase in ("Feedback from the Autumn term 2025 multi-agency audit",
-                   "Advice rated good or better", "Close to target", "40% (2 of 5)",
+                   "Advice rated good or better", "40.0% (2 of 5)",
                    "Health outcomes are specific", "Outcomes are broad and not time-bound.",
                    "Your formal response", "Appendix: the audited work"):
         assert phrase in pdf_text and phrase in page.replace("&#39;", "'"), phrase

@@ -100,17 +100,16 @@ def test_new_rates_update_a_draft_in_place_and_keep_the_chairs_words(app):
                    strengths=letter.strengths, areas=letter.areas_for_development)
         db.session.commit()
         old_sha = letter.sha256
-        letter_data.rates(data.cycle_id, [
-            (data.health_id, "advice_good_or_better", "all", "", 4, 4, 80.0, "green")],
-            computed=datetime(2025, 12, 20))
-        db.session.commit()
+        letter_data.regrade(data.health_grade_ids[0], 3)
+        letter_data.aggregate(data.cycle_id)
         outcome = generate_letter(data.health_id, data.cycle_id)
         db.session.commit()
         assert outcome.outcome == "updated" and outcome.version == 1
         db.session.refresh(letter)
         assert letter.opening == "Our own opening." and letter.sha256 != old_sha
         figures = letter.content["facts"]["figures"]
-        assert figures[0]["current"] == {"n": 4, "good": 4, "target": 80.0, "rag": "green"}
+        assert figures[0]["label"] == "Advice rated good or better"
+        assert (figures[0]["current"]["n"], figures[0]["current"]["good"]) == (4, 4)
 
 
 def test_issue_freezes_bytes_and_sets_a_due_date_in_english_working_days(app):
@@ -174,10 +173,8 @@ def test_changed_figures_after_issue_start_a_correction_that_says_so(app):
     first = _issue(app, data, data.health_id)
     with app.app_context():
         original = db.session.get(Letter, first).pdf
-        letter_data.rates(data.cycle_id, [
-            (data.health_id, "advice_good_or_better", "all", "", 4, 2, 80.0, "red")],
-            computed=datetime(2025, 12, 20))
-        db.session.commit()
+        letter_data.regrade(data.health_grade_ids[1], 2)
+        letter_data.aggregate(data.cycle_id)
     outcomes = _generate_all(app, data)
     assert outcomes[data.health_id].outcome == "correction"
     assert outcomes[data.health_id].version == 2

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
@@ -28,32 +27,35 @@ def _cycle(name: str):  # noqa: ANN202
 
 @letters_group.command("generate")
 @click.option("--cycle", "cycle_name", required=True, help="exact name (or id) of the cycle")
+@click.option("--partial", is_flag=True,
+              help="write the letters although some sampled plans or advice are not finalised; "
+                   "each letter then says how much of the sample it is based on")
 @with_appcontext
-def generate(cycle_name: str) -> None:
+def generate(cycle_name: str, partial: bool) -> None:
     """Write a draft letter for every agency with final grades in the cycle.
 
-    Runs on the worker when a broker is configured, otherwise here. Letters whose facts have
-    not changed are left as they are.
+    Refused while the cycle's stored figures are out of date, or while its sampled subjects
+    are not all finalised (unless --partial). Runs on the worker when a broker is configured,
+    otherwise here. Letters whose content would not change are left as they are.
     """
-    from qa_app.jobs import JobRun, enqueue_record
-    from qa_app.letters.operations import LetterError, check_rates_ready
-    from workers import check_broker
+    from qa_app.jobs import launch
+    from qa_app.letters.operations import LetterError
+    from qa_app.letters.readiness import check_can_write, record_partial_choice
 
     cycle = _cycle(cycle_name)
     try:
-        check_rates_ready(cycle)
+        basis = check_can_write(cycle, partial=partial)
     except LetterError as exc:
         raise click.ClickException(str(exc)) from None
-    check_broker()
-    job = enqueue_record("generate_cycle_letters", {"cycle_id": cycle.id})
-    db.session.commit()
-    task = current_app.extensions["celery"].tasks["workers.tasks.generate_cycle_letters"]
-    result = task.delay(cycle.id, job.id)
-    if current_app.config.get("CELERY_BROKER_URL"):
-        click.echo(f"Queued job {job.id} on the worker (task {result.id}).")
+    if basis is not None:
+        record_partial_choice(cycle, basis, actor_id=None, via="ehcp-qa letters generate")
+        click.echo(f"Writing partial letters for {cycle.name}: {basis.words}. Each letter says "
+                   f"so in its first paragraph.")
+    launched = launch("generate_cycle_letters", {"cycle_id": cycle.id, "partial": partial})
+    if launched.queued:
+        click.echo(f"Queued job {launched.run.id} on the worker (task {launched.task_id}).")
         return
-    db.session.expire_all()
-    done = db.session.get(JobRun, job.id)
+    done = launched.run
     if done is None or done.status != "done":
         raise click.ClickException(done.message if done and done.message else
                                    "the letters could not be generated")
@@ -113,24 +115,22 @@ def issue(letter_id: int, chair_email: str) -> None:
 
 
 @letters_group.command("verify")
+@click.option("--cycle", "cycle_name", default=None, help="only this cycle's letters")
 @with_appcontext
-def verify() -> None:
-    """Check every issued letter's stored PDF against its recorded SHA-256."""
-    import hashlib
+def verify(cycle_name: str | None) -> None:
+    """Check every issued letter's PDF and content against their recorded SHA-256."""
+    from qa_app.letters.integrity import describe, failures
 
-    from qa_app.letters.models import Letter
-
-    bad = []
-    count = 0
-    for letter in db.session.execute(
-            select(Letter).where(Letter.status == "issued").order_by(Letter.id)).scalars():
-        count += 1
-        if hashlib.sha256(letter.pdf or b"").hexdigest() != letter.sha256:
-            bad.append(letter.reference)
+    cycle = _cycle(cycle_name) if cycle_name else None
+    count, bad = failures(cycle.id if cycle else None)
     if bad:
-        raise click.ClickException(f"{len(bad)} of {count} issued letters fail their integrity "
-                                   f"check: {', '.join(bad)}")
-    click.echo(f"All {count} issued letters match their recorded SHA-256.")
+        for letter, found in bad:
+            click.echo(f"FAILED: {describe(letter, found)}", err=True)
+        raise click.ClickException(
+            f"{len(bad)} of {count} issued letters fail their integrity check: "
+            f"{', '.join(letter.reference for letter, _ in bad)}. Do not rely on them; restore "
+            "them from a backup and tell the quality improvement manager")
+    click.echo(f"All {count} issued letters match their recorded SHA-256 (PDF and content).")
 
 
 commands = [letters_group]

@@ -30,6 +30,7 @@ from qa_app.letters.evidence import PER_CRITERION, known_terms, usable_excerpt
 from qa_app.register.models import Advice, Agency, Plan
 from qa_app.reporting import queries as stored
 from qa_app.standards.models import RubricVersion
+from qa_app.standards.targets import exact
 
 CRITERION_MEASURE = "criterion_good_or_better"
 FIGURE_ROWS = (
@@ -115,7 +116,10 @@ def agencies_with_final_grades(cycle_id: int) -> list[int]:
     return list(ids)
 
 
-def assemble_facts(agency_id: int, cycle_id: int, response_working_days: int) -> Facts:
+def assemble_facts(agency_id: int, cycle_id: int, response_working_days: int, *,
+                   basis: tuple[int, int] | None = None) -> Facts:
+    """`basis` is (finalised, sampled) for a letter written before the whole sample was
+    finalised; the letter then says so first."""
     agency = db.session.get(Agency, agency_id)
     cycle = db.session.get(Cycle, cycle_id)
     if agency is None or cycle is None:
@@ -133,7 +137,9 @@ def assemble_facts(agency_id: int, cycle_id: int, response_working_days: int) ->
         Figure(label, now.get((m, s, "")), then.get((m, s, "")))
         for m, s, label in FIGURE_ROWS if (m, s, "") in now or (m, s, "") in then
     )
-    strengths, areas = _findings(now, titles, _criterion_target(now))
+    computed = _computed_criteria()
+    judged = {key: rate for key, rate in now.items() if key[2] not in computed}
+    strengths, areas = _findings(judged, titles, _criterion_target(now))
     terms = known_terms([*titles.values(), agency.name, *_agency_names(),
                          *(lvl["label"] for b in versions.values() for lvl in b.get("scale", []))])
     return Facts(
@@ -150,7 +156,20 @@ def assemble_facts(agency_id: int, cycle_id: int, response_working_days: int) ->
         areas=_with_evidence(areas, agency_id, cycle_id, terms, good=False),
         items=tuple(sorted((_item(g, versions) for g in grades), key=lambda i: i.reference)),
         response_working_days=response_working_days,
+        sample_finalised=basis[0] if basis else None,
+        sample_size=basis[1] if basis else None,
     )
+
+
+def _computed_criteria() -> frozenset[str]:
+    """Criteria whose grade is worked out from dates (advice timeliness), in any rubric.
+
+    Their share is already a figure of its own (advice provided on time, from the register);
+    quoting it again as "rated good or better" would give a letter two numbers for one thing.
+    """
+    bodies = db.session.execute(select(RubricVersion.body)).scalars()
+    return frozenset(c["id"] for body in bodies for c in (body or {}).get("criteria", [])
+                     if c.get("kind") == "computed")
 
 
 def _agency_names() -> list[str]:
@@ -192,8 +211,8 @@ def _findings(
             n_good[1] += rate.good
     findings = [Finding(c, titles.get(c, c.replace("_", " ").capitalize()), Rate(n, good, target))
                 for c, (n, good) in sorted(sums.items()) if n]
-    above = [f for f in findings if (f.rate.percent or 0) >= target]
-    below = [f for f in findings if (f.rate.percent or 0) < target]
+    above = [f for f in findings if (f.rate.exact or 0) >= exact(target)]
+    below = [f for f in findings if (f.rate.exact or 0) < exact(target)]
     above.sort(key=lambda f: (-(f.rate.percent or 0), -f.rate.n, f.criterion_id))
     below.sort(key=lambda f: (f.rate.percent or 0, -f.rate.n, f.criterion_id))
     return above[:MAX_FINDINGS], below[:MAX_FINDINGS]

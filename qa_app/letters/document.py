@@ -9,10 +9,14 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
+from fractions import Fraction
 from typing import Any
 
-RAG_WORDS = {"green": "On target", "amber": "Close to target", "red": "Below target"}
-NO_TARGET = "No target set"
+from qa_app.reporting import labels
+
+RAG_WORDS = {rag: labels.STATUS_WORDS[rag]
+             for rag in (labels.ON_TARGET, labels.NEAR_TARGET, labels.BELOW_TARGET)}
+NO_TARGET = labels.STATUS_WORDS[labels.NO_TARGET]
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,22 @@ class Rate:
     def percent(self) -> float | None:
         return 100.0 * self.good / self.n if self.n else None
 
+    @property
+    def exact(self) -> Fraction | None:
+        return labels.exact_percent(self.good, self.n)
+
+    @property
+    def status_words(self) -> str:
+        return labels.status_words(self.rag, self.target)
+
+    @property
+    def tag_class(self) -> str:
+        return labels.status_tag_class(self.rag, self.target)
+
+    @property
+    def target_text(self) -> str:
+        return "None" if self.target is None else labels.percent_text(self.target)
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -35,8 +55,12 @@ class Figure:
 
     @property
     def rag_words(self) -> str:
-        rag = self.current.rag if self.current else None
-        return RAG_WORDS.get(rag or "", NO_TARGET)
+        return self.current.status_words if self.current else NO_TARGET
+
+    @property
+    def tag_class(self) -> str:
+        return self.current.tag_class if self.current else labels.STATUS_TAG_CLASSES[
+            labels.NO_TARGET]
 
 
 @dataclass(frozen=True)
@@ -79,13 +103,18 @@ class Facts:
     areas: tuple[Finding, ...]
     items: tuple[AuditedItem, ...]
     response_working_days: int
+    sample_finalised: int | None = None
+    sample_size: int | None = None
 
     @property
     def audited(self) -> int:
         return self.plans + self.advice
 
     def digest(self) -> str:
-        canonical = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"), default=str)
+        """What the letter states about the audit. The response deadline setting is left out:
+        an issued letter states a due date instead, so the setting is no finding of its."""
+        stated = {k: v for k, v in asdict(self).items() if k != "response_working_days"}
+        canonical = json.dumps(stated, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def without_evidence(self, keys: set[str]) -> Facts:
@@ -216,6 +245,7 @@ def long_date(day: date) -> str:
 
 
 def percent_text(rate: Rate | None) -> str:
-    if rate is None or rate.percent is None:
+    """A letter's rate, written the one way every figure is (reporting.labels)."""
+    if rate is None or rate.exact is None:
         return "Not audited"
-    return f"{rate.percent:.0f}%"
+    return labels.percent_text(rate.exact, rate.target)

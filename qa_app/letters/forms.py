@@ -8,12 +8,20 @@ from typing import Any
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
+    GovCheckboxInput,
     GovDateInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import DateField, HiddenField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 TEXT_LIMIT = 10_000
@@ -26,8 +34,11 @@ class DayMonthYearField(DateField):
         super().__init__(label, format="%d %m %Y", widget=GovDateInput(), **kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or not any(v.strip() for v in valuelist):
+        if len(valuelist) != 3 or not any(v.strip() for v in valuelist):
             self.data = None
+            self.raw_data = None  # the widget redisplays exactly three boxes, or none
+            if any(v.strip() for v in valuelist):
+                raise ValueError(f"{self.label.text} must be a real date, for example 27 3 2026")
             return
         try:
             self.data = datetime.strptime(" ".join(v.strip() for v in valuelist),
@@ -48,6 +59,19 @@ def _text(label: str, message: str, description: str = "", required: bool = True
 class GenerateForm(FlaskForm):
     cycle_id = HiddenField(validators=[InputRequired()])
     submit = SubmitField("Generate letters", widget=GovSubmitInput())
+
+
+class PartialForm(FlaskForm):
+    """The manager's explicit choice to write letters before the sample is all finalised."""
+
+    finalised = HiddenField(validators=[InputRequired()])
+    sampled = HiddenField(validators=[InputRequired()])
+    confirm = BooleanField(
+        "I understand that each letter will be based on part of the sample and will say so",
+        widget=GovCheckboxInput(),
+        validators=[DataRequired(message="Confirm that the letters may be based on part of "
+                                         "the sample")])
+    submit = SubmitField("Generate partial letters", widget=GovSubmitInput())
 
 
 class EditLetterForm(FlaskForm):

@@ -34,7 +34,10 @@ class Letter(db.Model):
     """One version of an agency's letter for a cycle: a draft until a chair issues it.
 
     `content` is the assembled letter (see qa_app.letters.content) that the PDF and the
-    HTML page are both built from; once issued it is frozen with the PDF bytes.
+    HTML page are both built from; once issued it is frozen with the PDF bytes, and both are
+    fingerprinted (`sha256` of the PDF, `content_sha256` of the canonical content). A letter
+    written before the whole sample was finalised records how much was (`sample_finalised`
+    of `sample_size`).
     """
 
     __tablename__ = "letters"
@@ -64,6 +67,9 @@ class Letter(db.Model):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     sha256: Mapped[str | None] = mapped_column(String(64))
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+    sample_finalised: Mapped[int | None]
+    sample_size: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]
     edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -21,25 +21,30 @@ from qa_app import audit_log
 from qa_app.audits.models import Cycle, Panel
 from qa_app.auth.models import Role, User
 from qa_app.extensions import db
+from qa_app.inputs import parse_id
 from qa_app.letters import content as letter_content
 from qa_app.letters.content import default_paragraphs
 from qa_app.letters.document import Facts, LetterContent, long_date
+from qa_app.letters.errors import LetterError, LetterIntegrityError  # noqa: F401 (pages)
+from qa_app.letters.integrity import content_digest, verified_pdf  # noqa: F401 (pages)
 from qa_app.letters.models import Letter, LetterResponse
 from qa_app.letters.pdf import letter_pdf
+from qa_app.letters.readiness import (  # noqa: F401 (check_rates_ready: used by pages)
+    Readiness,
+    check_can_write,
+    check_fresh,
+    check_rates_ready,
+    not_ready_message,
+    partial_notice,
+    readiness,
+    whole_cycle,
+)
 from qa_app.letters.working_days import add_working_days
 from qa_app.register.models import Agency
 from qa_app.timeutil import utcnow
 
 SIGNATORY_ROLE = "Chair, multi-agency audit panel"
 DEFAULT_RESPONSE_DAYS = 20
-
-
-class LetterError(ValueError):
-    """The action cannot be done; the message says why, in words for the person asking."""
-
-
-class LetterIntegrityError(RuntimeError):
-    """Stored letter bytes no longer match the SHA-256 recorded when they were written."""
 
 
 @dataclass(frozen=True)
@@ -52,19 +57,11 @@ class Generated:
 
 def find_cycle(name_or_id: str) -> Cycle:
     cycle = db.session.execute(select(Cycle).where(Cycle.name == name_or_id)).scalar_one_or_none()
-    if cycle is None and name_or_id.isdigit():
-        cycle = db.session.get(Cycle, int(name_or_id))
+    if cycle is None and (cycle_id := parse_id(name_or_id)) is not None:
+        cycle = db.session.get(Cycle, cycle_id)
     if cycle is None:
         raise LetterError(f"there is no audit cycle called {name_or_id!r}")
     return cycle
-
-
-def check_rates_ready(cycle: Cycle) -> None:
-    if letter_content.current_run_id(cycle.id) is None:
-        raise LetterError(
-            f"the rates for {cycle.name} have not been computed yet: run the aggregation "
-            f"first (ehcp-qa aggregate --cycle \"{cycle.name}\")"
-        )
 
 
 def response_working_days() -> int:
@@ -99,19 +96,30 @@ def reference(cycle_id: int, agency_id: int, version: int) -> str:
 
 
 def generate_letter(agency_id: int, cycle_id: int, *, today: date | None = None,
-                    actor_id: int | None = None) -> Generated:
-    """Write the agency's draft, or leave it be when its facts have not changed.
+                    actor_id: int | None = None, partial: bool = False,
+                    fresh_checked: bool = False) -> Generated:
+    """Write the agency's draft, or leave it be when what it would say has not changed.
 
-    A draft is updated in place (keeping a chair's edited paragraphs); when the latest
-    version is issued and the facts have changed, a correction draft is started.
+    Refused (LetterError) while the cycle's stored figures are out of date or its sample is
+    not all finalised, unless `partial` is chosen. A draft is updated in place (keeping a
+    chair's edited paragraphs); when the latest version is issued and what the letter states
+    has changed, a correction draft is started. `fresh_checked` is for a job that has just
+    checked the cycle's figures for all of its letters at once.
     """
     today = today or date.today()
-    facts = letter_content.assemble_facts(agency_id, cycle_id, response_working_days())
+    cycle = db.session.get(Cycle, cycle_id)
+    if cycle is None:
+        raise LetterError(f"there is no audit cycle with id {cycle_id}")
+    basis = check_can_write(cycle, partial=partial, fresh_checked=fresh_checked)
+    facts = letter_content.assemble_facts(agency_id, cycle_id, response_working_days(),
+                                          basis=_counts(basis))
     if not facts.items:
         return Generated(agency_id, None, None, "skipped")
     digest = facts.digest()
     latest = latest_version(agency_id, cycle_id)
-    if latest is not None and latest.inputs_hash == digest:
+    stated = _stated_facts(latest)
+    if stated is not None and stated.digest() == digest and (
+            latest.is_issued or stated.response_working_days == facts.response_working_days):
         return Generated(agency_id, latest.id, latest.version, "unchanged")
     if latest is None or latest.is_issued:
         letter = _new_version(agency_id, cycle_id, latest)
@@ -125,14 +133,32 @@ def generate_letter(agency_id: int, cycle_id: int, *, today: date | None = None,
     else:
         letter, outcome = latest, "updated"
     letter.inputs_hash = digest
+    letter.sample_finalised, letter.sample_size = facts.sample_finalised, facts.sample_size
     if letter.edited_at is None:
         letter.opening, letter.strengths, letter.areas_for_development = default_paragraphs(facts)
     letter.letter_date = today
     _render_draft(letter, facts)
     audit_log.record("letter.generate", "letter", letter.id, user_id=actor_id,
                      changes={"reference": letter.reference, "outcome": outcome,
-                              "inputs_hash": digest, "sha256": letter.sha256})
+                              "inputs_hash": digest, "sha256": letter.sha256,
+                              **({"sample": f"{basis.finalised} of {basis.sampled}"}
+                                 if basis else {})})
     return Generated(agency_id, letter.id, letter.version, outcome)
+
+
+def _counts(basis: Readiness | None) -> tuple[int, int] | None:
+    return None if basis is None else (basis.finalised, basis.sampled)
+
+
+def _stated_facts(letter: Letter | None) -> Facts | None:
+    """What a stored version says about the audit: the test for "has anything changed".
+
+    Settings that a letter does not state as an audit finding (the response deadline) are
+    left out of the digest, so changing them never starts a correction of an issued letter.
+    """
+    if letter is None or not letter.content:
+        return None
+    return LetterContent.from_json(letter.content).facts
 
 
 def _issued_on(letter: Letter) -> date:
@@ -179,7 +205,8 @@ def compose(letter: Letter, facts: Facts, *, draft: bool, due_date: date | None 
     return LetterContent(
         letterhead=letter_content.letterhead(), facts=facts, reference=letter.reference,
         version=letter.version, draft=draft, letter_date=letter.letter_date, due_date=due_date,
-        opening=letter.opening or "", strengths_text=letter.strengths or "",
+        opening=_with_partial_notice(facts, letter.opening or ""),
+        strengths_text=letter.strengths or "",
         areas_text=letter.areas_for_development or "",
         signatory=_signatory(letter.cycle_id, chair_id), signatory_role=SIGNATORY_ROLE,
         html_location=html_location(letter), addressee=letter_content.addressee(agency),
@@ -188,9 +215,17 @@ def compose(letter: Letter, facts: Facts, *, draft: bool, due_date: date | None 
     )
 
 
+def _with_partial_notice(facts: Facts, opening: str) -> str:
+    """A partial letter's first paragraph always says how much of the sample it rests on;
+    it is not part of the chair's editable text, so it cannot be edited away."""
+    notice = partial_notice(facts.sample_finalised, facts.sample_size, facts.cycle_name)
+    return f"{notice}\n\n{opening}" if notice else opening
+
+
 def _store(letter: Letter, content: LetterContent) -> None:
     pdf = letter_pdf(content)
     letter.content = content.to_json()
+    letter.content_sha256 = content_digest(letter.content)
     letter.pdf = pdf
     letter.sha256 = hashlib.sha256(pdf).hexdigest()
 
@@ -255,11 +290,12 @@ def issue_letter(letter_id: int, *, actor_id: int, today: date | None = None) ->
     """Sign, date and freeze the draft: its bytes and their SHA-256 never change again."""
     letter = _draft(letter_id)
     chair = check_chair(actor_id, letter.cycle_id)
+    with whole_cycle():
+        facts = _facts_still_true(letter)
     today = today or date.today()
     due = add_working_days(today, response_working_days())
     letter.letter_date = today
-    content = compose(letter, stored_content(letter).facts, draft=False, due_date=due,
-                      chair_id=chair.id)
+    content = compose(letter, facts, draft=False, due_date=due, chair_id=chair.id)
     _store(letter, content)
     letter.status = "issued"
     letter.issued_at = utcnow()
@@ -271,6 +307,28 @@ def issue_letter(letter_id: int, *, actor_id: int, today: date | None = None) ->
                               "response_due": due.isoformat(),
                               "supersedes": letter.supersedes_id})
     return letter
+
+
+def _facts_still_true(letter: Letter) -> Facts:
+    """The draft's facts, refused unless the figures are current, the sample is finalised
+    (or the draft was written as a partial letter that says so) and a fresh assembly from
+    today's data says exactly what the draft says."""
+    cycle = letter.cycle
+    check_rates_ready(cycle)
+    check_fresh(cycle)
+    stated = stored_content(letter).facts
+    ready = readiness(cycle.id)
+    if not ready.complete and stated.sample_size is None:
+        raise LetterError(not_ready_message(cycle, ready))
+    facts = letter_content.assemble_facts(
+        letter.agency_id, letter.cycle_id, response_working_days(),
+        basis=None if ready.complete else (ready.finalised, ready.sampled))
+    if facts.digest() != stated.digest():
+        raise LetterError(
+            f"what letter {letter.reference} says no longer matches the audit data (a final "
+            "grade, the sample or the figures have changed since the draft was written): "
+            f"generate the letters for {cycle.name} again, check the draft, then issue it")
+    return facts
 
 
 def start_correction(letter_id: int, *, actor_id: int, reason: str,
@@ -286,9 +344,12 @@ def start_correction(letter_id: int, *, actor_id: int, reason: str,
                           "this letter: edit or issue that one instead")
     if not reason.strip():
         raise LetterError("say what the correction changes")
-    facts = letter_content.assemble_facts(issued.agency_id, issued.cycle_id,
-                                          response_working_days())
+    with whole_cycle():
+        basis = check_can_write(issued.cycle, partial=issued.sample_size is not None)
+        facts = letter_content.assemble_facts(issued.agency_id, issued.cycle_id,
+                                              response_working_days(), basis=_counts(basis))
     letter = _new_version(issued.agency_id, issued.cycle_id, issued)
+    letter.sample_finalised, letter.sample_size = facts.sample_finalised, facts.sample_size
     letter.correction_note = (
         f"This letter corrects version {issued.version} (reference {issued.reference}), issued "
         f"on {long_date(_issued_on(issued))}, and replaces it. {reason.strip()}"
@@ -359,12 +420,3 @@ def mark_presented(letter_id: int, *, actor_id: int, presented_on: date,
     audit_log.record("letter.present", "letter_response", response.id, user_id=actor_id,
                      changes={"letter": letter.reference, "presented_on": presented_on.isoformat()})
     return response
-
-
-def verified_pdf(letter: Letter) -> bytes:
-    """The stored bytes, only if they still match their recorded SHA-256."""
-    if letter.pdf is None or letter.sha256 is None:
-        raise LetterError(f"letter {letter.reference} has no PDF yet")
-    if hashlib.sha256(letter.pdf).hexdigest() != letter.sha256:
-        raise LetterIntegrityError(f"letter {letter.reference} failed its integrity check")
-    return letter.pdf

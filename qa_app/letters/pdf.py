@@ -262,11 +262,10 @@ def figures_table(figures: Iterable[Figure], previous_name: str | None) -> Table
     styles: list[tuple[Any, ...]] = []
     for index, figure in enumerate(figures, start=1):
         now = figure.current
-        target = now.target if now else None
         rows.append([
             figure.label, now.n if now else "–", now.good if now else "–",
             percent_text(now) if now else "Not audited",
-            f"{target:.0f}%" if target is not None else "None", figure.rag_words,
+            now.target_text if now else "None", figure.rag_words,
             _rate_cell(figure, previous=True),
         ])
         rag = now.rag if now else None
@@ -275,7 +274,7 @@ def figures_table(figures: Iterable[Figure], previous_name: str | None) -> Table
             styles.append(("BACKGROUND", (5, index), (5, index), colors.HexColor(fill)))
             rows[-1][5] = Paragraph(f'<font color="{ink}"><b>{safe(figure.rag_words)}</b></font>',
                                     CELL)
-    widths = [w * mm for w in (38, 20, 12, 13, 16, 23, 44)]
+    widths = [w * mm for w in (36, 19, 12, 17, 17, 25, 40)]
     return _table(rows, widths, numeric_from=1, extra=styles)
 
 

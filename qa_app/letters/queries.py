@@ -14,6 +14,7 @@ from qa_app.audits.models import Cycle, FinalGrade
 from qa_app.extensions import db
 from qa_app.letters.content import letterhead, previous_cycle
 from qa_app.letters.document import BoardEntry, BoardPack, LetterContent, ResponseSheet
+from qa_app.letters.integrity import describe, problems
 from qa_app.letters.models import Letter, LetterResponse
 from qa_app.letters.working_days import working_days_between
 from qa_app.standards.models import RubricVersion
@@ -145,11 +146,25 @@ def response_sheet(letter: Letter, today: date) -> ResponseSheet:
     )
 
 
+class UnverifiedLetters(RuntimeError):
+    """A board pack is refused while any letter it would quote fails its integrity check."""
+
+    def __init__(self, failures: list[tuple[Letter, list[str]]]) -> None:
+        self.failures = failures
+        super().__init__("; ".join(describe(letter, found) for letter, found in failures))
+
+
 def board_pack(cycle: Cycle, today: date) -> BoardPack:
     """Each agency's latest issued letter's figures and its response; drafts are listed as
-    not yet issued."""
+    not yet issued. Every issued letter is checked first: figures whose stored content no
+    longer matches its fingerprint never reach the board."""
+    rows = cycle_tracker(cycle.id, today)
+    failed = [(row.issued, found) for row in rows
+              if row.issued is not None and (found := problems(row.issued))]
+    if failed:
+        raise UnverifiedLetters(failed)
     entries = []
-    for row in cycle_tracker(cycle.id, today):
+    for row in rows:
         if row.issued is None:
             sheet = ResponseSheet(row.agency_name, cycle.name, None, "Letter not yet issued")
             entries.append(BoardEntry(row.agency_name, (), sheet))

@@ -23,7 +23,8 @@ from qa_app.audits.models import Cycle, FinalGrade
 from qa_app.auth.access import ALL_ROLES, STAFF, get_visible_or_404, roles
 from qa_app.auth.models import Role
 from qa_app.extensions import db
-from qa_app.jobs import JobRun, enqueue_record
+from qa_app.inputs import parse_id, query_int
+from qa_app.jobs import JobNotStarted, JobRun, launch
 from qa_app.letters import operations, queries
 from qa_app.letters.content import letterhead
 from qa_app.letters.document import RAG_WORDS, LetterContent, long_date, percent_text
@@ -32,12 +33,15 @@ from qa_app.letters.forms import (
     EditLetterForm,
     GenerateForm,
     IssueForm,
+    PartialForm,
     PresentedForm,
     ResponseForm,
 )
+from qa_app.letters.integrity import describe, problems
 from qa_app.letters.models import Letter
 from qa_app.letters.pdf import board_pack_pdf, response_pdf, salutation
 from qa_app.letters.queries import status_of
+from qa_app.letters.readiness import record_partial_choice
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
 
@@ -84,17 +88,18 @@ def index():  # noqa: ANN201
     cycles = queries.cycles_newest_first()
     chosen = _chosen_cycle(cycles)
     rows = queries.cycle_tracker(chosen.id, today) if chosen else []
-    job_id = request.args.get("job", type=int)
+    job_id = query_int("job")
     job = db.session.get(JobRun, job_id) if job_id else None
     return render_template(
         "letters/index.html", cycles=cycles, cycle=chosen, rows=rows,
         job=job if job is not None and job.job == "generate_cycle_letters" else None,
         generate_form=GenerateForm(cycle_id=chosen.id) if chosen and _is(*STAFF) else None,
+        ready=operations.readiness(chosen.id) if chosen and _is(*STAFF) else None,
     )
 
 
 def _chosen_cycle(cycles: Any) -> Cycle | None:
-    wanted = request.args.get("cycle", type=int)
+    wanted = query_int("cycle", strict=True)
     for cycle in cycles:
         if wanted is None or cycle.id == wanted:
             return cycle
@@ -106,31 +111,65 @@ def _chosen_cycle(cycles: Any) -> Cycle | None:
 @bp.route("/generate", methods=["POST"])
 @roles(*STAFF)
 def generate():  # noqa: ANN201
-    from workers import BrokerUnavailable, check_broker
-
     form = GenerateForm()
-    if not form.validate_on_submit() or not str(form.cycle_id.data).isdigit():
+    cycle_id = parse_id(str(form.cycle_id.data))
+    if not form.validate_on_submit() or cycle_id is None:
         abort(400)
-    cycle = get_visible_or_404(Cycle, int(form.cycle_id.data))
+    cycle = get_visible_or_404(Cycle, cycle_id)
+    try:
+        operations.check_can_write(cycle, partial=True)
+    except operations.LetterError as exc:
+        flash(f"Letters cannot be generated now: {exc}.")
+        return redirect(url_for("letters.index", cycle=cycle.id))
+    if not operations.readiness(cycle.id).complete:
+        return redirect(url_for("letters.partial", cycle_id=cycle.id))
+    return _start_generation(cycle, partial=False)
+
+
+@bp.route("/cycles/<int:cycle_id>/partial", methods=["GET", "POST"])
+@roles(*STAFF)
+def partial(cycle_id: int):  # noqa: ANN201
+    """Confirm step: letters on an unfinished sample only by an explicit, logged choice."""
+    cycle = get_visible_or_404(Cycle, cycle_id)
+    ready = operations.readiness(cycle.id)
+    if ready.complete:
+        return redirect(url_for("letters.index", cycle=cycle.id))
+    form = PartialForm()
+    if form.validate_on_submit():
+        shown = (form.finalised.data, form.sampled.data)
+        if shown != (str(ready.finalised), str(ready.sampled)):
+            form.confirm.errors = [f"The sample has changed since this page was shown: it is "
+                                   f"now {ready.words}. Check and confirm again"]
+        else:
+            return _start_generation(cycle, partial=True)
+    form.finalised.data, form.sampled.data = str(ready.finalised), str(ready.sampled)
+    return render_template("letters/partial.html", cycle=cycle, ready=ready, form=form)
+
+
+def _start_generation(cycle: Cycle, *, partial: bool):  # noqa: ANN202
     back = url_for("letters.index", cycle=cycle.id)
     try:
-        operations.check_rates_ready(cycle)
-        check_broker()
-    except (operations.LetterError, BrokerUnavailable) as exc:
+        basis = operations.check_can_write(cycle, partial=partial)
+    except operations.LetterError as exc:
+        db.session.rollback()
         flash(f"Letters cannot be generated now: {exc}.")
         return redirect(back)
-    job = enqueue_record("generate_cycle_letters", {"cycle_id": cycle.id})
-    db.session.commit()
-    current_app.extensions["celery"].tasks[GENERATE_TASK].delay(cycle.id, job.id)
-    if current_app.config.get("CELERY_BROKER_URL"):
+    record_partial_choice(cycle, basis, actor_id=current_user.id, via="letters page")
+    try:
+        launched = launch(GENERATE_TASK, {"cycle_id": cycle.id, "partial": partial})
+    except JobNotStarted as exc:
+        flash(f"Letters cannot be generated now: {exc}.")
+        return redirect(url_for("letters.index", cycle=cycle.id, job=exc.run_id))
+    job = launched.run
+    if launched.queued:
         flash("Letters are being generated. Refresh this page to see them.", "success")
     else:
-        db.session.expire_all()
-        done = db.session.get(JobRun, job.id)
+        done = job
         if done is not None and done.status == "done":
             flash(f"Letters generated: {done.message or 'no changes'}.", "success")
         else:
-            flash("Some letters could not be generated: see the job's message below.")
+            flash("Some letters could not be generated: "
+                  f"{done.message if done and done.message else 'see the job below'}.")
     return redirect(url_for("letters.index", cycle=cycle.id, job=job.id))
 
 
@@ -148,8 +187,12 @@ def _letter_page(letter: Letter, **forms: Any):  # noqa: ANN202
     chair = _is(Role.PANEL_CHAIR)
     staff = _is(*STAFF)
     response = letter.response
+    failed = problems(letter)
+    if failed:
+        current_app.logger.error("%s", describe(letter, failed))
     context = {
         "letter": letter, "content": content, "facts": content.shown_facts if content else None,
+        "integrity_problems": failed,
         "status": status_of(letter, today), "response": response, "newer": newer,
         "versions": queries.versions_of(letter) if not _is(Role.AGENCY_LEAD) else [],
         "issue_form": IssueForm() if chair and not letter.is_issued else None,
@@ -172,7 +215,8 @@ def pdf(letter_id: int):  # noqa: ANN201
         data = operations.verified_pdf(letter)
     except operations.LetterIntegrityError as exc:
         current_app.logger.error("%s", exc)
-        return render_template("letters/integrity.html", letter=letter), 500
+        return render_template("letters/integrity.html", letter=letter,
+                               failures=[(letter, problems(letter))]), 500
     except operations.LetterError:
         abort(404)
     name = letter.reference.replace("/", "-")
@@ -306,7 +350,11 @@ def response_document(letter_id: int):  # noqa: ANN201
 @roles(*OFFICE)
 def board_pack(cycle_id: int):  # noqa: ANN201
     cycle = get_visible_or_404(Cycle, cycle_id)
-    pack = queries.board_pack(cycle, date.today())
+    try:
+        pack = queries.board_pack(cycle, date.today())
+    except queries.UnverifiedLetters as exc:
+        current_app.logger.error("%s", exc)
+        return render_template("letters/integrity.html", failures=exc.failures, cycle=cycle), 500
     return _pdf_response(board_pack_pdf(pack), f"board-pack-QA-{cycle.id}.pdf")
 
 

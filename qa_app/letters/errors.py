@@ -1,0 +1,11 @@
+"""The two ways a letter action can fail, shared by every letters module."""
+
+from __future__ import annotations
+
+
+class LetterError(ValueError):
+    """The action cannot be done; the message says why, in words for the person asking."""
+
+
+class LetterIntegrityError(RuntimeError):
+    """Stored letter bytes or content no longer match the SHA-256 recorded when written."""
