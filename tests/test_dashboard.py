@@ -201,12 +201,12 @@ def test_moderation_counts_come_from_the_snapshots(app, client):
     sign_in(client, manager.label)
     page = client.get("/dashboard/").get_data(as_text=True)
     section = page.split('id="agreement"')[1].split('id="letters"')[0]
-    assert "Autumn term 2025" in section and ">30<" in section and "6 (20%)" in section
-    assert "Whole year 2025/26" in section and ">50<" in section and "9 (18%)" in section
+    assert "Autumn term 2025" in section and ">30<" in section and "6 (20.0%)" in section
+    assert "Whole year 2025/26" in section and ">50<" in section and "9 (18.0%)" in section
     lead, reader = make.user(app, "agency_lead", health.label), app.test_client()
     sign_in(reader, lead.label)
     section = reader.get("/dashboard/").get_data(as_text=True).split('id="agreement"')[1]
-    assert ">12<" in section and "3 (25%)" in section and ">30<" not in section
+    assert ">12<" in section and "3 (25.0%)" in section and ">30<" not in section
 
 
 def test_open_actions_are_counted_by_measure_and_scoped(app, client):

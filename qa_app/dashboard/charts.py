@@ -12,6 +12,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from qa_app.reporting.labels import percent_text
+
 RAG_COLOURS = {"green": "#00703c", "amber": "#b58800", "red": "#d4351c", None: "#505a5f"}
 TARGET_COLOUR = "#0b0c0c"
 BAR_COLOUR = "#1d70b8"
@@ -97,8 +99,9 @@ def rate_bars(chart_id: str, title: str, bars: Sequence[Bar]) -> Markup:
                         f'stroke="{TARGET_COLOUR}" stroke-width="2" stroke-dasharray="4 2"/>')
         body.append(_marker(bar.rag, left + width + 22, y + 15))
     description = "; ".join(
-        f"{b.label}: {'no figure' if b.rate is None else f'{b.rate:.1f}%'}"
-        f"{'' if b.target is None else f' against a target of {b.target:.0f}%'} (n={b.n})"
+        f"{b.label}: {'no figure' if b.rate is None else percent_text(b.rate, b.target)}"
+        f"{'' if b.target is None else f' against a target of {percent_text(b.target)}'}"
+        f" (n={b.n})"
         for b in bars
     ) or "No figures."
     return _frame(chart_id, title, description, height, body)
@@ -134,7 +137,7 @@ def trend_lines(chart_id: str, title: str, periods: Sequence[str],
             body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>')
     description = "; ".join(
         f"{line.label}: " + ", ".join(
-            f"{p} {'no figure' if v is None else f'{v:.1f}%'}" for p, v in line.points)
+            f"{p} {'no figure' if v is None else percent_text(v)}" for p, v in line.points)
         for line in series
     ) or "No figures."
     return _frame(chart_id, title, description, height, body)

@@ -16,7 +16,7 @@ from qa_app.dashboard.filters import Filters
 from qa_app.dashboard.queries import HEADLINES
 from qa_app.letters.queries import TrackerRow, cycle_tracker
 from qa_app.reporting import measures as m
-from qa_app.reporting.labels import describe, measure_title, scope_label
+from qa_app.reporting.labels import describe, measure_title, percent_text, scope_label
 from qa_app.reporting.models import AgreementSnapshot
 from qa_app.reporting.queries import Rate, agreement_for, current_run, rates
 
@@ -45,7 +45,7 @@ class HeatCell:
         if rate is None or rate.rate is None:
             return None
         band, mark = HEAT_BANDS[0 if rate.rate < 60 else 1 if rate.rate < 80 else 2]
-        return cls(rate, band, mark, f"{rate.rate:.0f}%")
+        return cls(rate, band, mark, percent_text(rate.rate))
 
 
 @dataclass
@@ -142,8 +142,8 @@ def _agencies(board: Dashboard, run_id: int) -> None:
     f = board.filters
     rows = rates(run_id, measures=[f.measure], scope=f.agency_scope, breakdown="")
     board.agency_rates = rows
-    bars = [charts.Bar(r.agency or PARTNERSHIP, r.rate, r.low, r.high, r.target, r.rag,
-                       r.n) for r in rows]
+    bars = [charts.Bar(r.agency or PARTNERSHIP, r.shown_rate, r.shown_low, r.shown_high,
+                       r.target, r.rag, r.n) for r in rows]
     title = f"{describe(f.measure, f.agency_scope)} by agency, {board.period_label}"
     board.agency_chart = charts.rate_bars("agency-chart", title, bars)
 
@@ -161,7 +161,7 @@ def _trend_and_moderation(board: Dashboard, run_id: int,
     board.trend_periods = [cycle.name for cycle, _ in recent]
     board.trend = [(measure_title(measure), [found.get((run, measure)) for _, run in recent])
                    for measure in TREND_MEASURES]
-    series = [charts.Series(label, [(p, v.rate if v else None)
+    series = [charts.Series(label, [(p, v.shown_rate if v else None)
                                     for p, v in zip(board.trend_periods, values, strict=True)])
               for label, values in board.trend]
     who = "the whole partnership" if board.filters.agency_id is None else "the agency"

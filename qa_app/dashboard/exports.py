@@ -12,20 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from qa_app.audits.models import Cycle, FinalGrade
+from qa_app.cells import safe_cell, safe_row
 from qa_app.extensions import db
 from qa_app.register.models import Advice, Agency, Plan
-from qa_app.reporting.labels import RAG_WORDS
+from qa_app.reporting.labels import percent_figure, status_words
+from qa_app.reporting.models import AggregationRun
 
 CSV_MIME = "text/csv; charset=utf-8"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """Spreadsheet programs run text starting with = + - @ as a formula: neutralise it."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def download(name: str, fmt: str, headers: Sequence[str],
@@ -41,7 +35,7 @@ def _csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[s
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
-    writer.writerow(headers)
+    writer.writerow(safe_row(headers))
     for row in rows:
         writer.writerow([safe_cell(_text(v)) for v in row])
         if buffer.tell() > 65536:
@@ -62,27 +56,50 @@ def _xlsx(name: str, headers: Sequence[str], rows: Iterable[Sequence[object]]) -
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=name[:31])
-    sheet.append(list(headers))
+    sheet.append(safe_row(headers))
     for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+        sheet.append(safe_row(row))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
 RATE_HEADERS = ["period", "measure", "scope", "breakdown", "agency", "n", "good_or_better",
-                "rate_percent", "ci_low_percent", "ci_high_percent", "target_percent", "status"]
+                "rate_percent", "ci_low_percent", "ci_high_percent", "target_percent", "status",
+                "weighted_rate_percent", "weighted_ci_low_percent", "weighted_ci_high_percent"]
+"""The weighted columns are filled only on a cycle's partnership all-plans row when its
+sample took its strata unequally (see reporting/weighting.py); the status then follows them."""
 
 
 def rate_rows(period: str, rates: Iterable) -> Iterator[list[object]]:
     for r in rates:
         yield [period, r.measure, r.scope, r.breakdown, r.agency or "Whole partnership", r.n,
-               r.good, _round(r.rate), _round(r.low), _round(r.high), r.target,
-               RAG_WORDS.get(r.rag, "")]
+               r.good, percent_figure(r.rate, r.target), percent_figure(r.low),
+               percent_figure(r.high), r.target, status_words(r.rag, r.target),
+               percent_figure(r.weighted_rate, r.target), percent_figure(r.weighted_low),
+               percent_figure(r.weighted_high)]
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+AGREEMENT_HEADERS = ["cycle", "rubric_id", "criterion_id", "pairs", "same_grade",
+                     "same_grade_percent", "weighted_kappa", "gwet_ac1"]
+
+
+def agreement_rows(rows: Sequence) -> Iterator[list[object]]:
+    """Agreement between two panel auditors per criterion: kappa and Gwet's AC1 side by side
+    (AC1 holds up when nearly every grade is the same, where kappa collapses)."""
+    runs = {a.run_id for a in rows}
+    names = dict(db.session.execute(
+        select(AggregationRun.id, Cycle.name)
+        .join(Cycle, db.cast(Cycle.id, db.String) == AggregationRun.period_key)
+        .where(AggregationRun.id.in_(runs), AggregationRun.period_kind == "cycle")
+    ).all()) if runs else {}
+    for a in rows:
+        yield [names.get(a.run_id, ""), a.rubric_id, a.criterion_id, a.pairs, a.agreed,
+               percent_figure(a.exact_rate), _rounded(a.kappa), _rounded(a.ac1)]
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 AUDIT_HEADERS = ["subject_ref", "subject", "plan_ref", "advice_type", "agency", "cycle",

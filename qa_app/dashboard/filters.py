@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from qa_app.auth.models import Role
 from qa_app.dashboard import queries
+from qa_app.inputs import query_int
 from qa_app.reporting import measures as m
 
 AGENCY_MEASURES = [m.ADVICE, m.ON_TIME, m.CHILD_VOICE, m.ASSURED, m.PLANS, m.ISSUED]
@@ -51,19 +52,15 @@ class Filters:
         return {k: v for k, v in values.items() if v not in (None, "")}
 
 
-def _int(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() and len(text) < 10 else None
-
-
 def read_filters(request: Request) -> Filters:
     """Unknown or stale values fall back to the defaults rather than failing."""
     years = queries.academic_years()
     year = request.args.get("year")
     year = year if year in years else (years[0] if years else None)
-    cycle_id = _int(request.args.get("cycle"))
+    cycle_id = query_int("cycle")
     if cycle_id is not None and year and cycle_id not in {c.id for c in queries.cycles_in(year)}:
         cycle_id = None
-    agency_id = _int(request.args.get("agency"))
+    agency_id = query_int("agency")
     if current_user.role == Role.AGENCY_LEAD:
         agency_id = current_user.agency_id
     measure = request.args.get("measure", m.ADVICE)

@@ -11,7 +11,8 @@ from qa_app.auth.models import Role
 from qa_app.dashboard import exports, queries
 from qa_app.dashboard.content import HEAT_AGENCIES, build
 from qa_app.dashboard.filters import ADVICE_TYPES, AGENCY_MEASURES, read_filters
-from qa_app.reporting.labels import RAG_TAG_CLASSES, RAG_WORDS, describe, measure_title
+from qa_app.reporting import labels
+from qa_app.reporting.labels import describe, measure_title
 from qa_app.reporting.periods import year_bounds
 from qa_app.reporting.queries import agencies_with_rates, current_run, rates
 
@@ -33,7 +34,7 @@ def index():  # noqa: ANN201
         "dashboard/index.html", board=board, f=filters, years=queries.academic_years(),
         cycles=queries.cycles_in(filters.year) if filters.year else [], agencies=agencies,
         measures=[(m, measure_title(m)) for m in AGENCY_MEASURES], advice_types=ADVICE_TYPES,
-        rag_words=RAG_WORDS, rag_classes=RAG_TAG_CLASSES, describe=describe,
+        labels=labels, describe=describe,
         shown_limit=HEAT_AGENCIES)
 
 
@@ -54,7 +55,8 @@ def chart_data(chart: str, fmt: str):  # noqa: ANN201
         rows = [cell.rate for row in board.heat_rows for cell in row.cells if cell is not None]
     elif chart == "trend":
         headers = ["measure", *board.trend_periods]
-        trend = [[label, *[None if v is None else round(v.rate or 0, 1) for v in values]]
+        trend = [[label, *[None if v is None else labels.percent_figure(v.rate, v.target)
+                           for v in values]]
                  for label, values in board.trend]
         return exports.download("trend", fmt, headers, trend)
     else:
@@ -78,6 +80,10 @@ def export(kind: str, fmt: str):  # noqa: ANN201
         headers = exports.RATE_HEADERS
     elif kind == "audits":
         rows, headers = exports.audit_rows(filters.year), exports.AUDIT_HEADERS
+    elif kind == "agreement":
+        board = build(filters)
+        rows = exports.agreement_rows(board.agreement)
+        headers = exports.AGREEMENT_HEADERS
     elif kind == "timeliness":
         rows = exports.timeliness_rows(*year_bounds(filters.year))
         headers = exports.TIMELINESS_HEADERS

@@ -2,8 +2,10 @@
 year, or consistently late with advice; closed with a note when it recovers.
 
 An action opened at red closes only when the rate is back at or above target (green), so
-a rate hovering near the line does not open and close an action on every run. Every
-opening and closing is written to the audit log.
+a rate hovering near the line does not open and close an action on every run. Both need
+at least the targets' `min_n` records: a handful of records is no evidence either way, and
+a rate that is too small to judge, or missing, never closes an action. Every opening and
+closing is written to the audit log.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from qa_app.audits.models import Cycle
 from qa_app.extensions import db
 from qa_app.reporting import measures
 from qa_app.reporting.figures import Context
-from qa_app.reporting.labels import describe, percent_text
+from qa_app.reporting.labels import describe, interval_text, percent_text
 from qa_app.reporting.models import ImprovementAction, RateSnapshot
 from qa_app.reporting.periods import ACADEMIC_YEAR, cycle_period
 from qa_app.reporting.queries import current_runs
@@ -31,7 +33,7 @@ Key = tuple[int, str, str, str]
 
 def sync_improvement_actions(targets: Targets, as_of: date) -> tuple[int, int]:
     """Bring every action up to date with the current figures; returns (opened, closed)."""
-    opened, closed = _sync_rates_below_target()
+    opened, closed = _sync_rates_below_target(targets)
     late_opened, late_closed = _sync_lateness(targets, as_of)
     return opened + late_opened, closed + late_closed
 
@@ -74,12 +76,12 @@ def _close(action: ImprovementAction, note: str) -> None:
 def _rate_text(s: RateSnapshot) -> str:
     interval = ""
     if s.ci_low is not None and s.ci_high is not None:
-        interval = f"; 95% interval {s.ci_low:.1f}% to {s.ci_high:.1f}%"
-    return f"{percent_text(s.rate)} ({s.good} of {s.n}{interval}) against a target of " \
-           f"{percent_text(s.target)}"
+        interval = f"; 95% interval {interval_text(s.ci_low, s.ci_high)}"
+    return f"{percent_text(s.rate, s.target)} ({s.good} of {s.n}{interval}) against a " \
+           f"target of {percent_text(s.target)}"
 
 
-def _sync_rates_below_target() -> tuple[int, int]:
+def _sync_rates_below_target(targets: Targets) -> tuple[int, int]:
     years = {r.id: r.period_key for r in db.session.execute(current_runs(ACADEMIC_YEAR)).scalars()}
     if not years:
         return 0, 0
@@ -96,17 +98,19 @@ def _sync_rates_below_target() -> tuple[int, int]:
     opened = _open([
         (key, f"{describe(s.measure, s.scope)} in {key[3]}: {_rate_text(s)}.")
         for key, s in sorted(current.items(), key=lambda item: item[0])
-        if s.rag == "red" and key not in open_now
+        if s.rag == "red" and targets.enough_to_act(s.n) and key not in open_now
     ])
     closed = 0
     for key, action in open_now.items():
-        if key[3] not in years.values():
+        agency_id, measure, scope, year = key
+        if year not in years.values():
             continue
         snapshot = current.get(key)
-        if snapshot is None:
-            _close(action, f"The {key[3]} figures no longer include this rate against a target.")
-        elif snapshot.rag == "green":
-            _close(action, f"Recovered in {key[3]}: {_rate_text(snapshot)}.")
+        if snapshot is None and targets.target_for(measure, scope, year) is None:
+            _close(action, f"The {year} figures no longer set a target for this rate.")
+        elif (snapshot is not None and snapshot.rag == "green"
+              and targets.enough_to_act(snapshot.n)):
+            _close(action, f"Recovered in {year}: {_rate_text(snapshot)}.")
         else:
             continue
         closed += 1
@@ -143,7 +147,7 @@ def _sync_lateness(targets: Targets, as_of: date) -> tuple[int, int]:
             opening.append((key, f"Advice consistently late: under "
                                  f"{rule.on_time_rate_below:g}% on time in {rule.cycles} "
                                  f"cycles in a row ({summary})."))
-        elif not late and agency_id in open_now:
-            _close(open_now[agency_id], f"No longer consistently late ({summary or 'no cycles'}).")
+        elif not late and agency_id in open_now and rule.recovered(recent):
+            _close(open_now[agency_id], f"No longer consistently late ({summary}).")
             closed += 1
     return _open(opening), closed

@@ -8,12 +8,12 @@ import json
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from qa_app.cells import safe_cell
 from qa_app.extensions import db
-from qa_app.reporting.labels import RAG_WORDS
+from qa_app.reporting.labels import percent_figure, percent_text, status, status_words
 from qa_app.reporting.periods import ACADEMIC_YEAR, CYCLE, PeriodError, find_cycle, year_period
 
 
@@ -27,23 +27,20 @@ def aggregate(cycle_name: str | None, year: str | None) -> None:
     Runs on the worker when a broker is configured, otherwise here. Inputs that have not
     changed since the last run give no new figures.
     """
-    from qa_app.jobs import enqueue_record
-    from workers import check_broker
-    from workers.tasks import aggregate as aggregate_task
+    from qa_app.jobs import launch
 
     try:
         periods = _periods(cycle_name, year)
     except PeriodError as exc:
         raise click.ClickException(str(exc)) from None
-    check_broker()
     for kind, key in periods:
-        job = enqueue_record("aggregate", {"period_kind": kind, "period_key": key})
-        db.session.commit()
-        result = aggregate_task.delay(kind, key, job.id)
-        if current_app.config.get("CELERY_BROKER_URL"):
-            click.echo(f"Queued job {job.id} on the worker (task {result.id}).")
+        launched = launch("aggregate", {"period_kind": kind, "period_key": key})
+        if launched.queued:
+            click.echo(f"Queued job {launched.run.id} on the worker (task {launched.task_id}).")
             continue
-        data = result.get()
+        data = launched.result
+        if not isinstance(data, dict):
+            raise click.ClickException(launched.run.message or "the figures were not recalculated")
         if "error" in data:
             raise click.ClickException(data["error"])
         _print_summary(data)
@@ -74,7 +71,8 @@ def _print_summary(data: dict[str, Any]) -> None:
 
 
 FIELDS = ["period", "period_kind", "agency", "measure", "scope", "breakdown", "n", "good",
-          "excluded", "rate", "ci_low", "ci_high", "target", "rag", "computed_at"]
+          "excluded", "rate", "ci_low", "ci_high", "target", "rag", "status", "status_text",
+          "computed_at", "weighted_rate", "weighted_ci_low", "weighted_ci_high"]
 TABLE = ["period", "agency", "measure", "scope", "breakdown", "n", "good", "rate", "95% interval",
          "target", "status"]
 
@@ -111,8 +109,8 @@ def rates(cycle_name: str | None, year: str | None, agency_name: str | None,
     elif fmt == "csv":
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
+        writer.writerow({name: safe_cell(name) for name in FIELDS})
+        writer.writerows({k: safe_cell(v) for k, v in r.items()} for r in records)
         click.echo(out.getvalue(), nl=False)
     elif not records:
         click.echo("No rates yet for that choice: run `ehcp-qa aggregate` first.")
@@ -142,24 +140,29 @@ def _records(wanted: list[tuple[str, str]], agency_id: int | None,
                 "period": choice.label, "period_kind": choice.kind,
                 "agency": s.agency or "Partnership", "measure": s.measure,
                 "scope": s.scope, "breakdown": s.breakdown, "n": s.n, "good": s.good,
-                "excluded": s.excluded, "rate": _round(s.rate), "ci_low": _round(s.low),
-                "ci_high": _round(s.high), "target": s.target, "rag": s.rag,
+                "excluded": s.excluded, "rate": percent_figure(s.rate, s.target),
+                "ci_low": percent_figure(s.low), "ci_high": percent_figure(s.high),
+                "target": s.target, "rag": s.rag, "status": status(s.rag, s.target),
+                "status_text": status_words(s.rag, s.target),
                 "computed_at": run.computed_at.isoformat(timespec="seconds"),
+                "weighted_rate": percent_figure(s.weighted_rate, s.target),
+                "weighted_ci_low": percent_figure(s.weighted_low),
+                "weighted_ci_high": percent_figure(s.weighted_high),
             })
     return records
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
-
-
 def _table_row(r: dict[str, Any]) -> list[Any]:
-    def pct(value: float | None) -> str:
-        return "-" if value is None else f"{value:.1f}%"
+    def pct(value: float | None, target: float | None = None) -> str:
+        return "-" if value is None else percent_text(value, target)
 
     interval = "-" if r["ci_low"] is None else f"{r['ci_low']:.1f}-{r['ci_high']:.1f}%"
+    rate = pct(r["rate"], r["target"])
+    if r["weighted_rate"] is not None:  # see reporting/weighting.py
+        rate = f"{pct(r['weighted_rate'], r['target'])} weighted (raw {rate})"
+        interval = f"{r['weighted_ci_low']:.1f}-{r['weighted_ci_high']:.1f}%"
     return [r["period"], r["agency"], r["measure"], r["scope"], r["breakdown"] or "-", r["n"],
-            r["good"], pct(r["rate"]), interval, pct(r["target"]), RAG_WORDS[r["rag"]]]
+            r["good"], rate, interval, pct(r["target"]), r["status_text"]]
 
 
 commands = [aggregate, rates]

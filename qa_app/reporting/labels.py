@@ -1,6 +1,10 @@
-"""Plain-English names for measures, scopes and statuses, shared by pages, exports and notes."""
+"""Plain-English names for measures, scopes and statuses, and the one way a percentage is
+written, shared by pages, letters, exports, the API and the command line."""
 
 from __future__ import annotations
+
+from fractions import Fraction
+from math import ceil, floor
 
 from qa_app.reporting import measures as m
 
@@ -25,6 +29,7 @@ SCOPE_LABELS = {
     "plan": "Plans",
     "advice": "Advice",
     "consistently_late": "Consistently late",
+    m.EXCLUDING_EXCEPTIONS: "Excluding statutory exceptions",
 }
 
 BREAKDOWN_LABELS = {
@@ -34,9 +39,39 @@ BREAKDOWN_LABELS = {
     m.AGREEMENT: "Agency and panel agree, either way",
 }
 
-RAG_WORDS = {"green": "On target", "amber": "Near target", "red": "Below target", None: "No target"}
-RAG_TAG_CLASSES = {"green": "govuk-tag--green", "amber": "govuk-tag--yellow",
-                   "red": "govuk-tag--red", None: "govuk-tag--grey"}
+ON_TARGET, NEAR_TARGET, BELOW_TARGET = "green", "amber", "red"
+TOO_FEW, NO_TARGET = "too_few_to_judge", "no_target"
+STATUS_WORDS = {
+    ON_TARGET: "On target",
+    NEAR_TARGET: "Near target",
+    BELOW_TARGET: "Below target",
+    TOO_FEW: "Too few to judge",
+    NO_TARGET: "No target set",
+}
+"""The status vocabulary: every page, letter, export and the API say these words."""
+STATUS_TAG_CLASSES = {
+    ON_TARGET: "govuk-tag--green",
+    NEAR_TARGET: "govuk-tag--yellow",
+    BELOW_TARGET: "govuk-tag--red",
+    TOO_FEW: "govuk-tag--grey",
+    NO_TARGET: "govuk-tag--grey",
+}
+
+
+def status(rag: str | None, target: float | None) -> str:
+    """A stored rate's status. The stored RAG is empty both when there is no target and when
+    there are too few records to judge against one; the target tells them apart."""
+    if rag in (ON_TARGET, NEAR_TARGET, BELOW_TARGET):
+        return rag
+    return NO_TARGET if target is None else TOO_FEW
+
+
+def status_words(rag: str | None, target: float | None) -> str:
+    return STATUS_WORDS[status(rag, target)]
+
+
+def status_tag_class(rag: str | None, target: float | None) -> str:
+    return STATUS_TAG_CLASSES[status(rag, target)]
 
 
 def measure_title(measure: str) -> str:
@@ -60,13 +95,38 @@ def describe(measure: str, scope: str, breakdown: str = "") -> str:
     return f"{measure_title(measure)} ({detail})" if detail else measure_title(measure)
 
 
-def percent_text(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}%"
+def exact_percent(good: int, n: int) -> Fraction | None:
+    return Fraction(100 * good, n) if n else None
+
+
+def percent_figure(value: float | Fraction | None, target: float | None = None
+                   ) -> float | None:
+    """A percentage to one decimal place, rounded half up, except that it never lands on
+    the other side of `target` from the exact value: 79.96% beside a target of 80% is
+    79.9, not 80.0. Give the exact fraction where there is one (see exact_percent)."""
+    if value is None:
+        return None
+    value = value if isinstance(value, Fraction) else Fraction(value)
+    tenths = floor(value * 10 + Fraction(1, 2))
+    if target is not None:
+        aim, shown = Fraction(repr(target)), Fraction(tenths, 10)
+        if value < aim <= shown:
+            tenths = floor(value * 10)
+        elif shown < aim <= value:
+            tenths = ceil(value * 10)
+    return tenths / 10
+
+
+def percent_text(value: float | Fraction | None, target: float | None = None) -> str:
+    """The one way a percentage is written: "79.6%" (see percent_figure); "–" for none."""
+    figure = percent_figure(value, target)
+    return "–" if figure is None else f"{figure:.1f}%"
 
 
 MAIN_FIGURE_LABELS = {
     m.ASSURANCE: "Assured good or better; the panel agrees",
     m.MODERATED: "All final grades",
+    m.ISSUED: "Including statutory exceptions",
 }
 """What a measure's main row counts, where "All" would not say it."""
 
@@ -83,4 +143,6 @@ def group_label(scope: str, breakdown: str, measure: str = "") -> str:
 
 
 def interval_text(low: float | None, high: float | None) -> str:
-    return "–" if low is None or high is None else f"{low:.1f}% to {high:.1f}%"
+    if low is None or high is None:
+        return "–"
+    return f"{percent_text(low)} to {percent_text(high)}"

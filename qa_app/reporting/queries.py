@@ -88,12 +88,33 @@ class Rate:
     high: float | None
     target: float | None
     rag: str | None
+    weighted_rate: float | None = None
+    weighted_low: float | None = None
+    weighted_high: float | None = None
+
+    @property
+    def weighted(self) -> bool:
+        """The stratum-weighted estimate is this row's main figure (reporting/weighting.py)."""
+        return self.weighted_rate is not None
+
+    @property
+    def shown_rate(self) -> float | None:
+        return self.weighted_rate if self.weighted else self.rate
+
+    @property
+    def shown_low(self) -> float | None:
+        return self.weighted_low if self.weighted else self.low
+
+    @property
+    def shown_high(self) -> float | None:
+        return self.weighted_high if self.weighted else self.high
 
 
 RATE_COLUMNS = (RateSnapshot.run_id, RateSnapshot.measure, RateSnapshot.scope,
                 RateSnapshot.breakdown, RateSnapshot.agency_id, Agency.name, RateSnapshot.n,
                 RateSnapshot.good, RateSnapshot.excluded, RateSnapshot.rate, RateSnapshot.ci_low,
-                RateSnapshot.ci_high, RateSnapshot.target, RateSnapshot.rag)
+                RateSnapshot.ci_high, RateSnapshot.target, RateSnapshot.rag,
+                RateSnapshot.weighted_rate, RateSnapshot.weighted_low, RateSnapshot.weighted_high)
 
 
 def rates(run_ids: int | Collection[int], *, measures: Collection[str] | None = None,

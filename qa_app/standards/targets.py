@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ MEASURES = (
     "plans_issued_in_20_weeks",
     "responses_on_time",
 )
+COMPLETE_COUNTS = frozenset({"advice_on_time", "plans_issued_in_20_weeks", "responses_on_time"})
+"""Measures that count every record, not a sample: no sampling interval applies to them."""
 SCOPES = ("all", "transition_years", "new", "annual_review")
 ADVICE_TYPE_SCOPE = re.compile(r"advice_type:[a-z0-9][a-z0-9_]*")
 ACADEMIC_YEAR = re.compile(r"(\d{4})/(\d{2})")
@@ -39,6 +42,16 @@ _OPTIONAL_KEYS = (
     "rag",
     "consistently_late",
 )
+
+
+def exact(value: float | int | Fraction) -> Fraction:
+    """A percentage as an exact fraction: a float from YAML is taken as the decimal it was
+    written as (80 -> 80, 72.5 -> 145/2), never as its binary approximation."""
+    return value if isinstance(value, Fraction) else Fraction(repr(value))
+
+
+def is_complete_count(measure: str | None) -> bool:
+    return measure in COMPLETE_COUNTS
 
 
 def is_academic_year(text: object) -> bool:
@@ -72,14 +85,27 @@ class LatenessRule:
     on_time_rate_below: float = 80.0
     min_advice: int = 5
 
+    def judged(self, on_time: int, total: int) -> bool:
+        """Enough advice in a cycle to say whether it was late."""
+        return total >= max(self.min_advice, 1)
+
+    def below(self, on_time: int, total: int) -> bool:
+        return Fraction(100 * on_time, total) < exact(self.on_time_rate_below)
+
     def applies(self, recent: Sequence[tuple[int, int]]) -> bool:
         """`recent` holds (on time, total) per cycle, oldest first, newest last."""
         if len(recent) < self.cycles:
             return False
         return all(
-            total >= max(self.min_advice, 1) and 100 * on_time / total < self.on_time_rate_below
+            self.judged(on_time, total) and self.below(on_time, total)
             for on_time, total in recent[-self.cycles :]
         )
+
+    def recovered(self, recent: Sequence[tuple[int, int]]) -> bool:
+        """Evidence of recovery: the newest cycle with enough advice to judge is at or above
+        the on-time rate. Cycles too small to judge, or with no advice, prove nothing."""
+        judged = [(good, total) for good, total in recent if self.judged(good, total)]
+        return bool(judged) and not self.below(*judged[-1])
 
 
 @dataclass(frozen=True)
@@ -92,6 +118,7 @@ class Targets:
     transition_years: tuple[int, ...] = (5, 9)
     amber_margin_points: float = 5.0
     consistently_late: LatenessRule = LatenessRule()
+    min_n: int = 5
 
     def target_for(self, measure: str, scope: str, academic_year: str) -> float | None:
         """The target in percent; years after the last listed keep the last listed target."""
@@ -106,19 +133,48 @@ class Targets:
         low_percent: float | None,
         high_percent: float | None,
         target: float | None,
+        *,
+        measure: str | None = None,
+        good: int | None = None,
+        n: int | None = None,
     ) -> str | None:
-        """Green at or above target; amber when the shortfall is within the 95% interval or
-        the amber margin; red otherwise; None when there is no rate or no target."""
-        if rate_percent is None or target is None:
+        """Green at or above target; amber when the shortfall is within the amber margin or,
+        for a sampled rate, the target lies inside its 95% interval; red otherwise. None when
+        there is no target, nothing was counted, or a sampled rate counts fewer than `min_n`
+        (too few to judge: see `reporting.labels.status`).
+
+        Given `good` and `n`, the rate is judged as the exact fraction good/n, and a complete
+        count (`measure` in COMPLETE_COUNTS) is judged on the margin alone: every record was
+        counted, so no sampling interval applies. Without them (older callers) the rate in
+        percent is judged as given, with its interval.
+        """
+        if target is None:
             return None
-        if rate_percent >= target:
+        if good is None or n is None:
+            if rate_percent is None:
+                return None
+            return self._judge(exact(rate_percent), exact(target), low_percent, high_percent)
+        complete = is_complete_count(measure)
+        if n <= 0 or (not complete and n < self.min_n):
+            return None
+        if complete:
+            low_percent = high_percent = None
+        return self._judge(Fraction(100 * good, n), exact(target), low_percent, high_percent)
+
+    def _judge(
+        self, rate: Fraction, target: Fraction, low: float | None, high: float | None
+    ) -> str:
+        if rate >= target:
             return "green"
-        inside = low_percent is not None and high_percent is not None
-        if (inside and low_percent <= target <= high_percent) or (
-            rate_percent >= target - self.amber_margin_points
-        ):
+        if rate >= target - exact(self.amber_margin_points):
+            return "amber"
+        if low is not None and high is not None and low <= target <= high:
             return "amber"
         return "red"
+
+    def enough_to_act(self, n: int) -> bool:
+        """An improvement action opens or closes only on at least `min_n` records."""
+        return n >= self.min_n
 
     def is_transition_year(self, nc_year: int | None) -> bool:
         return nc_year is not None and nc_year in self.transition_years
@@ -139,7 +195,7 @@ class Targets:
             "assessment_deadline_weeks": self.assessment_deadline_weeks,
             "response_deadline_working_days": self.response_deadline_working_days,
             "transition_years": list(self.transition_years),
-            "rag": {"amber_margin_points": self.amber_margin_points},
+            "rag": {"amber_margin_points": self.amber_margin_points, "min_n": self.min_n},
             "consistently_late": {
                 "cycles": rule.cycles,
                 "on_time_rate_below": rule.on_time_rate_below,
@@ -178,15 +234,16 @@ def _read_targets(data: Any, check: Checker) -> Targets | None:
     assessment_weeks = whole("assessment_deadline_weeks")
     response_days = whole("response_deadline_working_days")
     years = check.get(top, "transition_years", (), lambda v, p: _years(v, p, check), (5, 9))
-    margin = _read_rag(top.get("rag", {}), ("rag",), check)
+    margin, min_n = _read_rag(top.get("rag", {}), ("rag",), check)
     late = _read_lateness(top.get("consistently_late", {}), ("consistently_late",), check)
     targets = check.get(top, "targets", (), lambda v, p: _read_target_list(v, p, check))
     if check.problems:
         return None
     assert version and advice_days and assessment_weeks and response_days and late
-    assert years is not None and margin is not None and targets is not None
+    assert years is not None and margin is not None and targets is not None and min_n
     return Targets(
-        version, targets, advice_days, assessment_weeks, response_days, years, margin, late
+        version, targets, advice_days, assessment_weeks, response_days, years, margin, late,
+        min_n,
     )
 
 
@@ -198,12 +255,14 @@ def _years(raw: Any, path: KeyPath, check: Checker) -> tuple[int, ...] | None:
     return tuple(sorted(y for y in years if y is not None))
 
 
-def _read_rag(raw: Any, path: KeyPath, check: Checker) -> float | None:
-    rag = check.mapping(raw, path, required=(), optional=("amber_margin_points",))
+def _read_rag(raw: Any, path: KeyPath, check: Checker) -> tuple[float | None, int | None]:
+    rag = check.mapping(raw, path, required=(), optional=("amber_margin_points", "min_n"))
     if rag is None:
-        return None
-    key = "amber_margin_points"
-    return check.get(rag, key, path, lambda v, p: check.number(v, p, at_most=100), 5.0)
+        return None, None
+    margin = check.get(rag, "amber_margin_points", path,
+                       lambda v, p: check.number(v, p, at_most=100), 5.0)
+    min_n = check.get(rag, "min_n", path, lambda v, p: check.integer(v, p, 1), 5)
+    return margin, min_n
 
 
 def _read_lateness(raw: Any, path: KeyPath, check: Checker) -> LatenessRule | None:

@@ -74,6 +74,7 @@ def test_api_token_page_creates_and_revokes(app: Flask, page: Page):
     page.get_by_role("link", name="API tokens").click()
     assert_no_violations(page, "API tokens (empty)")
     page.get_by_label("What the token is for").fill("Power BI")
+    page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Create token").click()
     expect(page.get_by_text("Copy it now")).to_be_visible()
     assert_no_violations(page, "API tokens (new token shown)")
