@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
 from sqlalchemy import func, select
 
 from qa_app.extensions import db
+
+if TYPE_CHECKING:
+    from qa_app.jobs import Launched
 
 
 @click.command("demo")
@@ -72,22 +76,27 @@ def _seed(versions: dict) -> list:
 def _run_jobs() -> None:
     """The nightly sweep, the rates of every period, then draft letters for closed cycles."""
     from qa_app.audits.models import Cycle
-    from qa_app.jobs import enqueue_record
-    from workers.tasks import aggregate, generate_cycle_letters, nightly_sweep
+    from qa_app.jobs import launch
 
-    run = enqueue_record("nightly_sweep", {})
-    db.session.commit()
-    nightly_sweep.delay(None, run.id)
-    run = enqueue_record("aggregate", {"period_kind": None, "period_key": None})
-    db.session.commit()
-    aggregate.delay(None, None, run.id)
-    click.echo("Jobs: nightly sweep run, rates aggregated")
+    sweep = launch("nightly_sweep", {"today": None}, origin="demo")
+    rates = launch("aggregate", {"period_kind": None, "period_key": None}, origin="demo")
+    click.echo(f"Jobs: nightly sweep {_outcome(sweep)}; rates of every period {_outcome(rates)}")
     closed = db.session.execute(select(Cycle.id).where(Cycle.status == "closed")).scalars().all()
-    for cycle_id in closed:
-        run = enqueue_record("generate_cycle_letters", {"cycle_id": cycle_id})
-        db.session.commit()
-        generate_cycle_letters.delay(cycle_id, run.id)
-    click.echo(f"Jobs: draft letters generated for {len(closed)} closed cycles")
+    letters = [launch("generate_cycle_letters", {"cycle_id": cycle_id, "partial": False},
+                      origin="demo") for cycle_id in closed]
+    outcomes = sorted({_outcome(job) for job in letters})
+    click.echo(f"Jobs: draft letters for {len(closed)} closed cycles "
+               f"{', '.join(outcomes) or 'not needed'}")
+
+
+def _outcome(launched: Launched) -> str:
+    """What happened to a job: queued on a worker, or run here and how it ended."""
+    if launched.queued:
+        return f"queued (job {launched.run.id})"
+    run = launched.run
+    if run.status == "done":
+        return "done"
+    return f"{run.status} (job {run.id}: {run.message or 'no reason given'})"
 
 
 def _issue_first_cycle_letters() -> None:

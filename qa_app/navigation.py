@@ -57,6 +57,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Agencies", "register.agencies", _r(Role.ADMIN, Role.QI_MANAGER)),
     NavItem("Practice standards", "standards.index", _r(*Role), ("standards.",)),
     NavItem("Audit log", "history.index", _r(Role.ADMIN, Role.QI_MANAGER), ("history.",)),
+    NavItem("Background jobs", "jobs.index", _r(Role.ADMIN, Role.QI_MANAGER), ("jobs.",)),
     NavItem("Users", "main.users", _r(Role.ADMIN)),
 ]
 

@@ -3,11 +3,20 @@
 `celery -A workers worker` imports this module; the Flask app is built lazily, the first
 time a task runs in that process, not at import. The web process binds its own app with
 `celery_init_app`. With no CELERY_BROKER_URL, tasks run in-process (eagerly).
+
+Time limits come from the benchmarks (the national-scale aggregation takes about 5 s, a
+cycle's 150 letters about 6 s) with wide headroom; Redis hands an unacknowledged message to
+another worker only after the visibility timeout, which is set just above the longest a
+living worker can hold one (the hard limit plus the longest retry wait), so a job whose
+worker died is recovered by the stall check in minutes rather than hours.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from celery import Celery, Task
@@ -15,6 +24,35 @@ from celery.schedules import crontab
 from flask import Flask, current_app, has_app_context
 
 _bound_app: Flask | None = None
+
+BROKER_TIMEOUT = 3.0
+"""Seconds to connect to, or wait for an answer from, the broker when starting a job."""
+
+TIME_LIMITS: dict[str, tuple[int, int]] = {
+    "workers.tasks.aggregate": (120, 150),
+    "workers.tasks.recalculate": (120, 150),
+    "workers.tasks.recalculate_pending": (120, 150),
+    "workers.tasks.generate_cycle_letters": (60, 90),
+    "workers.tasks.generate_letter": (30, 45),
+    "workers.tasks.letters_generated": (30, 45),
+    "workers.tasks.nightly_sweep": (60, 90),
+    "jobs.check_stalled": (30, 45),
+}
+"""(soft, hard) seconds per task: about 25 times the benchmark at national scale."""
+
+DB_RETRY_WAIT_MAX = 60
+DB_RETRIES = int(os.environ.get("JOB_DB_RETRIES", "12"))
+DB_RETRY: dict[str, Any] = {
+    "retry_backoff": 2,
+    "retry_backoff_max": DB_RETRY_WAIT_MAX,
+    "retry_jitter": False,
+    "max_retries": DB_RETRIES,
+}
+"""Waits of 2, 4, 8, 16, 32 s, then a minute each: 12 retries span about 8 minutes, longer
+than an ordinary PostgreSQL restart or fail-over."""
+
+VISIBILITY_TIMEOUT = max(hard for _soft, hard in TIME_LIMITS.values()) + DB_RETRY_WAIT_MAX + 60
+"""270 s: above the longest hard limit plus the longest retry wait, with a minute spare."""
 
 
 def flask_app() -> Flask:
@@ -26,16 +64,65 @@ def flask_app() -> Flask:
     return _bound_app
 
 
+def _app() -> Flask:
+    return current_app._get_current_object() if has_app_context() else flask_app()
+
+
 class FlaskTask(Task):
-    """Run each task in its own app context, so it has its own database session."""
+    """Run each task in its own app context, so it has its own database session; put a
+    retry or a failure on the task's job, so no job stays 'running' without a word."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        app = current_app._get_current_object() if has_app_context() else flask_app()
-        with app.app_context():
+        with _app().app_context():
             return self.run(*args, **kwargs)
 
+    def on_retry(self, exc: BaseException, task_id: str, args: Any, kwargs: Any,
+                 einfo: Any) -> None:
+        from qa_app import jobs
 
-def celery_settings(broker_url: str | None) -> dict[str, Any]:
+        attempt, total = self.request.retries + 2, (self.max_retries or 0) + 1
+        with _app().app_context():
+            jobs.note(_job_run_id(self, args, kwargs),
+                      f"Retrying after a database error (attempt {attempt} of {total})")
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any,
+                   einfo: Any) -> None:
+        from qa_app import jobs
+
+        with _app().app_context():
+            jobs.fail_now(_job_run_id(self, args, kwargs), failure_reason(self, exc))
+
+
+def _job_run_id(task: Task, args: Any, kwargs: Any) -> int | None:
+    try:
+        bound = inspect.signature(task.run).bind_partial(*(args or ()), **(kwargs or {}))
+    except TypeError:
+        return None
+    value = bound.arguments.get("job_run_id")
+    return value if isinstance(value, int) else None
+
+
+def failure_reason(task: Task, exc: BaseException, *, retried: bool = True) -> str:
+    """Why a task stopped, in words a manager can act on (`retried`: after all its retries)."""
+    from billiard.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    if isinstance(exc, SoftTimeLimitExceeded | TimeLimitExceeded):
+        soft, _hard = TIME_LIMITS.get(task.name, (0, 0))
+        return (f"Stopped: it took longer than {soft} seconds, the most this job may take. "
+                "Run it again; if it stops again, the data may need checking.")
+    if isinstance(exc, OperationalError | InterfaceError) and not retried:
+        return "Stopped: the database could not be reached. Run it again once it is back."
+    if isinstance(exc, OperationalError | InterfaceError):
+        return (f"Stopped: the database could not be reached after {(task.max_retries or 0) + 1}"
+                " attempts over several minutes. Run it again once the database is back.")
+    text = (str(exc).strip() or type(exc).__name__).splitlines()[0][:300]
+    return f"Stopped by an unexpected error: {text}"
+
+
+def celery_settings(broker_url: str | None, check_seconds: float | None = None
+                    ) -> dict[str, Any]:
+    check = float(check_seconds or os.environ.get("JOB_CHECK_SECONDS", "60"))
     settings: dict[str, Any] = {
         "task_serializer": "json",
         "accept_content": ["json"],
@@ -46,6 +133,9 @@ def celery_settings(broker_url: str | None) -> dict[str, Any]:
         "task_track_started": True,
         "timezone": "Europe/London",
         "broker_connection_retry_on_startup": True,
+        "task_default_queue": os.environ.get("CELERY_QUEUE") or "celery",
+        "task_annotations": {name: {"soft_time_limit": soft, "time_limit": hard}
+                             for name, (soft, hard) in TIME_LIMITS.items()},
         "beat_schedule": {
             "nightly-sweep": {
                 "task": "workers.tasks.nightly_sweep",
@@ -55,16 +145,28 @@ def celery_settings(broker_url: str | None) -> dict[str, Any]:
                 "task": "workers.tasks.aggregate",
                 "schedule": crontab(hour=2, minute=30),
             },
+            "recalculate-pending": {
+                "task": "workers.tasks.recalculate_pending",
+                "schedule": check,
+            },
+            "check-stalled-jobs": {
+                "task": "jobs.check_stalled",
+                "schedule": check,
+            },
         },
     }
     if broker_url:
+        timeouts = {"socket_connect_timeout": BROKER_TIMEOUT, "socket_timeout": 10}
         settings.update(
             broker_url=broker_url,
             result_backend=os.environ.get("CELERY_RESULT_BACKEND") or broker_url,
             result_expires=24 * 3600,
             task_always_eager=False,
-            broker_transport_options={"visibility_timeout": 6 * 3600},
-            result_backend_transport_options={"visibility_timeout": 6 * 3600},
+            broker_connection_timeout=BROKER_TIMEOUT,
+            broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT, **timeouts},
+            result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+            redis_socket_connect_timeout=BROKER_TIMEOUT,
+            redis_socket_timeout=10,
         )
     else:
         settings.update(
@@ -78,7 +180,6 @@ def celery_settings(broker_url: str | None) -> dict[str, Any]:
 
 celery = Celery("workers", task_cls=FlaskTask)
 celery.conf.update(celery_settings(os.environ.get("CELERY_BROKER_URL")))
-celery.autodiscover_tasks(["workers"], related_name="tasks", force=True)
 app = celery
 
 
@@ -86,26 +187,58 @@ class BrokerUnavailable(RuntimeError):
     """The job broker cannot be reached; the message names it without credentials."""
 
 
-def check_broker(timeout: float = 3.0) -> None:
-    """Fail fast with one clear message instead of retrying a dead broker for minutes."""
+@contextmanager
+def quick_connection(timeout: float = BROKER_TIMEOUT) -> Iterator[Any]:
+    """A broker connection that gives up within seconds on connect and on every read."""
+    options = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+    with celery.connection_for_write(transport_options=options,
+                                     connect_timeout=timeout) as conn:
+        yield conn
+
+
+def check_broker(timeout: float = BROKER_TIMEOUT) -> None:
+    """Fail fast with one clear message instead of waiting on a dead, frozen or full broker:
+    connect, and on Redis ask for an answer and write a short-lived key."""
     if celery.conf.task_always_eager:
         return
     from kombu.utils.url import maybe_sanitize_url
 
     url = maybe_sanitize_url(celery.conf.broker_url)
     try:
-        with celery.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=timeout)
+        with quick_connection(timeout) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0.2, interval_step=0.2,
+                                   timeout=timeout)
+            if conn.transport.driver_type == "redis":
+                client = conn.default_channel.client
+                client.set("ehcp-qa:broker-check", "1", ex=60)
     except Exception as exc:  # noqa: BLE001  (kombu raises many transport-specific errors)
-        raise BrokerUnavailable(f"cannot reach the job broker at {url}: {exc}") from None
+        detail = (str(exc).strip() or type(exc).__name__).splitlines()[0][:200]
+        raise BrokerUnavailable(f"cannot reach the job broker at {url}: {detail}") from None
 
 
 def celery_init_app(flask: Flask) -> Celery:
     """Configure the one Celery app from the Flask config and bind it to this Flask app."""
     global _bound_app
-    celery.conf.update(celery_settings(flask.config.get("CELERY_BROKER_URL")))
+    broker = flask.config.get("CELERY_BROKER_URL")
+    if celery.conf.broker_url != (broker or "memory://localhost/"):
+        _forget_connections()
+    celery.conf.update(celery_settings(broker, flask.config.get("JOB_CHECK_SECONDS")))
     celery.conf.update(flask.config.get("CELERY_EXTRA", {}))
     celery.set_default()
     _bound_app = flask
     flask.extensions["celery"] = celery
     return celery
+
+
+def _forget_connections() -> None:
+    """A different broker: forget the pools and result backend made for the previous one.
+    The pools are not closed: kombu keeps them in a registry by broker URL, and a closed
+    one would be handed back the next time that URL is used."""
+    celery._pool = None
+    if "amqp" in celery.__dict__:
+        celery.amqp._producer_pool = None
+    celery._backend_cache = None
+    celery._local.__dict__.pop("backend", None)
+
+
+celery.autodiscover_tasks(["workers", "qa_app.jobs"], related_name="tasks", force=True)

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
 from celery import shared_task
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from qa_app import jobs
 from qa_app.extensions import db
+from workers import DB_RETRY
 
-RETRY = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": 5,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
+RETRY = {"autoretry_for": (OperationalError, InterfaceError), **DB_RETRY}
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="workers.tasks.nightly_sweep", **RETRY)
@@ -52,7 +49,7 @@ def aggregate(
         result = run_aggregation(period_kind, period_key, job_run_id=run.id)
     except AggregationError as exc:
         db.session.rollback()
-        run.status, run.message = "failed", str(exc)
+        jobs.fail(run, str(exc))
         db.session.commit()
         return {"error": str(exc)}
     new = sum(1 for p in result["periods"] if p["status"] == "new")
@@ -64,31 +61,50 @@ def aggregate(
 
 @shared_task(name="workers.tasks.generate_letter", **RETRY)
 def generate_letter(
-    agency_id: int, cycle_id: int, job_run_id: int | None = None
+    agency_id: int, cycle_id: int, job_run_id: int | None = None, partial: bool = False,
+    fresh_checked: bool = False, parent_job_id: int | None = None,
 ) -> dict[str, Any]:
-    """Write one agency's draft letter for a cycle; unchanged facts leave the letter as it is."""
+    """Write one agency's draft letter for a cycle; unchanged facts leave the letter as it is.
+
+    `fresh_checked` is set by the cycle's job, which checked the figures for every letter;
+    each letter is a heartbeat of that job (`parent_job_id`). Every agency ends with an
+    outcome, failures included, so the cycle's job always hears back.
+    """
     from qa_app.letters.operations import LetterError
 
     run = None
     if job_run_id is not None:
         run = jobs.start(job_run_id, "generate_letter",
-                         {"agency_id": agency_id, "cycle_id": cycle_id})
+                         {"agency_id": agency_id, "cycle_id": cycle_id, "partial": partial})
         db.session.commit()
     try:
-        result = _write_letter(agency_id, cycle_id)
+        result = _write_letter(agency_id, cycle_id, partial, fresh_checked)
     except LetterError as exc:
         db.session.rollback()
         result = {"agency_id": agency_id, "outcome": "failed", "error": str(exc)}
+    except (OperationalError, InterfaceError):
+        db.session.rollback()
+        if generate_letter.request.retries < (generate_letter.max_retries or 0):
+            raise
+        result = {"agency_id": agency_id, "outcome": "failed",
+                  "error": "the database could not be reached"}
+    except Exception as exc:  # noqa: BLE001  (reported on the cycle's job, never lost)
+        db.session.rollback()
+        log.exception("letter for agency %s in cycle %s failed", agency_id, cycle_id)
+        result = {"agency_id": agency_id, "outcome": "failed",
+                  "error": f"an unexpected error ({type(exc).__name__})"}
+    jobs.heartbeat(parent_job_id)
     if run is not None:
         if result["outcome"] == "failed":
-            run.status, run.message = "failed", result["error"]
+            jobs.fail(run, result["error"])
         else:
             jobs.finish(run, result)
         db.session.commit()
     return result
 
 
-def _write_letter(agency_id: int, cycle_id: int) -> dict[str, Any]:
+def _write_letter(agency_id: int, cycle_id: int, partial: bool,
+                  fresh_checked: bool) -> dict[str, Any]:
     """A duplicate delivery may write the same version first: then read what it wrote."""
     from dataclasses import asdict
 
@@ -97,34 +113,37 @@ def _write_letter(agency_id: int, cycle_id: int) -> dict[str, Any]:
     from qa_app.letters.operations import generate_letter as write
 
     try:
-        outcome = write(agency_id, cycle_id)
+        outcome = write(agency_id, cycle_id, partial=partial, fresh_checked=fresh_checked)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        outcome = write(agency_id, cycle_id)
+        outcome = write(agency_id, cycle_id, partial=partial, fresh_checked=fresh_checked)
         db.session.commit()
     return asdict(outcome)
 
 
 @shared_task(name="workers.tasks.generate_cycle_letters", bind=True, **RETRY)
-def generate_cycle_letters(self: Any, cycle_id: int, job_run_id: int | None = None) -> dict:
-    """Fan out one generate_letter per agency with final grades in the cycle (a group),
-    then record the totals on the job (the group's callback)."""
+def generate_cycle_letters(self: Any, cycle_id: int, job_run_id: int | None = None,
+                           partial: bool = False) -> dict:
+    """Check the cycle's figures and sample once, fan out one generate_letter per agency with
+    final grades in the cycle (a group), then record the totals (the group's callback)."""
     from celery import chord
 
     from qa_app.audits.models import Cycle
     from qa_app.letters.content import agencies_with_final_grades
-    from qa_app.letters.operations import LetterError, check_rates_ready
+    from qa_app.letters.operations import LetterError
+    from qa_app.letters.readiness import check_can_write
 
-    run = jobs.start(job_run_id, "generate_cycle_letters", {"cycle_id": cycle_id})
+    run = jobs.start(job_run_id, "generate_cycle_letters",
+                     {"cycle_id": cycle_id, "partial": partial})
     db.session.commit()
     cycle = db.session.get(Cycle, cycle_id)
     try:
         if cycle is None:
             raise LetterError(f"there is no audit cycle with id {cycle_id}")
-        check_rates_ready(cycle)
+        check_can_write(cycle, partial=partial)
     except LetterError as exc:
-        run.status, run.message = "failed", str(exc)
+        jobs.fail(run, str(exc))
         db.session.commit()
         return {"error": str(exc)}
     agencies = agencies_with_final_grades(cycle.id)
@@ -137,8 +156,10 @@ def generate_cycle_letters(self: Any, cycle_id: int, job_run_id: int | None = No
     db.session.commit()
     queue = (self.request.delivery_info or {}).get("routing_key")
     options = {"queue": queue} if queue else {}
-    header = [self.app.signature("workers.tasks.generate_letter", (agency_id, cycle.id, None),
-                                 **options) for agency_id in agencies]
+    header = [self.app.signature("workers.tasks.generate_letter",
+                                 (agency_id, cycle.id, None, partial, True),
+                                 {"parent_job_id": run.id}, **options)
+              for agency_id in agencies]
     body = self.app.signature("workers.tasks.letters_generated", (cycle.id, run.id), **options)
     chord(header, app=self.app)(body)
     return {"cycle_id": cycle.id, "agencies": len(agencies)}
@@ -157,11 +178,64 @@ def letters_generated(
     failures = [result for result in results if result["outcome"] == "failed"]
     summary = {"cycle_id": cycle_id, "letters": len(results), **dict(sorted(counts.items()))}
     if failures:
-        run.status = "failed"
-        run.message = "; ".join(f"agency {f['agency_id']}: {f['error']}" for f in failures)
-        run.result = summary
+        named = "; ".join(f"{_agency_name(f['agency_id'])}: {f['error']}" for f in failures)
+        if len(failures) == len(results):
+            jobs.fail(run, f"No letter was written. {named}", summary)
+        else:
+            written = len(results) - len(failures)
+            run.message = (f"{written} of {len(results)} letters written; not written for "
+                           f"{named}")
+            jobs.finish(run, summary, status="partial")
     else:
         run.message = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
         jobs.finish(run, summary)
     db.session.commit()
     return summary
+
+
+def _agency_name(agency_id: int) -> str:
+    from qa_app.register.models import Agency
+
+    agency = db.session.get(Agency, agency_id)
+    return agency.name if agency is not None else f"agency {agency_id}"
+
+
+@shared_task(name="workers.tasks.recalculate", **RETRY)
+def recalculate(job_run_id: int | None = None) -> dict[str, Any]:
+    """Recalculate just the periods that changes have asked for since their last run."""
+    from qa_app.reporting.operations import AggregationError, run_aggregation
+    from qa_app.reporting.periods import PeriodError, period_for
+    from qa_app.reporting.recalculation import pending_periods
+
+    run = jobs.start(job_run_id, "recalculate", {})
+    db.session.commit()
+    wanted, everything = pending_periods()
+    periods = []
+    for kind, key in wanted:
+        try:
+            periods.append(period_for(kind, key))
+        except PeriodError:
+            continue  # a cycle removed since: its request goes with the next full run
+    try:
+        result = run_aggregation(periods=None if everything else periods, job_run_id=run.id)
+    except AggregationError as exc:
+        db.session.rollback()
+        jobs.fail(run, str(exc))
+        db.session.commit()
+        return {"error": str(exc)}
+    labels = ", ".join(p["label"] for p in result["periods"]) or "nothing"
+    run.message = f"Recalculated {labels}"
+    jobs.finish(run, result)
+    db.session.commit()
+    return result
+
+
+@shared_task(name="workers.tasks.recalculate_pending")
+def recalculate_pending() -> dict[str, Any]:
+    """The scheduled check: recalculate when changes wait whose own start was lost (a broker
+    that was down, a worker that died); a cheap look when nothing waits."""
+    from qa_app.reporting.recalculation import pending_exists
+
+    if not pending_exists():
+        return {"pending": False}
+    return recalculate(None)
