@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     if app.config.get("DEMO") and not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = demo_secret_key(app.instance_path)
 
+    _init_requests(app)
     _init_extensions(app)
     _init_templates(app)
     _init_blueprints(app)
@@ -54,6 +55,10 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     from workers import celery_init_app
 
     celery_init_app(app)
+    from qa_app.reporting import recalculation, run_lock
+
+    recalculation.init_app(app)
+    run_lock.init_app()
     return app
 
 
@@ -75,6 +80,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+def _init_requests(app: Flask) -> None:
+    """Before any route is added: strict ids in URLs, and the trusted proxies' headers."""
+    from qa_app import inputs
+    from qa_app.auth.limits import TrustedProxies
+
+    inputs.init_app(app)
+    app.wsgi_app = TrustedProxies(app)  # type: ignore[method-assign]
 
 
 def _init_extensions(app: Flask) -> None:
@@ -132,6 +146,8 @@ def _init_templates(app: Flask) -> None:
 
 VIEW_MODULES = (
     "qa_app.auth.views",
+    "qa_app.auth.second_factor_views",
+    "qa_app.auth.account_views",
     "qa_app.main.views",
     "qa_app.register.views",
     "qa_app.register.import_views",
@@ -146,6 +162,7 @@ VIEW_MODULES = (
     "qa_app.dashboard.views",
     "qa_app.api.views",
     "qa_app.api.token_views",
+    "qa_app.jobs.views",
 )
 
 
@@ -185,7 +202,7 @@ def _init_assets(app: Flask) -> None:
 def _init_errors(app: Flask) -> None:
     def page(template: str, status: int):  # noqa: ANN202
         def handler(error: Exception):  # noqa: ANN202
-            db.session.rollback()
+            _without_database_if_down()
             if request.path.startswith("/api/"):
                 name = getattr(error, "name", "error").lower().replace(" ", "_")
                 message = getattr(error, "description", None) or "The request failed"
@@ -197,10 +214,30 @@ def _init_errors(app: Flask) -> None:
     app.register_error_handler(400, page("errors/400.html", 400))
     app.register_error_handler(404, page("errors/404.html", 404))
     app.register_error_handler(405, page("errors/404.html", 405))
+    app.register_error_handler(413, page("errors/413.html", 413))
     app.register_error_handler(429, page("errors/429.html", 429))
     app.register_error_handler(CSRFError, page("errors/csrf.html", 400))
     app.register_error_handler(IntegrityError, _conflict(page("errors/conflict.html", 409)))
     app.register_error_handler(500, page("errors/500.html", 500))
+
+
+def _without_database_if_down() -> None:
+    """An error page must render when the database is down: if the session cannot be reset
+    or the signed-in user cannot be read, show the page as to a signed-out visitor."""
+    from contextlib import suppress
+
+    from flask import g
+    from flask_login import current_user
+
+    try:
+        db.session.rollback()
+        current_user.is_authenticated  # noqa: B018  (loads the user now, not in the layout)
+    except Exception:  # noqa: BLE001  (any database failure: the page must still render)
+        current_app.logger.warning("error page shown without the database", exc_info=True)
+        with suppress(Exception):
+            db.session.remove()
+        g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+        g.navigation = []
 
 
 RACED_TABLES = frozenset({

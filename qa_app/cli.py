@@ -51,8 +51,11 @@ def serve(app: Flask, host: str, port: int) -> None:
     """Werkzeug's server directly: Flask ignores app.run() inside its own CLI."""
     from werkzeug.serving import run_simple
 
+    from qa_app.serving import NeutralRequestHandler
+
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False,
+               request_handler=NeutralRequestHandler)
 
 
 def _check_database() -> None:
@@ -143,6 +146,26 @@ def users_create(email: str, role: str, agency_name: str | None, display_name: s
     click.echo(f"Created user {user.id}: {user.email} ({user.role})")
 
 
+@users_group.command("reset-second-factor")
+@click.option("--email", required=True)
+@with_appcontext
+def users_reset_second_factor(email: str) -> None:
+    """Turn off someone's authenticator app (a lost phone and no recovery codes left)."""
+    from qa_app.auth.operations import find_user_by_email
+    from qa_app.auth.second_factor import is_enabled, turn_off
+
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with email {email}")
+    if not is_enabled(user):
+        click.echo(f"{user.email} has no authenticator app set up; nothing to do.")
+        return
+    turn_off(user)
+    db.session.commit()
+    click.echo(f"Turned off the authenticator app of {user.email}: they sign in with their "
+               "password and, if their role needs one, set up a new app straight away.")
+
+
 # --- jobs ---------------------------------------------------------------------------------
 
 
@@ -151,18 +174,15 @@ def users_create(email: str, role: str, agency_name: str | None, display_name: s
 @with_appcontext
 def sweep(today: str | None) -> None:
     """Run the nightly sweep now (on the worker when a broker is configured)."""
-    from qa_app.jobs import enqueue_record
-    from workers import check_broker
-    from workers.tasks import nightly_sweep
+    from qa_app.jobs import launch
 
-    check_broker()
-    run = enqueue_record("nightly_sweep", {"today": today})
-    db.session.commit()
-    result = nightly_sweep.delay(today, run.id)
-    if current_app.config.get("CELERY_BROKER_URL"):
-        click.echo(f"Queued job {run.id} on the worker (task {result.id}).")
+    launched = launch("nightly_sweep", {"today": today})
+    if launched.queued:
+        click.echo(f"Queued job {launched.run.id} on the worker (task {launched.task_id}).")
         return
-    data = result.get()
+    if not launched.ok:
+        raise click.ClickException(launched.run.message or "the sweep did not finish")
+    data = launched.result
     click.echo(f"Overdue advice as of {data['as_of']}:")
     _print_table(["agency", "overdue"], [[k, v] for k, v in data["overdue_by_agency"].items()])
 
@@ -188,6 +208,7 @@ COMMAND_MODULES = (
     "qa_app.audits.panel_commands",
     "qa_app.reporting.commands",
     "qa_app.letters.commands",
+    "qa_app.jobs.commands",
 )
 
 

@@ -19,6 +19,15 @@ def _env_flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isascii() or not value.isdigit():
+        raise ConfigError(f"{name}={value!r} is not a whole number of 0 or more")
+    return int(value)
+
+
 class BaseConfig:
     SERVICE_NAME = "EHCP quality assurance"
     PARTNERSHIP_NAME = os.environ.get("PARTNERSHIP_NAME", "Example SEND Partnership")
@@ -32,7 +41,27 @@ class BaseConfig:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    """Redis down: count sign-in attempts per process in memory (logged) rather than fail."""
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+    JOB_STALL_SECONDS = int(os.environ.get("JOB_STALL_SECONDS", "300"))
+    """A job sent and not started, or running with no heartbeat, this long is stalled."""
+    JOB_CHECK_SECONDS = int(os.environ.get("JOB_CHECK_SECONDS", "60"))
+    """How often the scheduled check for stalled jobs runs (on celery beat)."""
+    JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "3"))
+    """How many times in all a stalled job is sent to a worker before it is failed."""
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    """Failed sign-ins allowed for one email address, from wherever they come."""
+    LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute")
+    """Failed sign-ins allowed from one network address, whatever the email."""
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+    """Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to believe."""
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    """Largest request body, in bytes; only the import upload (IMPORT_MAX_BYTES) is larger."""
+    IMPORT_XLSX_MAX_UNPACKED_BYTES = _env_int("IMPORT_XLSX_MAX_UNPACKED_BYTES", 256 * 1024 * 1024)
+    """An XLSX upload whose parts unpack to more than this is refused before it is parsed."""
+    IMPORT_XLSX_MAX_RATIO = _env_int("IMPORT_XLSX_MAX_RATIO", 100)
+    """An XLSX part (over 1 MB) unpacking to more than this many times its packed size too."""
     RUBRICS_DIR = Path(os.environ.get("RUBRICS_DIR", PROJECT_ROOT / "rubrics"))
     GOVUK_FRONTEND_DIST = Path(
         os.environ.get(
@@ -48,6 +77,15 @@ class BaseConfig:
     PREFERRED_URL_SCHEME = "https"
     DEMO = False
     TESTING = False
+    RECALCULATE_ON_CHANGE = _env_flag("RECALCULATE_ON_CHANGE", True)
+    """Start a recalculation of the affected periods after every change to their data."""
+    API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+    """How long a new API token works before it must be replaced."""
+    SECOND_FACTOR_REQUIRED = _env_flag("SECOND_FACTOR_REQUIRED", False)
+    """Admins, QI managers and panel chairs must set up an authenticator app after signing
+    in (off by default, so the demo signs in with a password alone)."""
+    SECOND_FACTOR_RATE_LIMIT = os.environ.get("SECOND_FACTOR_RATE_LIMIT", "5 per 10 minutes")
+    """Wrong codes allowed per account at the sign-in code step."""
 
 
 class ProductionConfig(BaseConfig):
@@ -69,6 +107,9 @@ class TestConfig(DevelopmentConfig):
     TESTING = True
     SECRET_KEY = "test-only-secret-key"
     RATELIMIT_STORAGE_URI = "memory://"
+    # Tests of other features aggregate when they choose; tests of the automatic
+    # recalculation switch it on (tests/test_recalculation.py).
+    RECALCULATE_ON_CHANGE = False
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {

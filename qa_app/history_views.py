@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSelect, GovTextInput
 from sqlalchemy import func, select
@@ -19,6 +19,7 @@ from qa_app.auth.access import STAFF, roles
 from qa_app.auth.models import User
 from qa_app.extensions import db
 from qa_app.form_fields import GovDateField
+from qa_app.inputs import MAX_PAGE, query_int
 
 bp = Blueprint("history", __name__, url_prefix="/audit-log")
 
@@ -54,10 +55,7 @@ class LogFilterForm(FlaskForm):
 @bp.route("/")
 @roles(*STAFF)
 def index():  # noqa: ANN201
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        abort(404)
+    page = query_int("page", 1, low=1, high=MAX_PAGE, strict=True) or 1
     form = LogFilterForm(formdata=request.args)
     types = db.session.execute(
         select(AuditLogEntry.record_type).distinct().order_by(AuditLogEntry.record_type)
@@ -93,7 +91,7 @@ def _apply(form: LogFilterForm, query: Any) -> Any:
         query = query.where(AuditLogEntry.user_id.in_(ids))
     if form.date_from.data:
         query = query.where(AuditLogEntry.at >= _utc_start(form.date_from.data))
-    if form.date_to.data:
+    if form.date_to.data and form.date_to.data < date.max:  # the last day has no day after
         query = query.where(AuditLogEntry.at < _utc_start(form.date_to.data + timedelta(days=1)))
     return query
 

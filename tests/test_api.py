@@ -7,14 +7,15 @@ import re
 from qa_app.extensions import db
 from qa_app.reporting.models import AggregationRun, RateSnapshot
 from tests import factories as make
-from tests.factories import csrf_token, sign_in
+from tests.factories import PASSWORD, csrf_token, sign_in
 
 
 def _token(app, client, email: str) -> str:
     sign_in(client, email)
     token = csrf_token(client, "/account/api-tokens/")
-    page = client.post("/account/api-tokens/", data={"csrf_token": token,
-                                                     "name": "Power BI"}).get_data(as_text=True)
+    page = client.post("/account/api-tokens/", data={"csrf_token": token, "name": "Power BI",
+                                                     "password": PASSWORD}
+                       ).get_data(as_text=True)
     match = re.search(r"(eqa_[A-Za-z0-9_-]{20,})", page)
     assert match, page
     return match.group(1)

@@ -41,5 +41,6 @@ def test_api_conforms_to_its_openapi_document(app, token):  # noqa: ANN001
 
         conforms()
         checked.append(operation.label)
-    assert sorted(checked) == ["GET /api/v1/agencies", "GET /api/v1/cycles",
-                               "GET /api/v1/rates", "GET /api/v1/targets"]
+    assert sorted(checked) == ["GET /api/v1/agencies", "GET /api/v1/agreement",
+                               "GET /api/v1/cycles", "GET /api/v1/rates",
+                               "GET /api/v1/targets"]

@@ -1,4 +1,5 @@
-"""Personal API tokens: stored only as a hash, revocable, with the last time each was used."""
+"""Personal API tokens: stored only as a hash, revocable, expiring, with the last time each
+was used."""
 
 from __future__ import annotations
 
@@ -35,9 +36,15 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
+    """After this moment the token is refused (API_TOKEN_DAYS after it was made)."""
 
     user: Mapped[User] = relationship()
 
     @property
+    def expired(self) -> bool:
+        return self.expires_at <= utcnow()
+
+    @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.expired

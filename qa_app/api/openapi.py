@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from qa_app.reporting.labels import STATUS_WORDS
+
 PAGE_PARAMS = [
     {"name": "page", "in": "query", "required": False,
      "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}},
@@ -47,7 +49,9 @@ CYCLE = {"type": "object", "required": ["id", "name", "start_date", "end_date",
 
 RATE = {"type": "object", "required": ["period_kind", "period", "measure", "scope", "breakdown",
                                        "agency_id", "agency", "n", "good", "rate", "ci_low",
-                                       "ci_high", "target", "rag", "computed_at"],
+                                       "ci_high", "target", "rag", "status", "status_text",
+                                       "weighted_rate", "weighted_ci_low", "weighted_ci_high",
+                                       "computed_at"],
         "properties": {
             "period_kind": {"type": "string", "enum": ["cycle", "academic_year"]},
             "period": {"type": "string",
@@ -61,7 +65,43 @@ RATE = {"type": "object", "required": ["period_kind", "period", "measure", "scop
             "n": {"type": "integer", "minimum": 0}, "good": {"type": "integer", "minimum": 0},
             "rate": NULLABLE_NUMBER, "ci_low": NULLABLE_NUMBER, "ci_high": NULLABLE_NUMBER,
             "target": NULLABLE_NUMBER,
-            "rag": {"type": ["string", "null"], "enum": ["green", "amber", "red", None]}}}
+            "weighted_rate": {**NULLABLE_NUMBER, "description": (
+                "the stratum-weighted estimate, in percent: set only on a cycle's partnership "
+                "row for plans_good_or_better, scope all, when its sample took transition-year "
+                "and other plans at different fractions. Each stratum's rate then counts by its "
+                "share of the eligible plans when the sample was drawn; rate, n and good stay "
+                "the raw pooled figures, and rag and status follow the weighted rate")},
+            "weighted_ci_low": {**NULLABLE_NUMBER, "description": (
+                "95% interval of weighted_rate: Wilson on the effective sample size")},
+            "weighted_ci_high": NULLABLE_NUMBER,
+            "rag": {"type": ["string", "null"], "enum": ["green", "amber", "red", None],
+                    "description": "null when there is no target, or when too few records "
+                                   "were counted to judge the rate (see status)"},
+            "status": {"type": "string", "enum": list(STATUS_WORDS), "description": (
+                "green: on target; amber: near target; red: below target; "
+                "too_few_to_judge: a rate from an audit sample smaller than the minimum set "
+                "in targets.yaml (rag.min_n), or nothing counted; no_target: no target set")},
+            "status_text": {"type": "string", "enum": list(STATUS_WORDS.values()),
+                            "description": "the status in the words pages and letters use"}}}
+
+AGREEMENT = {"type": "object", "required": ["cycle_id", "cycle", "computed_at", "rubric_id",
+                                            "criterion_id", "pairs", "agreed", "exact_rate",
+                                            "kappa", "ac1"],
+             "properties": {
+                 "cycle_id": {"type": "integer"}, "cycle": {"type": "string"},
+                 "computed_at": {"type": "string", "format": "date-time"},
+                 "rubric_id": {"type": "string"}, "criterion_id": {"type": "string"},
+                 "pairs": {"type": "integer", "minimum": 0},
+                 "agreed": {"type": "integer", "minimum": 0},
+                 "exact_rate": {**NULLABLE_NUMBER, "description": "percent of pairs with the "
+                                                                  "same grade"},
+                 "kappa": {**NULLABLE_NUMBER, "description": (
+                     "Cohen's kappa with quadratic weights on the grades' ranks on the "
+                     "rubric's scale; null when undefined (for example every grade the same)")},
+                 "ac1": {**NULLABLE_NUMBER, "description": (
+                     "Gwet's AC1 on the same pairs: unlike kappa it stays meaningful when "
+                     "nearly every grade is the same. Computed criteria (worked out from "
+                     "dates) are left out of both")}}}
 
 TARGETS = {"type": "object", "required": ["data"], "properties": {
     "data": {"type": "array", "items": {"type": "object", "required": [
@@ -70,7 +110,11 @@ TARGETS = {"type": "object", "required": ["data"], "properties": {
         "academic_year": {"type": "string"}, "target": {"type": "number"}}}},
     "advice_deadline_days": {"type": "integer"},
     "assessment_deadline_weeks": {"type": "integer"},
-    "transition_years": {"type": "array", "items": {"type": "integer"}}}}
+    "transition_years": {"type": "array", "items": {"type": "integer"}},
+    "amber_margin_points": {"type": "number", "description": "near target within this margin"},
+    "min_n": {"type": "integer", "minimum": 1,
+              "description": "a rate from an audit sample smaller than this is too few to "
+                             "judge; no improvement action opens or closes on fewer records"}}}
 
 
 def _get(summary: str, schema: dict[str, Any], params: list[dict[str, Any]]) -> dict[str, Any]:
@@ -82,7 +126,8 @@ def _get(summary: str, schema: dict[str, Any], params: list[dict[str, Any]]) -> 
         "responses": {
             "200": {"description": "OK", "content": {"application/json": {"schema": schema}}},
             "400": {"description": "A query parameter is not valid", **error},
-            "401": {"description": "No valid API token was sent", **error},
+            "401": {"description": "No valid API token was sent, or the token has expired "
+                                   "(error `token_expired`)", **error},
         },
     }}
 
@@ -105,7 +150,9 @@ def openapi_document() -> dict[str, Any]:
             "description": (
                 "Read-only figures for reporting tools. Send a personal API token "
                 "(created on the API tokens page) as `Authorization: Bearer <token>`. "
-                "An agency lead's token sees only that agency's figures."
+                "A token works for 90 days unless the service sets another lifetime, and "
+                "stops working when its owner changes their password. "
+                "An agency lead's or auditor's token sees only that agency's figures."
             ),
         },
         "servers": [{"url": "/"}],
@@ -117,5 +164,11 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/targets": _get("Targets from targets.yaml", TARGETS, []),
             "/api/v1/rates": _get("Current rates of every period", _page_of(RATE),
                                   rate_filters + PAGE_PARAMS),
+            "/api/v1/agreement": _get(
+                "Agreement between two panel auditors in each cycle (not for agency leads)",
+                _page_of(AGREEMENT),
+                [{"name": "cycle_id", "in": "query", "required": False,
+                  "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}},
+                 *PAGE_PARAMS]),
         },
     }

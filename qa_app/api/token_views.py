@@ -1,21 +1,31 @@
-"""Each person manages their own API tokens."""
+"""Each person manages their own API tokens.
+
+A token reads everything its owner can see, for months, from any machine: so making one
+asks for the owner's password again (someone at an unlocked screen cannot make one), and
+wrong passwords here count towards a limit like sign-in does.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from sqlalchemy import select
-from wtforms import StringField, SubmitField
+from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from qa_app.api.models import ApiToken
-from qa_app.api.tokens import create_token, revoke_token
+from qa_app.api.tokens import commit_noted_use, create_token, lifetime, revoke_token
 from qa_app.auth.access import ALL_ROLES, roles
-from qa_app.extensions import db
+from qa_app.auth.passwords import verify_password
+from qa_app.extensions import db, limiter
+from qa_app.timeutil import utcnow
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
+
+WRONG_PASSWORD = "Your password is not correct"
+TOKEN_PASSWORD_RATE_LIMIT = "10 per 10 minutes"
 
 
 class TokenForm(FlaskForm):
@@ -26,6 +36,12 @@ class TokenForm(FlaskForm):
         validators=[DataRequired(message="Enter what the token is for"),
                     Length(max=100, message="Use 100 characters or fewer")],
     )
+    password = PasswordField(
+        "Your password",
+        widget=GovPasswordInput(),
+        description="Enter your password again to confirm it is you making the token",
+        validators=[DataRequired(message="Enter your password")],
+    )
     submit = SubmitField("Create token", widget=GovSubmitInput())
 
 
@@ -33,24 +49,47 @@ class RevokeForm(FlaskForm):
     submit = SubmitField("Revoke", widget=GovSubmitInput())
 
 
+@bp.after_app_request
+def _commit_token_use(response):  # noqa: ANN001, ANN202
+    """An API request that used a token commits the time it was used, once, at its end."""
+    if response.status_code < 500:
+        commit_noted_use()
+    return response
+
+
 def _own_tokens() -> list[ApiToken]:
     return list(db.session.execute(
         select(ApiToken).where(ApiToken.user_id == current_user.id)
-        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
+        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.expires_at <= utcnow(),
+                  ApiToken.created_at.desc(), ApiToken.id.desc())
     ).scalars())
+
+
+def _wrong_password(_response: object) -> bool:
+    return bool(g.get("token_password_wrong"))
 
 
 @bp.route("/", methods=["GET", "POST"])
 @roles(*ALL_ROLES)
+@limiter.limit(TOKEN_PASSWORD_RATE_LIMIT, methods=["POST"],
+               key_func=lambda: f"token-password|{getattr(current_user, 'id', '')}",
+               deduct_when=_wrong_password,
+               error_message="Too many wrong passwords. Wait 10 minutes and try again.")
 def index():  # noqa: ANN201
     form = TokenForm()
     new_token = None
     if form.validate_on_submit():
-        _, new_token = create_token(current_user._get_current_object(), form.name.data or "")
-        db.session.commit()
-        form = TokenForm(formdata=None)
+        user = current_user._get_current_object()
+        if not verify_password(user.password_hash, form.password.data or ""):
+            g.token_password_wrong = True
+            form.password.errors = [WRONG_PASSWORD]
+        else:
+            _, new_token = create_token(user, form.name.data or "")
+            db.session.commit()
+            form = TokenForm(formdata=None)
+    days = int(lifetime().days)
     return render_template("api/tokens.html", form=form, tokens=_own_tokens(),
-                           new_token=new_token, revoke_form=RevokeForm())
+                           new_token=new_token, revoke_form=RevokeForm(), days=days)
 
 
 @bp.post("/<int:token_id>/revoke")
@@ -69,3 +108,4 @@ def revoke(token_id: int):  # noqa: ANN201
     flash(f"The token '{row.name}' has been revoked. Anything using it will stop working.",
           "success")
     return redirect(url_for("api_tokens.index"))
+

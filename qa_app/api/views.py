@@ -6,14 +6,18 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, cast, func, select
 
 from qa_app.api.openapi import openapi_document
 from qa_app.audits.models import Cycle
 from qa_app.auth.access import ALL_ROLES, public, roles
+from qa_app.auth.models import Role
 from qa_app.extensions import csrf, db
+from qa_app.inputs import ascii_int
 from qa_app.register.models import Agency
-from qa_app.reporting.models import AggregationRun, RateSnapshot
+from qa_app.reporting.labels import status, status_words
+from qa_app.reporting.models import AggregationRun, AgreementSnapshot, RateSnapshot
+from qa_app.reporting.periods import CYCLE as CYCLE_PERIOD
 from qa_app.reporting.queries import current_runs
 from qa_app.standards.targets import load_targets
 
@@ -39,9 +43,9 @@ def _int_arg(name: str, default: int | None, low: int, high: int | None = None) 
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit():
+    value = ascii_int(raw)
+    if value is None:
         raise BadParameter(f"{name} must be a whole number")
-    value = int(raw)
     if value < low or (high is not None and value > high):
         upper = f" and {high}" if high is not None else ""
         raise BadParameter(f"{name} must be between {low}{upper}" if upper else
@@ -97,7 +101,9 @@ def targets():  # noqa: ANN201
     ]
     return jsonify({"data": data, "advice_deadline_days": loaded.advice_deadline_days,
                     "assessment_deadline_weeks": loaded.assessment_deadline_weeks,
-                    "transition_years": list(loaded.transition_years)})
+                    "transition_years": list(loaded.transition_years),
+                    "amber_margin_points": loaded.amber_margin_points,
+                    "min_n": loaded.min_n})
 
 
 @bp.get("/rates")
@@ -136,6 +142,39 @@ def _rate_json(row: Any) -> dict[str, Any]:
         "agency_id": snapshot.agency_id, "agency": agency_name, "n": snapshot.n,
         "good": snapshot.good, "rate": snapshot.rate, "ci_low": snapshot.ci_low,
         "ci_high": snapshot.ci_high, "target": snapshot.target, "rag": snapshot.rag,
+        "weighted_rate": snapshot.weighted_rate, "weighted_ci_low": snapshot.weighted_low,
+        "weighted_ci_high": snapshot.weighted_high,
+        "status": status(snapshot.rag, snapshot.target),
+        "status_text": status_words(snapshot.rag, snapshot.target),
+    }
+
+
+@bp.get("/agreement")
+@roles(Role.ADMIN, Role.QI_MANAGER, Role.PANEL_CHAIR, Role.AUDITOR)
+def agreement():  # noqa: ANN201
+    """Agreement between two panel auditors per cycle and criterion, from each cycle's
+    current figures: weighted kappa and Gwet's AC1 side by side."""
+    runs = current_runs(CYCLE_PERIOD).subquery()
+    query = (
+        select(AgreementSnapshot, Cycle.id, Cycle.name, runs.c.computed_at)
+        .join(runs, runs.c.id == AgreementSnapshot.run_id)
+        .join(Cycle, cast(Cycle.id, String) == runs.c.period_key)
+        .order_by(Cycle.start_date, Cycle.id, AgreementSnapshot.rubric_id,
+                  AgreementSnapshot.criterion_id, AgreementSnapshot.id)
+    )
+    cycle_id = _int_arg("cycle_id", None, 1, MAX_ID)
+    if cycle_id is not None:
+        query = query.where(Cycle.id == cycle_id)
+    return jsonify(_page(query, _agreement_json))
+
+
+def _agreement_json(row: Any) -> dict[str, Any]:
+    snapshot, cycle_id, cycle_name, computed_at = row
+    return {
+        "cycle_id": cycle_id, "cycle": cycle_name, "computed_at": computed_at.isoformat() + "Z",
+        "rubric_id": snapshot.rubric_id, "criterion_id": snapshot.criterion_id,
+        "pairs": snapshot.pairs, "agreed": snapshot.agreed, "exact_rate": snapshot.exact_rate,
+        "kappa": snapshot.kappa, "ac1": snapshot.ac1,
     }
 
 

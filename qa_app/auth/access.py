@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from qa_app.auth.models import Role
@@ -83,7 +83,6 @@ def _agency_criteria(agency_id: int) -> list[Any]:
     from qa_app.audits.models import Audit, FinalGrade
     from qa_app.letters.models import Letter, LetterResponse
     from qa_app.register.models import Advice, Agency, Plan
-    from qa_app.reporting.models import ImprovementAction, RateSnapshot
 
     own_advice = select(Advice.id).where(Advice.agency_id == agency_id)
     own_plans = select(Plan.id).where(Plan.agency_id == agency_id)
@@ -103,12 +102,31 @@ def _agency_criteria(agency_id: int) -> list[Any]:
         with_loader_criteria(FinalGrade, subject(FinalGrade)),
         with_loader_criteria(Letter, Letter.agency_id == agency_id),
         with_loader_criteria(LetterResponse, LetterResponse.letter_id.in_(own_letters)),
-        with_loader_criteria(RateSnapshot, RateSnapshot.agency_id == agency_id),
-        with_loader_criteria(ImprovementAction, ImprovementAction.agency_id == agency_id),
+        *_own_agency_figures(agency_id, agreement=False),
     ]
 
 
-def _auditor_criteria(user_id: int) -> list[Any]:
+def _own_agency_figures(agency_id: int | None, *, agreement: bool) -> list[Any]:
+    """Agency leads and auditors see their own agency's rates and improvement actions only.
+    Agreement between auditors is counted per cycle across every agency, so no agency's
+    share of it can be shown on its own: leads never see it; auditors do (`agreement`),
+    since it shows them which criteria panels read differently, which is their work."""
+    from qa_app.reporting.models import AgreementSnapshot, ImprovementAction, RateSnapshot
+
+    hidden = [] if agreement else [with_loader_criteria(AgreementSnapshot, false())]
+    if agency_id is None:
+        return [with_loader_criteria(RateSnapshot, false()),
+                with_loader_criteria(ImprovementAction, false()), *hidden]
+    return [
+        with_loader_criteria(RateSnapshot, RateSnapshot.agency_id == agency_id),
+        with_loader_criteria(ImprovementAction, ImprovementAction.agency_id == agency_id),
+        *hidden,
+    ]
+
+
+def _auditor_criteria(user_id: int, agency_id: int | None) -> list[Any]:
+    """Auditors score what they are assigned; beyond that, like their agency's lead, they
+    see their own agency's figures only (see _own_agency_figures)."""
     from qa_app.audits.models import Audit
     from qa_app.register.models import Advice, Plan
 
@@ -121,6 +139,7 @@ def _auditor_criteria(user_id: int) -> list[Any]:
         with_loader_criteria(Audit, Audit.auditor_id == user_id),
         with_loader_criteria(Plan, or_(Plan.id.in_(my_plans), Plan.id.in_(plans_of_my_advice))),
         with_loader_criteria(Advice, or_(Advice.id.in_(my_advice), Advice.plan_id.in_(my_plans))),
+        *_own_agency_figures(agency_id, agreement=True),
     ]
 
 
@@ -137,7 +156,7 @@ def criteria_for(scope: Scope) -> list[Any]:
     if scope.role == Role.AGENCY_LEAD and scope.agency_id is not None:
         return _agency_criteria(scope.agency_id)
     if scope.role == Role.AUDITOR:
-        return _auditor_criteria(scope.user_id)
+        return _auditor_criteria(scope.user_id, scope.agency_id)
     if scope.role == Role.PANEL_CHAIR:
         return _chair_criteria(scope.user_id)
     return []

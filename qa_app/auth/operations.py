@@ -84,7 +84,23 @@ def end_session(session_id: str) -> None:
 
 
 def set_password(user: User, new_password: str) -> None:
-    """Change the password and end every session of this user on the server."""
+    """Change the password and end every session and API token of this user."""
     user.password_hash = hash_password(new_password)
-    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    revoke_access(user, "password changed")
     audit_log.record("user.password_change", "user", user.id, user_id=user.id)
+
+
+def revoke_access(user: User, reason: str, actor_id: int | None = None) -> None:
+    """End every server-side session of a person and revoke all their API tokens: after a
+    password change, and when they are deactivated."""
+    from qa_app.api.tokens import revoke_all
+
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    revoke_all(user.id, reason, actor_id=actor_id)
+
+
+def deactivate_user(user: User, actor_id: int | None = None) -> None:
+    """Stop a person signing in or using the API, keeping their records and history."""
+    user.active = False
+    revoke_access(user, "deactivated", actor_id=actor_id)
+    audit_log.record("user.deactivate", "user", user.id, user_id=actor_id)

@@ -20,12 +20,13 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from qa_app import audit_log
-from qa_app.auth import operations
+from qa_app.auth import limits, operations, second_factor
 from qa_app.auth.access import ALL_ROLES, public, roles
 from qa_app.auth.forms import ChangePasswordForm, SignInForm
 from qa_app.auth.models import UserSession
 from qa_app.auth.passwords import burn_time, hash_password, needs_rehash, verify_password
-from qa_app.extensions import db, limiter, login_manager
+from qa_app.auth.second_factor_views import ask_for_code
+from qa_app.extensions import db, login_manager
 from qa_app.timeutil import utcnow
 
 bp = Blueprint("auth", __name__)
@@ -76,11 +77,6 @@ def unauthorized():  # noqa: ANN201
     return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
 
 
-def _login_key() -> str:
-    email = (request.form.get("email") or "").strip().lower()
-    return f"{request.remote_addr}|{email}"
-
-
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         parts = urlsplit(target)
@@ -91,17 +87,8 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT"],
-    methods=["POST"],
-    error_message="Too many sign-in attempts. Wait a minute and try again.",
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT"],
-    methods=["POST"],
-    key_func=_login_key,
-    error_message="Too many sign-in attempts. Wait a minute and try again.",
-)
+@limits.per_address()
+@limits.per_account()
 def sign_in():  # noqa: ANN201
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -114,10 +101,13 @@ def sign_in():  # noqa: ANN201
         elif not verify_password(user.password_hash, form.password.data or ""):
             user = None
         if user is None:
+            limits.record_failure()
             form.password.errors = [WRONG_DETAILS]
             return render_template("auth/sign_in.html", form=form), 200
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(form.password.data or "")
+        if second_factor.is_enabled(user):
+            return ask_for_code(user, _safe_next(request.args.get("next")))
         session.clear()
         operations.start_session(user)
         audit_log.record("user.sign_in", "user", user.id, user_id=user.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -13,11 +14,14 @@ from wtforms import SubmitField
 from qa_app.auth.access import ALL_ROLES, STAFF, get_visible_or_404, roles
 from qa_app.auth.models import Role
 from qa_app.extensions import db
-from qa_app.jobs import JobRun, enqueue_record
+from qa_app.inputs import query_int
+from qa_app.jobs import JobNotStarted, JobRun, launch
 from qa_app.reporting import labels, queries
 from qa_app.reporting.measures import CRITERION, ISSUED, ON_TIME
 from qa_app.reporting.models import ImprovementAction
 from qa_app.reporting.periods import ACADEMIC_YEAR, CYCLE
+from qa_app.standards.targets import load_targets
+from qa_app.standards.yaml_lines import RubricError
 
 bp = Blueprint("rates", __name__, url_prefix="/rates")
 
@@ -25,6 +29,12 @@ EXCLUDED_HEADINGS = {
     ON_TIME: "With a statutory exception",
     ISSUED: "No request date",
 }
+
+
+OWN_AGENCY_ONLY = (Role.AGENCY_LEAD, Role.AUDITOR)
+"""Roles shown their own agency's figures only, never the partnership's or another agency's
+(the request's scoping enforces it; the page leaves out the filters they cannot use).
+Auditors still see how consistently auditors grade; agency leads do not (auth/access.py)."""
 
 
 class RecalculateForm(FlaskForm):
@@ -67,19 +77,19 @@ def _tables(run_id: int, measure: str, agency_id: int | None, lead: bool) -> lis
             for m in order]
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    if not raw:
+def _min_n() -> int | None:
+    """The smallest sample judged against a target, for the page's note on statuses."""
+    try:
+        return load_targets(Path(current_app.config["RUBRICS_DIR"]) / "targets.yaml").min_n
+    except (OSError, RubricError):
         return None
-    if not raw.isdigit():
-        abort(404)
-    return int(raw)
 
 
 @bp.route("")
 @roles(*ALL_ROLES)
 def index():  # noqa: ANN201
-    lead = current_user.role == Role.AGENCY_LEAD
+    lead = current_user.role in OWN_AGENCY_ONLY
+    show_agreement = current_user.role != Role.AGENCY_LEAD
     staff = current_user.role in STAFF
     choices = queries.reported_periods()
     choice = _choice(choices)
@@ -88,11 +98,11 @@ def index():  # noqa: ANN201
     measures = queries.measures_in(run.id) if run else []
     if measure and measure not in measures:
         abort(404)
-    agency_id = None if lead else _int_arg("agency")
+    agency_id = None if lead else query_int("agency", strict=True)
     agencies = [] if lead or run is None else queries.agencies_with_rates(run.id)
     if agency_id is not None and agency_id not in {a.id for a in agencies}:
         abort(404)
-    job_id = _int_arg("job")
+    job_id = query_int("job", strict=True)
     job = db.session.get(JobRun, job_id) if staff and job_id else None
     if staff and job is None:
         job = queries.latest_aggregation_job()
@@ -106,7 +116,8 @@ def index():  # noqa: ANN201
         agencies=agencies,
         agency_id=agency_id,
         tables=_tables(run.id, measure, agency_id, lead) if run else [],
-        agreement=queries.agreement_for(run.id) if run and not lead else [],
+        agreement=queries.agreement_for(run.id) if run and show_agreement else [],
+        show_agreement=show_agreement,
         actions=queries.improvement_actions(
             academic_year=choice.academic_year if choice else None, agency_id=agency_id),
         lead=lead,
@@ -114,38 +125,28 @@ def index():  # noqa: ANN201
         job=job if job is not None and job.job == "aggregate" else None,
         form=RecalculateForm() if staff else None,
         labels=labels,
+        min_n=_min_n(),
     )
 
 
 @bp.route("/recalculate", methods=["POST"])
 @roles(*STAFF)
 def recalculate():  # noqa: ANN201
-    from workers import BrokerUnavailable, check_broker
-    from workers.tasks import aggregate
-
     form = RecalculateForm()
     if not form.validate_on_submit():
         abort(400)
-    job = enqueue_record("aggregate", {"period_kind": None, "period_key": None})
-    db.session.commit()
     try:
-        check_broker()
-    except BrokerUnavailable as exc:
-        job.status, job.message = "failed", str(exc)
-        db.session.commit()
+        launched = launch("aggregate", {"period_kind": None, "period_key": None})
+    except JobNotStarted as exc:
         flash("The figures cannot be recalculated now: the job service is not reachable.")
-        return redirect(url_for("rates.index", job=job.id))
-    aggregate.delay(None, None, job.id)
-    if current_app.config.get("CELERY_BROKER_URL"):
+        return redirect(url_for("rates.index", job=exc.run_id))
+    if launched.queued:
         flash("Recalculation started. Refresh this page to see its progress.", "success")
+    elif launched.ok:
+        flash("Rates recalculated.", "success")
     else:
-        db.session.expire_all()
-        done = db.session.get(JobRun, job.id)
-        if done is not None and done.status == "done":
-            flash("Rates recalculated.", "success")
-        else:
-            flash("The figures could not be recalculated: see the job's message below.")
-    return redirect(url_for("rates.index", job=job.id))
+        flash("The figures could not be recalculated: see the job's message below.")
+    return redirect(url_for("rates.index", job=launched.run.id))
 
 
 @bp.route("/actions/<int:action_id>")

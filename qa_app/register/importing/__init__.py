@@ -16,14 +16,16 @@ from flask import current_app
 
 from qa_app import audit_log
 from qa_app.register.importing import advice, audits, plans
-from qa_app.register.importing.mapping import (
-    Columns,
-    Field,
-    load_mapping,
-    refuse_identifying_columns,
-    resolve_columns,
+from qa_app.register.importing.identifying import checked_rows, refuse_identifying_columns
+from qa_app.register.importing.mapping import Columns, Field, load_mapping, resolve_columns
+from qa_app.register.importing.readers import (
+    MAX_BYTES,
+    MAX_COMPRESSION_RATIO,
+    MAX_ROWS,
+    MAX_UNPACKED_BYTES,
+    Table,
+    open_table,
 )
-from qa_app.register.importing.readers import MAX_BYTES, MAX_ROWS, Table, open_table
 from qa_app.register.importing.report import ImportFileError, ImportReport, RowError
 
 __all__ = ["KINDS", "ImportReport", "RowError", "max_bytes", "max_rows", "run_import"]
@@ -47,12 +49,26 @@ KINDS: dict[str, Kind] = {
 }
 
 
+FREE_TEXT = frozenset({"setting", "exception", "exception_note", "override_reason", "cycle"})
+"""Fields whose values are written as typed: each value is checked for an NHS number or a
+postcode (identifying.checked_rows)."""
+
+
 def max_bytes() -> int:
     return int(current_app.config.get("IMPORT_MAX_BYTES", MAX_BYTES))
 
 
 def max_rows() -> int:
     return int(current_app.config.get("IMPORT_MAX_ROWS", MAX_ROWS))
+
+
+def xlsx_limits() -> dict[str, int]:
+    """The XLSX unpacked-size and compression-ratio limits (readers.check_zip)."""
+    config = current_app.config
+    return {
+        "max_unpacked": int(config.get("IMPORT_XLSX_MAX_UNPACKED_BYTES", MAX_UNPACKED_BYTES)),
+        "max_ratio": int(config.get("IMPORT_XLSX_MAX_RATIO", MAX_COMPRESSION_RATIO)),
+    }
 
 
 def run_import(
@@ -90,11 +106,15 @@ def _run(spec: Kind, stream: IO[bytes], file_name: str, mapping: IO[bytes] | Non
     report = ImportReport(kind, PurePath(file_name.replace("\\", "/")).name[:200], actor_id)
     try:
         renames = load_mapping(mapping, mapping_name) if mapping is not None else None
-        with open_table(stream, file_name, max_bytes=max_bytes(), max_rows=max_rows()) as table:
+        with open_table(stream, file_name, max_bytes=max_bytes(), max_rows=max_rows(),
+                        **xlsx_limits()) as table:
             refuse_identifying_columns(table.header)
             others = {f.name for k in KINDS.values() if k is not spec for f in k.fields}
             columns = resolve_columns(table.header, spec.fields, renames, other_fields=others,
                                       extra_allowed=spec.extra_columns)
+            table.rows = checked_rows(table.rows, {
+                table.header[at]: at for name, at in columns.index.items() if name in FREE_TEXT
+            }, report)
             prepared = spec.validate(table, columns, report)
             if report.rows == 0:
                 raise ImportFileError("the file has column names but no rows below them")

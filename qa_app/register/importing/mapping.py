@@ -1,4 +1,4 @@
-"""Which column of an export holds which field, and refusing columns that identify a child.
+"""Which column of an export holds which field (identifying columns: see identifying.py).
 
 Default column names are the field names (DESIGN section 6), matched ignoring case, spaces
 and hyphens ("Plan Ref" is plan_ref). A mapping file renames other exports' columns: YAML
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -20,17 +19,6 @@ from qa_app.register.importing.report import ImportFileError, ImportReport, RowE
 from qa_app.register.importing.values import Cell, ValueProblem, key
 
 MAX_MAPPING_BYTES = 64 * 1024
-
-NOT_STORED = (
-    "the product does not store children's names, dates of birth, addresses, postcodes "
-    "or NHS numbers: delete this column from the file and import again"
-)
-
-_NAME_WORDS = {"name", "names", "fullname", "firstname", "forename", "forenames", "surname",
-               "lastname", "familyname", "givenname", "middlename", "preferredname", "knownas"}
-_PERSON_WORDS = {"child", "childs", "pupil", "young", "person", "persons", "student", "learner",
-                 "cyp", "yp", "first", "last", "full", "given", "family", "middle", "preferred",
-                 "legal", "known"}
 
 
 @dataclass(frozen=True)
@@ -46,41 +34,6 @@ class Columns:
     index: dict[str, int]
     extra: dict[str, int] = field(default_factory=dict)
     extra_names: dict[str, str] = field(default_factory=dict)
-
-
-def identifying_kind(column: str) -> str | None:
-    """What a column that could identify a child seems to hold, or None if it looks safe."""
-    words = [w for w in re.split(r"[^a-z0-9]+", column.casefold()) if w]
-    tokens, compact = set(words), "".join(words)
-    if {"dob", "birth", "birthday", "birthdate"} & tokens or compact in {"dateofbirth", "dob"}:
-        return "a date of birth"
-    if compact.startswith("nhs") and (
-        compact in {"nhs", "nhsno", "nhsnumber", "nhsnum", "nhsid"} or {"number", "no", "id"}
-        & tokens
-    ):
-        return "an NHS number"
-    if {"postcode", "postcodes", "zip", "zipcode"} & tokens or compact.endswith("postcode"):
-        return "a postcode"
-    if ("address" in tokens or compact.endswith("address")) and not (
-        {"email", "e", "ip", "web"} & tokens or "email" in compact
-    ):
-        return "an address"
-    if compact in _NAME_WORDS or (tokens & _NAME_WORDS and tokens & _PERSON_WORDS):
-        return "a child's name"
-    if tokens & (_NAME_WORDS - {"name", "names"}):
-        return "a child's name"
-    return None
-
-
-def refuse_identifying_columns(header: Iterable[str]) -> None:
-    """Checked on the raw header before any row is read, mapped or not."""
-    problems = [
-        RowError(None, column, f"this column looks like {kind}; {NOT_STORED}")
-        for column in header
-        if column and (kind := identifying_kind(column))
-    ]
-    if problems:
-        raise ImportFileError(*problems)
 
 
 def load_mapping(stream: IO[bytes], file_name: str) -> dict[str, str]:

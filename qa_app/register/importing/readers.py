@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, time
@@ -20,6 +21,12 @@ from qa_app.register.importing.values import Cell, is_blank, text
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 500_000
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+"""Largest total unpacked size of an XLSX's parts: a 50,000-row register unpacks to about
+18 MB, so the largest import allowed (MAX_ROWS) fits well within it."""
+MAX_COMPRESSION_RATIO = 100
+"""Largest unpacked / packed size of any one part above 1 MB; real sheets stay under ~30."""
+_RATIO_FLOOR = 1024 * 1024
 
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -48,9 +55,13 @@ class Table:
 
 
 def open_table(
-    stream: IO[bytes], file_name: str, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
+    stream: IO[bytes], file_name: str, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS,
+    max_unpacked: int = MAX_UNPACKED_BYTES, max_ratio: int = MAX_COMPRESSION_RATIO,
 ) -> Table:
-    """Open a CSV or XLSX upload; the format is read from the bytes, not trusted from the name."""
+    """Open a CSV or XLSX upload; the format is read from the bytes, not trusted from the name.
+
+    An XLSX workbook is a zip: its directory is read first (see check_zip), so a small file
+    that unpacks to gigabytes is refused before any of it is unpacked."""
     size = _size(stream)
     if size == 0:
         raise ImportFileError("the file is empty")
@@ -70,6 +81,7 @@ def open_table(
             "the file is saved as UTF-16 text: save it as CSV UTF-8 (comma delimited) instead"
         )
     if start == _XLSX_MAGIC:
+        check_zip(stream, max_unpacked=max_unpacked, max_ratio=max_ratio)
         return _xlsx_table(stream, max_rows)
     if file_name.lower().endswith((".xlsx", ".xlsm")):
         raise ImportFileError("the file is named .xlsx but is not an Excel workbook")
@@ -144,6 +156,42 @@ def _csv_rows(reader: Any, width: int, max_rows: int) -> Iterator[tuple[int, lis
 
 
 # --- XLSX ---------------------------------------------------------------------------------
+
+
+def _megabytes(size: int, *, up: bool = False) -> str:
+    """Megabytes to one decimal place; rounded up where a size must read as over a limit."""
+    tenths = -(-size * 10 // (1024 * 1024)) if up else size * 10 // (1024 * 1024)
+    return f"{tenths / 10:,.1f} MB"
+
+
+def check_zip(stream: IO[bytes], *, max_unpacked: int = MAX_UNPACKED_BYTES,
+              max_ratio: int = MAX_COMPRESSION_RATIO) -> None:
+    """Refuse a workbook from its zip directory alone: the sizes it declares are what the
+    parser would have to unpack (and a part whose data runs past its declared size fails
+    to read rather than growing). Nothing is decompressed here."""
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ImportFileError("the workbook cannot be opened (it is not a complete .xlsx "
+                              "file)") from None
+    finally:
+        stream.seek(0)
+    total = sum(part.file_size for part in parts)
+    if total > max_unpacked:
+        raise ImportFileError(
+            f"the workbook unpacks to {_megabytes(total, up=True)}, more than the limit of "
+            f"{_megabytes(max_unpacked)}: save it as CSV, or split it into smaller files"
+        )
+    for part in parts:
+        if part.file_size > _RATIO_FLOOR and part.file_size > max_ratio * max(
+                part.compress_size, 1):
+            raise ImportFileError(
+                f"the workbook's part {part.filename!r} unpacks to "
+                f"{part.file_size // max(part.compress_size, 1):,} times its packed size "
+                f"(the limit is {max_ratio:,}): a real export does not compress like that, "
+                "so it was not opened; save the sheet as CSV and import that instead"
+            )
 
 
 def _xlsx_table(stream: IO[bytes], max_rows: int) -> Table:
