@@ -119,6 +119,9 @@ def _init_extensions(app: Flask) -> None:
 
 def _init_templates(app: Flask) -> None:
     from qa_app.navigation import navigation_for_request
+    from qa_app.timeutil import format_datetime
+
+    app.add_template_global(format_datetime, "local_time")
 
     app.jinja_loader = ChoiceLoader(
         [
