@@ -46,6 +46,6 @@ def test_the_import_upload_may_be_larger(app, client):
     token = csrf_token(client, "/imports/")
     response = client.post("/imports/", data={"csrf_token": token, "kind": "plans",
                                               "file": (io.BytesIO(data), "register.csv")},
-                           content_type="multipart/form-data")
+                           content_type="multipart/form-data", follow_redirects=True)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert "14,000" in response.get_data(as_text=True)

@@ -24,6 +24,7 @@ KINDS: dict[str, Kind] = {
              "Write a cycle's letters"),
         Kind("generate_letter", "workers.tasks.generate_letter", "Write one agency's letter"),
         Kind("nightly_sweep", "workers.tasks.nightly_sweep", "Nightly count of overdue advice"),
+        Kind("import_file", "workers.tasks.import_file", "Import a spreadsheet"),
     )
 }
 
@@ -61,6 +62,8 @@ def params_in_words(name: str, params: dict[str, Any] | None) -> str:
     if name == "nightly_sweep":
         today = params.get("today")
         return f"as of {_day(today)}" if today else "as of the day it ran"
+    if name == "import_file":
+        return _import_words(params)
     return ", ".join(f"{key}: {value}" for key, value in sorted(params.items())) or "none"
 
 
@@ -102,3 +105,12 @@ def _day(text: str) -> str:
     except ValueError:
         return text
     return f"{day.day} {day:%B %Y}"
+
+
+def _import_words(params: dict[str, Any]) -> str:
+    from qa_app.register.importing import KINDS as IMPORTS
+
+    kind = IMPORTS.get(params.get("kind") or "")
+    words = f"{kind.title if kind else params.get('kind')} from {params.get('file_name')}"
+    return words + (f", columns renamed by {params['mapping_name']}"
+                    if params.get("mapping_name") else "")

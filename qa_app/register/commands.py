@@ -1,4 +1,9 @@
-"""`ehcp-qa import plans|advice|audits FILE`: all or nothing, with every problem listed."""
+"""`ehcp-qa import plans|advice|audits FILE`: all or nothing, with every problem listed.
+
+The command imports in its own process, whatever the file's size (no worker needed); it
+takes the same per-kind lock as the import page and its jobs, and a database that fails
+mid-import is reported in one line, nothing written.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,20 @@ def import_group() -> None:
 
 
 def _import(kind: str, path: str, mapping: str | None, check_only: bool) -> None:
-    from qa_app.register.importing import run_import
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        _import_checked(kind, path, mapping, check_only)
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        detail = (str(getattr(exc, "orig", None) or exc).strip() or type(exc).__name__)
+        raise click.ClickException(
+            f"nothing was imported from {Path(path).name}: the database failed during the "
+            f"import ({detail.splitlines()[0][:200]}). Try again.") from None
+
+
+def _import_checked(kind: str, path: str, mapping: str | None, check_only: bool) -> None:
+    from qa_app.register.importing import ImportBusy, run_import
 
     try:
         with open(path, "rb") as stream:
@@ -28,6 +46,9 @@ def _import(kind: str, path: str, mapping: str | None, check_only: bool) -> None
                 report = run_import(kind, stream, path, check_only=check_only)
     except OSError as exc:
         raise click.ClickException(f"cannot read {exc.filename}: {exc.strerror}") from None
+    except ImportBusy as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
     if not report.ok:
         db.session.rollback()
         for error in report.sorted_errors():

@@ -7,7 +7,7 @@ without problems is written, in the caller's one transaction (the caller commits
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import IO, Any
@@ -15,8 +15,10 @@ from typing import IO, Any
 from flask import current_app
 
 from qa_app import audit_log
-from qa_app.register.importing import advice, audits, plans
+from qa_app.extensions import db
+from qa_app.register.importing import advice, audits, lock, plans
 from qa_app.register.importing.identifying import checked_rows, refuse_identifying_columns
+from qa_app.register.importing.lock import ImportBusy
 from qa_app.register.importing.mapping import Columns, Field, load_mapping, resolve_columns
 from qa_app.register.importing.readers import (
     MAX_BYTES,
@@ -28,7 +30,13 @@ from qa_app.register.importing.readers import (
 )
 from qa_app.register.importing.report import ImportFileError, ImportReport, RowError
 
-__all__ = ["KINDS", "ImportReport", "RowError", "max_bytes", "max_rows", "run_import"]
+__all__ = ["KINDS", "ImportBusy", "ImportReport", "RowError", "max_bytes", "max_rows",
+           "run_import"]
+
+PROGRESS_EVERY = 5_000
+"""Rows between two calls of an import's `on_rows` (the job's progress)."""
+
+lock.init_app()
 
 
 @dataclass(frozen=True)
@@ -80,27 +88,38 @@ def run_import(
     mapping_name: str = "",
     actor_id: int | None = None,
     check_only: bool = False,
+    lock_wait: float | None = None,
+    on_rows: Callable[[int], None] | None = None,
+    waiting: Callable[[], None] | None = None,
 ) -> ImportReport:
     """Check the whole file, then write it if nothing is wrong; the caller commits or rolls back.
 
-    With `check_only` the file is checked in full but nothing is written.
+    With `check_only` the file is checked in full but nothing is written. Otherwise the
+    kind's lock is taken first (see lock.py), waiting up to `lock_wait` seconds (default
+    IMPORT_LOCK_WAIT, calling `waiting` meanwhile) before ImportBusy is raised; it is held
+    until the caller commits or rolls back. `on_rows(n)` is called every PROGRESS_EVERY rows
+    read, before anything is written.
     `stream` must be seekable (a file, or an upload spooled by the web server). The cyclic
     garbage collector is paused while hundreds of thousands of short-lived rows pass through:
     its repeated full scans otherwise cost more than the import (reference counting still
     frees every row as soon as it is done with).
     """
+    if not check_only:
+        wait = current_app.config.get("IMPORT_LOCK_WAIT", 30) if lock_wait is None else lock_wait
+        lock.hold(db.session, kind, float(wait), waiting)
     collecting = gc.isenabled()
     gc.disable()
     try:
         return _run(KINDS[kind], stream, file_name, mapping, mapping_name, actor_id,
-                    check_only)
+                    check_only, on_rows)
     finally:
         if collecting:
             gc.enable()
 
 
 def _run(spec: Kind, stream: IO[bytes], file_name: str, mapping: IO[bytes] | None,
-         mapping_name: str, actor_id: int | None, check_only: bool) -> ImportReport:
+         mapping_name: str, actor_id: int | None, check_only: bool,
+         on_rows: Callable[[int], None] | None = None) -> ImportReport:
     """The import itself; the cyclic garbage collector is paused meanwhile (see run_import)."""
     kind = spec.name
     report = ImportReport(kind, PurePath(file_name.replace("\\", "/")).name[:200], actor_id)
@@ -109,6 +128,8 @@ def _run(spec: Kind, stream: IO[bytes], file_name: str, mapping: IO[bytes] | Non
         with open_table(stream, file_name, max_bytes=max_bytes(), max_rows=max_rows(),
                         **xlsx_limits()) as table:
             refuse_identifying_columns(table.header)
+            if on_rows is not None:
+                table.rows = _counted(table.rows, on_rows)
             others = {f.name for k in KINDS.values() if k is not spec for f in k.fields}
             columns = resolve_columns(table.header, spec.fields, renames, other_fields=others,
                                       extra_allowed=spec.extra_columns)
@@ -126,3 +147,11 @@ def _run(spec: Kind, stream: IO[bytes], file_name: str, mapping: IO[bytes] | Non
     audit_log.record(f"import.{kind}", "import", kind, changes=report.log_changes(),
                      user_id=actor_id)
     return report
+
+
+def _counted(rows: Iterator[Any], on_rows: Callable[[int], None]) -> Iterator[Any]:
+    """The rows unchanged, calling `on_rows` with how many have passed every PROGRESS_EVERY."""
+    for count, row in enumerate(rows, 1):
+        yield row
+        if count % PROGRESS_EVERY == 0:
+            on_rows(count)

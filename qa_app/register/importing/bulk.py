@@ -131,8 +131,11 @@ def upsert(table: Table, stored: Sequence[str], batch: Batch, present: set[str],
 
     Only columns in `present` are compared and updated: a column the file does not have
     leaves what is stored alone. New rows are written whole (absent columns as blank).
+    Rows are written in order of reference, whatever the file's order, so two imports that
+    update the same rows take their row locks in the same order and cannot deadlock.
     """
     now = utcnow()
+    _sort_by_ref(batch)
     kept = [name for name in stored if name in present]
     refs = batch.columns["ref"]
     for start in range(0, len(refs), CHUNK):
@@ -161,3 +164,14 @@ def upsert(table: Table, stored: Sequence[str], batch: Batch, present: set[str],
             from qa_app.reporting.recalculation import request_everything
 
             request_everything(f"the register's {table.name} were imported")
+
+
+def _sort_by_ref(batch: Batch) -> None:
+    """Put the batch's rows in order of reference (left alone when already in order)."""
+    refs = batch.columns["ref"]
+    if all(a <= b for a, b in zip(refs, refs[1:], strict=False)):
+        return
+    order = sorted(range(len(refs)), key=refs.__getitem__)
+    for name, column in batch.columns.items():
+        if len(column) == len(refs):
+            batch.columns[name] = [column[i] for i in order]
