@@ -60,7 +60,8 @@ RECORD_SUBJECTS = (
     "UPDATE final_grades SET agency_id = a.agency_id, advice_type = a.advice_type, "
     "assured_grade = a.agency_grade FROM advice a WHERE a.id = final_grades.advice_id",
     "UPDATE plans SET assessed_as_new = true, assessment_request_date = request_date, "
-    "assessment_issue_date = issue_date WHERE plan_kind = 'new' AND issue_date IS NOT NULL",
+    "assessment_issue_date = issue_date, assessment_agency_id = agency_id "
+    "WHERE plan_kind = 'new' AND issue_date IS NOT NULL",
 )
 
 

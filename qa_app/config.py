@@ -19,12 +19,18 @@ def _env_flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _env_int(name: str, default: int) -> int:
+PROBLEMS: list[str] = []
+"""Malformed settings found while this module was read; config_class() reports them, so a
+command fails with one clear line rather than a traceback at import."""
+
+
+def env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
     if not value.isascii() or not value.isdigit():
-        raise ConfigError(f"{name}={value!r} is not a whole number of 0 or more")
+        PROBLEMS.append(f"{name}={value!r} is not a whole number of 0 or more")
+        return default
     return int(value)
 
 
@@ -44,24 +50,28 @@ class BaseConfig:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     """Redis down: count sign-in attempts per process in memory (logged) rather than fail."""
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
-    JOB_STALL_SECONDS = int(os.environ.get("JOB_STALL_SECONDS", "300"))
+    JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 300)
     """A job sent and not started, or running with no heartbeat, this long is stalled."""
-    JOB_CHECK_SECONDS = int(os.environ.get("JOB_CHECK_SECONDS", "60"))
+    JOB_CHECK_SECONDS = env_int("JOB_CHECK_SECONDS", 60)
     """How often the scheduled check for stalled jobs runs (on celery beat)."""
-    JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "3"))
+    JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
     """How many times in all a stalled job is sent to a worker before it is failed."""
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     """Failed sign-ins allowed for one email address, from wherever they come."""
     LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute")
     """Failed sign-ins allowed from one network address, whatever the email."""
-    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+    TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
     """Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to believe."""
-    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
     """Largest request body, in bytes; only the import upload (IMPORT_MAX_BYTES) is larger."""
-    IMPORT_XLSX_MAX_UNPACKED_BYTES = _env_int("IMPORT_XLSX_MAX_UNPACKED_BYTES", 256 * 1024 * 1024)
+    IMPORT_XLSX_MAX_UNPACKED_BYTES = env_int("IMPORT_XLSX_MAX_UNPACKED_BYTES", 256 * 1024 * 1024)
     """An XLSX upload whose parts unpack to more than this is refused before it is parsed."""
-    IMPORT_XLSX_MAX_RATIO = _env_int("IMPORT_XLSX_MAX_RATIO", 100)
+    IMPORT_XLSX_MAX_RATIO = env_int("IMPORT_XLSX_MAX_RATIO", 100)
     """An XLSX part (over 1 MB) unpacking to more than this many times its packed size too."""
+    IMPORT_JOB_ROWS = env_int("IMPORT_JOB_ROWS", 5000)
+    """An upload with more rows than this is imported as a background job, with progress."""
+    IMPORT_LOCK_WAIT = env_int("IMPORT_LOCK_WAIT", 30)
+    """Seconds an import waits for another of its kind to finish before it is refused."""
     RUBRICS_DIR = Path(os.environ.get("RUBRICS_DIR", PROJECT_ROOT / "rubrics"))
     GOVUK_FRONTEND_DIST = Path(
         os.environ.get(
@@ -73,13 +83,13 @@ class BaseConfig:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
-    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "120"))
+    SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 120)
     PREFERRED_URL_SCHEME = "https"
     DEMO = False
     TESTING = False
     RECALCULATE_ON_CHANGE = _env_flag("RECALCULATE_ON_CHANGE", True)
     """Start a recalculation of the affected periods after every change to their data."""
-    API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+    API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
     """How long a new API token works before it must be replaced."""
     SECOND_FACTOR_REQUIRED = _env_flag("SECOND_FACTOR_REQUIRED", False)
     """Admins, QI managers and panel chairs must set up an authenticator app after signing
@@ -121,6 +131,8 @@ CONFIGS: dict[str, type[BaseConfig]] = {
 
 
 def config_class(name: str | None = None) -> type[BaseConfig]:
+    if PROBLEMS:
+        raise ConfigError("; ".join(PROBLEMS))
     name = (name or os.environ.get("EHCP_QA_ENV") or "production").strip().lower()
     try:
         return CONFIGS[name]

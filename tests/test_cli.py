@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import func, select
 
 from qa_app.extensions import db
@@ -95,3 +96,13 @@ def test_run_refuses_without_secret_key(tmp_path):
                             timeout=60)
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("setting", ["JOB_STALL_SECONDS=5m", "TRUSTED_PROXIES=x",
+                                     "SESSION_IDLE_MINUTES=-1"])
+def test_a_malformed_number_setting_is_one_line_without_traceback(tmp_path, setting):
+    name, value = setting.split("=")
+    result = _ehcp_qa("agencies", "list", EHCP_QA_INSTANCE_PATH=str(tmp_path), **{name: value})
+    assert result.returncode == 2
+    assert f"{name}='{value}' is not a whole number" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -111,3 +111,13 @@ def test_numbers_that_fail_the_check_and_ordinary_text_pass(app, casework):
     rows[1][6] = "Oak Primary 9434765918"
     rows[2][6] = "Year 5 class 2B, room 12"
     assert run(app, "plans", csv_bytes(rows)).ok
+
+
+def test_notes_with_ordinals_are_not_taken_for_postcodes(app, casework):
+    rows = rows_with("notes")
+    rows[1][6] = "Y10 2nd site"
+    rows[2][6] = "Room B12 3rd floor, EP visit wk3 1st Sept"
+    assert run(app, "plans", csv_bytes(rows)).ok
+    rows[2][6] = "moved to sw1a 2ab"
+    report = run(app, "plans", csv_bytes(rows))
+    assert not report.ok and (3, "setting") in errors_of(report)

@@ -159,6 +159,10 @@ def test_jobs_list_and_retry_on_the_command_line(app, runner, jobs):
     missing = runner.invoke(["jobs", "retry", "999999"])
     assert missing.exit_code == 1 and "there is no job 999999" in missing.output
     assert "Traceback" not in refused.output + missing.output
+    for hostile in ("99999999999999999999999", "0"):
+        huge = runner.invoke(["jobs", "retry", hostile])
+        assert huge.exit_code == 2 and "Invalid value for 'JOB_ID'" in huge.output, hostile
+        assert huge.exception is None or isinstance(huge.exception, SystemExit)
 
 
 def test_the_check_sends_a_stalled_job_again_then_fails_it_after_its_tries(app, jobs):

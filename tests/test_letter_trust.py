@@ -144,6 +144,28 @@ def test_letter_figures_and_findings_agree(app, client):
     assert page.count("rated good or better (") == len(findings)
 
 
+def test_a_subject_moved_to_another_agency_stays_in_the_letter_its_figures_count_it_in(app):
+    """The figures count a final grade for the agency recorded with it; the appendix, the
+    list of agencies written to and the evidence must use the same agency, or a register
+    correction after grading makes a letter say 3 of 4 beside a list of 3."""
+    from qa_app.audits.models import FinalGrade
+    from qa_app.letters.content import agencies_with_final_grades, assemble_facts
+    from qa_app.register.models import Advice
+
+    data = letter_data.partnership(app)
+    with app.app_context():
+        moved = db.session.get(FinalGrade, data.health_grade_ids[1])
+        db.session.get(Advice, moved.advice_id).agency_id = data.other_id
+        letter_data.aggregate(data.cycle_id)
+        for agency_id, graded in ((data.health_id, 4), (data.other_id, 1)):
+            facts = assemble_facts(agency_id, data.cycle_id, 20)
+            figure = next(f.current for f in facts.figures
+                          if f.label == "Advice rated good or better")
+            assert (figure.n, facts.advice, len(facts.items)) == (graded, graded, graded)
+        assert set(agencies_with_final_grades(data.cycle_id)) == {
+            data.casework_id, data.health_id, data.other_id}
+
+
 # --- readiness: an unfinished sample only by an explicit, recorded choice --------------------
 
 

@@ -236,6 +236,30 @@ def test_a_change_recalculates_its_periods_when_it_commits(app, ten_plans, monke
         assert job.status == "done" and "Autumn term 2025" in job.message
 
 
+def test_a_register_change_before_any_cycle_is_answered_once(app):
+    """A register imported before the first cycle begins has no period to recalculate: the
+    run still answers the request, so the scheduled check does not start an empty job every
+    JOB_CHECK_SECONDS for ever."""
+    from workers.tasks import recalculate_pending
+
+    def waiting() -> int:
+        return db.session.scalar(select(func.count()).select_from(RecalculationRequest))
+
+    with app.app_context():
+        build.plan(build.agency("Casework", "local_authority"))
+        db.session.commit()
+        assert waiting() == 1
+    with app.app_context():
+        recalculate_pending()
+    with app.app_context():
+        assert waiting() == 0
+        recalculate_pending()
+        recalculate_pending()
+    with app.app_context():
+        jobs = db.session.scalars(select(JobRun).where(JobRun.job == "recalculate")).all()
+        assert [(j.status, j.message) for j in jobs] == [("done", "Recalculated nothing")]
+
+
 def test_a_draft_audit_or_a_rolled_back_change_asks_for_nothing(app, ten_plans):
     aggregate(app)
 

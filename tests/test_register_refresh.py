@@ -58,7 +58,8 @@ def september_refresh(rows: list[list[object]]) -> list[list[object]]:
         later = "" if not issued else (
             date(*reversed([int(p) for p in str(issued).split("/")])) + timedelta(days=300)
         ).strftime("%d/%m/%Y")
-        refreshed.append([ref, agency, int(year) + 1, "annual_review", "", later, setting,
+        moved = NORTH if agency == CASEWORK else CASEWORK  # an owner corrected as well
+        refreshed.append([ref, moved, int(year) + 1, "annual_review", "", later, setting,
                           "", ""])
     return refreshed
 

@@ -235,3 +235,21 @@ def test_an_administrator_can_reset_a_lost_authenticator(app, client, runner):
     assert _signed_in(client)
     missing = runner.invoke(["users", "reset-second-factor", "--email", "nobody@example.org"])
     assert missing.exit_code != 0 and "No user with email" in missing.output
+
+
+def test_wrong_passwords_to_turn_it_off_are_limited(app, client):
+    """Someone at an unlocked screen cannot guess the password on the turn-off page without
+    limit: wrong passwords there count like wrong codes on the set-up page."""
+    manager = make.user(app, "qi_manager")
+    sign_in(client, manager.label)
+    _set_up(client)
+    path = "/account/second-factor/turn-off"
+    for _ in range(5):
+        wrong = client.post(path, data={"csrf_token": csrf_token(client, path),
+                                        "password": "guess"})
+        assert "Your password is not correct" in wrong.get_data(as_text=True)
+    limited = client.post(path, data={"csrf_token": csrf_token(client, path),
+                                      "password": make.PASSWORD})
+    assert limited.status_code == 429
+    with app.app_context():
+        assert db.session.execute(select(SecondFactor)).first() is not None

@@ -23,6 +23,8 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from flask import Flask, current_app, has_app_context
 
+from qa_app.config import env_int
+
 _bound_app: Flask | None = None
 
 BROKER_TIMEOUT = 3.0
@@ -37,11 +39,12 @@ TIME_LIMITS: dict[str, tuple[int, int]] = {
     "workers.tasks.letters_generated": (30, 45),
     "workers.tasks.nightly_sweep": (60, 90),
     "jobs.check_stalled": (30, 45),
+    "workers.tasks.import_file": (120, 150),
 }
 """(soft, hard) seconds per task: about 25 times the benchmark at national scale."""
 
 DB_RETRY_WAIT_MAX = 60
-DB_RETRIES = int(os.environ.get("JOB_DB_RETRIES", "12"))
+DB_RETRIES = env_int("JOB_DB_RETRIES", 12)
 DB_RETRY: dict[str, Any] = {
     "retry_backoff": 2,
     "retry_backoff_max": DB_RETRY_WAIT_MAX,
@@ -122,7 +125,7 @@ def failure_reason(task: Task, exc: BaseException, *, retried: bool = True) -> s
 
 def celery_settings(broker_url: str | None, check_seconds: float | None = None
                     ) -> dict[str, Any]:
-    check = float(check_seconds or os.environ.get("JOB_CHECK_SECONDS", "60"))
+    check = float(check_seconds or env_int("JOB_CHECK_SECONDS", 60))
     settings: dict[str, Any] = {
         "task_serializer": "json",
         "accept_content": ["json"],

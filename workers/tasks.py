@@ -230,6 +230,18 @@ def recalculate(job_run_id: int | None = None) -> dict[str, Any]:
     return result
 
 
+@shared_task(name="workers.tasks.import_file", **RETRY)
+def import_file(kind: str, file: str, file_name: str, mapping: str | None = None,
+                mapping_name: str = "", actor_id: int | None = None,
+                job_run_id: int | None = None) -> dict[str, Any]:
+    """Import an uploaded spreadsheet kept in the instance folder (all or nothing)."""
+    from qa_app.register.importing.background import run_stored
+
+    last_try = import_file.request.retries >= (import_file.max_retries or 0)
+    return run_stored(kind, file, file_name, mapping, mapping_name, actor_id, job_run_id,
+                      last_try=last_try)
+
+
 @shared_task(name="workers.tasks.recalculate_pending")
 def recalculate_pending() -> dict[str, Any]:
     """The scheduled check: recalculate when changes wait whose own start was lost (a broker

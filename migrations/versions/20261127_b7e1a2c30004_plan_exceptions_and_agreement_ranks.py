@@ -40,12 +40,15 @@ def upgrade():
                                       server_default=sa.false()))
         batch_op.add_column(sa.Column('assessment_request_date', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('assessment_issue_date', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('assessment_agency_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_plans_assessment_agency_id_agencies'),
+                                    'agencies', ['assessment_agency_id'], ['id'])
         batch_op.create_check_constraint(
             'exception_known', f"exception IS NULL OR exception IN ({EXCEPTIONS})")
     _sqlite_foreign_keys(True)
     op.execute(
         "UPDATE plans SET assessed_as_new = true, assessment_request_date = request_date, "
-        "assessment_issue_date = issue_date "
+        "assessment_issue_date = issue_date, assessment_agency_id = agency_id "
         "WHERE plan_kind = 'new' AND issue_date IS NOT NULL"
     )
     with op.batch_alter_table('agreement_snapshots', schema=None) as batch_op:
@@ -58,6 +61,9 @@ def downgrade():
     _sqlite_foreign_keys(False)
     with op.batch_alter_table('plans', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_plans_exception_known'), type_='check')
+        batch_op.drop_constraint(batch_op.f('fk_plans_assessment_agency_id_agencies'),
+                                 type_='foreignkey')
+        batch_op.drop_column('assessment_agency_id')
         batch_op.drop_column('assessment_issue_date')
         batch_op.drop_column('assessment_request_date')
         batch_op.drop_column('assessed_as_new')

@@ -199,6 +199,7 @@ def set_up():  # noqa: ANN201
 
 @bp.route("/account/second-factor/turn-off", methods=["GET", "POST"])
 @roles(*ALL_ROLES)
+@_limited(_account_key, "Too many wrong codes or passwords.")
 def turn_off():  # noqa: ANN201
     user = current_user._get_current_object()
     if not factor.is_enabled(user):
@@ -211,6 +212,7 @@ def turn_off():  # noqa: ANN201
             flash("Your authenticator app has been turned off. Signing in now needs your "
                   "password only.", "success")
             return redirect(url_for("account.index"))
+        g.second_factor_failed = True
         form.password.errors = ["Your password is not correct"]
     return render_template("auth/second_factor_turn_off.html", form=form,
                            required=factor.required_for(user))

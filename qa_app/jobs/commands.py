@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from qa_app.auth.models import User
 from qa_app.extensions import db
+from qa_app.inputs import MAX_ID
 from qa_app.jobs import display
 from qa_app.jobs.launcher import JobNotStarted
 from qa_app.jobs.models import STATUSES, JobRun
@@ -60,7 +61,7 @@ def list_jobs(status: str | None, limit: int, fmt: str) -> None:
 
 
 @jobs_group.command("retry")
-@click.argument("job_id", type=int)
+@click.argument("job_id", type=click.IntRange(1, MAX_ID))
 @with_appcontext
 def retry(job_id: int) -> None:
     """Run a failed, partly done or stalled job again, as a new job with the same parameters."""

@@ -27,7 +27,7 @@ from qa_app.letters.document import (
     Rate,
 )
 from qa_app.letters.evidence import PER_CRITERION, known_terms, usable_excerpt
-from qa_app.register.models import Advice, Agency, Plan
+from qa_app.register.models import Agency
 from qa_app.reporting import queries as stored
 from qa_app.standards.models import RubricVersion
 from qa_app.standards.targets import exact
@@ -97,21 +97,24 @@ def addressee(agency: Agency) -> str:
     return lead.display_name if lead else f"The lead for {agency.name}"
 
 
-def _own_subject(agency_id: int, model: Any) -> Any:
+def _own_audits(agency_id: int, cycle_id: int) -> Any:
+    """Audits of the subjects whose final grade in the cycle counts for this agency: the
+    agency recorded with the grade (audits/recorded.py), as the letter's figures use, not the
+    register's owner now, so a plan or advice moved since never leaves the appendix and the
+    figures disagreeing."""
+    graded = select(FinalGrade.plan_id, FinalGrade.advice_id).where(
+        FinalGrade.cycle_id == cycle_id, FinalGrade.agency_id == agency_id).subquery()
     return or_(
-        model.plan_id.in_(select(Plan.id).where(Plan.agency_id == agency_id)),
-        model.advice_id.in_(select(Advice.id).where(Advice.agency_id == agency_id)),
+        Audit.plan_id.in_(select(graded.c.plan_id).where(graded.c.plan_id.is_not(None))),
+        Audit.advice_id.in_(select(graded.c.advice_id).where(graded.c.advice_id.is_not(None))),
     )
 
 
 def agencies_with_final_grades(cycle_id: int) -> list[int]:
-    plan_agencies = select(Plan.agency_id).join(FinalGrade, FinalGrade.plan_id == Plan.id).where(
-        FinalGrade.cycle_id == cycle_id)
-    advice_agencies = select(Advice.agency_id).join(
-        FinalGrade, FinalGrade.advice_id == Advice.id).where(FinalGrade.cycle_id == cycle_id)
+    """Agencies that a final grade of the cycle counts for (the agency recorded with it)."""
+    graded = select(FinalGrade.agency_id).where(FinalGrade.cycle_id == cycle_id)
     ids = db.session.execute(
-        select(Agency.id).where(or_(Agency.id.in_(plan_agencies), Agency.id.in_(advice_agencies)))
-        .order_by(Agency.name)
+        select(Agency.id).where(Agency.id.in_(graded)).order_by(Agency.name)
     ).scalars().all()
     return list(ids)
 
@@ -129,7 +132,7 @@ def assemble_facts(agency_id: int, cycle_id: int, response_working_days: int, *,
     then = agency_figures(agency_id, before.id) if before else {}
     grades = db.session.execute(
         select(FinalGrade).where(FinalGrade.cycle_id == cycle_id,
-                                 _own_subject(agency_id, FinalGrade))
+                                 FinalGrade.agency_id == agency_id)
     ).scalars().all()
     versions = _rubric_bodies({g.rubric_version_id for g in grades})
     titles = _criterion_titles(versions.values())
@@ -230,7 +233,7 @@ def _with_evidence(
         .join(Audit, Audit.id == AuditScore.audit_id)
         .join(RubricVersion, RubricVersion.id == Audit.rubric_version_id)
         .where(Audit.cycle_id == cycle_id, Audit.status == "submitted",
-               _own_subject(agency_id, Audit),
+               _own_audits(agency_id, cycle_id),
                AuditScore.criterion_id.in_([f.criterion_id for f in findings]),
                AuditScore.evidence.is_not(None), AuditScore.grade.is_not(None))
         .order_by(AuditScore.id)

@@ -108,10 +108,11 @@ class Plan(db.Model):
     assessed_as_new: Mapped[bool] = mapped_column(default=False, server_default=false())
     assessment_request_date: Mapped[date | None]
     assessment_issue_date: Mapped[date | None]
+    assessment_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    agency: Mapped[Agency] = relationship()
+    agency: Mapped[Agency] = relationship(foreign_keys=[agency_id])
     advice: Mapped[list[Advice]] = relationship(back_populates="plan", order_by="Advice.ref")
 
     def record_assessment(self) -> None:
@@ -120,6 +121,7 @@ class Plan(db.Model):
             self.assessed_as_new = True
             self.assessment_request_date = self.request_date
             self.assessment_issue_date = self.issue_date
+            self.assessment_agency_id = self.agency_id
 
     @property
     def phase(self) -> str:

@@ -251,24 +251,26 @@ def advice_on_time(conn: Connection, ctx: Context) -> Figures:
 
 def plans_issued_in_time(conn: Connection, ctx: Context) -> Figures:
     """New plans issued in the period within the assessment deadline of their request, read
-    from the needs-assessment dates recorded when each came in as a new plan (a later
-    annual-review row changes nothing here); plans with no request date cannot be judged and
-    are excluded. Scope "all" counts plans with a statutory exception like the rest
-    (national statistics' "including exceptions"); EXCLUDING_EXCEPTIONS leaves them out."""
+    from the needs-assessment dates and owning agency recorded when each came in as a new
+    plan (a later annual-review row or a change of owner changes nothing here); plans with
+    no request date cannot be judged and are excluded. Scope "all" counts plans with a
+    statutory exception like the rest (national statistics' "including exceptions");
+    EXCLUDING_EXCEPTIONS leaves them out."""
     periods = _date_periods(ctx)
     requested, issued = Plan.assessment_request_date, Plan.assessment_issue_date
     known = requested.is_not(None)
     in_time = and_(known, days_between(issued, requested) <= ctx.assessment_days)
     plain = and_(known, Plan.exception.is_(None))
+    owner = func.coalesce(Plan.assessment_agency_id, Plan.agency_id)
     rows = conn.execute(
         select(
-            periods.c.key, Plan.agency_id, total(known), total(in_time), total(~known),
+            periods.c.key, owner, total(known), total(in_time), total(~known),
             total(plain), total(and_(plain, in_time)), total(~plain),
         )
         .select_from(Plan)
         .join(periods, issued.between(periods.c.first_day, periods.c.last_day))
         .where(Plan.assessed_as_new == true())
-        .group_by(periods.c.key, Plan.agency_id)
+        .group_by(periods.c.key, owner)
     ).all()
     figures = Figures()
     for key, agency_id, n, met, unknown, n_plain, met_plain, left_out in rows:

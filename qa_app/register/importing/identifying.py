@@ -115,9 +115,20 @@ def identifying_value(value: str) -> str | None:
     for match in _NHS.finditer(value):
         if valid_nhs_number("".join(match.groups())):
             return "an NHS number"
-    if _POSTCODE.search(value):
+    if any(_looks_like_postcode(match.group(0)) for match in _POSTCODE.finditer(value)):
         return "a postcode"
     return None
+
+
+ORDINALS = ("st", "nd", "rd", "th")
+
+
+def _looks_like_postcode(text: str) -> bool:
+    """A postcode written in capitals counts whatever it spells; in lower or mixed case,
+    an inward part that reads as an ordinal ("Y10 2nd site", "Room B12 3rd floor") does not."""
+    if text.isupper():
+        return True
+    return text[-2:].lower() not in ORDINALS
 
 
 def checked_rows(rows: Iterable[tuple[int, list[Cell]]], columns: dict[str, int],

@@ -49,7 +49,8 @@ PLAN_KINDS = {kind.value: kind.value for kind in PlanKind} | {
     "ar": PlanKind.ANNUAL_REVIEW.value,
 }
 STORED = ("agency_id", "nc_year", "plan_kind", "request_date", "issue_date", "setting")
-ASSESSMENT = ("assessed_as_new", "assessment_request_date", "assessment_issue_date")
+ASSESSMENT = ("assessed_as_new", "assessment_request_date", "assessment_issue_date",
+              "assessment_agency_id")
 EXCEPTION = ("exception", "exception_note")
 STORED_AS = {"agency": "agency_id"}
 MAX_REF = 64
@@ -175,14 +176,15 @@ def _recorded_columns(batch: Batch, with_exception: bool) -> None:
     if with_exception:
         keep_refs += [ref for ref, new in zip(columns["ref"], is_new, strict=True) if not new]
     stored = _stored(sorted(set(keep_refs)))
-    blank = (False, None, None, None, None)
+    blank = (False, None, None, None, None, None)
     kept = [stored.get(ref, blank) for ref in columns["ref"]]
     columns["assessed_as_new"] = [own or old[0] for own, old in zip(records, kept, strict=True)]
     columns["assessment_request_date"] = _pick(records, columns["request_date"], kept, 1)
     columns["assessment_issue_date"] = _pick(records, issued, kept, 2)
+    columns["assessment_agency_id"] = _pick(records, columns["agency_id"], kept, 3)
     if with_exception:
-        columns["exception"] = _pick(is_new, columns["exception"], kept, 3)
-        columns["exception_note"] = _pick(is_new, columns["exception_note"], kept, 4)
+        columns["exception"] = _pick(is_new, columns["exception"], kept, 4)
+        columns["exception_note"] = _pick(is_new, columns["exception_note"], kept, 5)
 
 
 def _pick(own: Sequence[bool], values: Sequence[Any], kept: Sequence[tuple[Any, ...]],
