@@ -120,7 +120,7 @@ def validate(table: Table, columns: Columns, report: ImportReport) -> Batch:
         ]
         _check_dates(chunk, requested, received)
         if any(exceptions) or any(notes):
-            _check_exceptions(chunk, exceptions, notes)
+            columnar.check_exceptions(chunk, exceptions, notes)
         unclean += [(chunk.numbers[i], values[1][i]) for i in chunk.bad if values[1][i]]
         for column, good in zip(kept.values(), chunk.keep(values), strict=True):
             column.extend(good)
@@ -132,17 +132,6 @@ def _check_dates(chunk: Chunk, requested: list[Any], received: list[Any]) -> Non
         if asked and got and got < asked:
             chunk.fail(i, "received_date", "the advice was received before it was requested "
                        f"({got:%d/%m/%Y} is before {asked:%d/%m/%Y})")
-
-
-def _check_exceptions(chunk: Chunk, exceptions: list[Any], notes: list[Any]) -> None:
-    raw = chunk.cells("exception")
-    for i, (code, reason) in enumerate(zip(exceptions, notes, strict=True)):
-        if code and not reason:
-            chunk.fail(i, "exception_note", "a statutory exception needs the reason written "
-                       "in exception_note")
-        elif reason and not code and is_blank(raw[i]):
-            chunk.fail(i, "exception", "exception_note is filled in but no statutory "
-                       "exception is given")
 
 
 def _resolve_plans(batch: Batch, unclean: list[tuple[int, str]], report: ImportReport

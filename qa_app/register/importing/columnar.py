@@ -15,7 +15,7 @@ from typing import Any
 from qa_app.register.importing.mapping import Columns
 from qa_app.register.importing.readers import Table
 from qa_app.register.importing.report import ImportReport
-from qa_app.register.importing.values import ValueProblem, text
+from qa_app.register.importing.values import ValueProblem, is_blank, text
 
 ROWS_PER_CHUNK = 20_000
 _MISSING = object()
@@ -121,3 +121,16 @@ def chunks(table: Table, columns: Columns, report: ImportReport) -> Iterator[Chu
         report.rows += len(part)
         numbers, cells = zip(*part, strict=True)
         yield Chunk(numbers, cells, columns, report, table.text_only)
+
+
+def check_exceptions(chunk: Chunk, exceptions: list[Any], notes: list[Any]) -> None:
+    """A statutory exception (plans and advice alike) needs its reason, and a reason needs
+    its exception."""
+    raw = chunk.cells("exception")
+    for i, (code, reason) in enumerate(zip(exceptions, notes, strict=True)):
+        if code and not reason:
+            chunk.fail(i, "exception_note", "a statutory exception needs the reason written "
+                       "in exception_note")
+        elif reason and not code and is_blank(raw[i]):
+            chunk.fail(i, "exception", "exception_note is filled in but no statutory "
+                       "exception is given")

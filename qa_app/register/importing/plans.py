@@ -16,7 +16,7 @@ from sqlalchemy import select
 from qa_app.extensions import db
 from qa_app.register.importing import columnar
 from qa_app.register.importing.bulk import CHUNK, Batch, upsert
-from qa_app.register.importing.columnar import Chunk, Memo
+from qa_app.register.importing.columnar import Memo
 from qa_app.register.importing.mapping import Columns, Field
 from qa_app.register.importing.readers import Table
 from qa_app.register.importing.report import ImportReport
@@ -110,7 +110,7 @@ def validate(table: Table, columns: Columns, report: ImportReport) -> Batch:
             chunk.read("exception", exception),
             chunk.read("exception_note", note),
         ]
-        _check_exceptions(chunk, values[-2], values[-1])
+        columnar.check_exceptions(chunk, values[-2], values[-1])
         for i, (asked, issue) in enumerate(zip(requested, issued, strict=True)):
             if asked and issue and issue < asked:
                 chunk.fail(i, "issue_date", "the plan was issued before it was requested "
@@ -136,17 +136,6 @@ def _note(cell: object) -> str | None:
     if len(value) > MAX_NOTE:
         raise ValueProblem(f"exception_note is longer than {MAX_NOTE} characters")
     return value or None
-
-
-def _check_exceptions(chunk: Chunk, exceptions: list[Any], notes: list[Any]) -> None:
-    raw = chunk.cells("exception")
-    for i, (code, reason) in enumerate(zip(exceptions, notes, strict=True)):
-        if code and not reason:
-            chunk.fail(i, "exception_note", "a statutory exception needs the reason written "
-                       "in exception_note")
-        elif reason and not code and is_blank(raw[i]):
-            chunk.fail(i, "exception", "exception_note is filled in but no statutory "
-                       "exception is given")
 
 
 def _setting(cell: object) -> str | None:
