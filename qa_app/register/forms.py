@@ -11,49 +11,47 @@ from wtforms.validators import Length, ValidationError
 from qa_app.register.models import ADVICE_EXCEPTION_LABELS, PLAN_EXCEPTION_LABELS
 
 
-class AdviceExceptionForm(FlaskForm):
-    exception = RadioField(
-        "Does a statutory exception to the six-week deadline apply?",
+def _exception_field(question: str, labels: dict) -> RadioField:
+    return RadioField(
+        question,
         widget=GovRadioInput(),
         choices=[SelectChoice("", "No exception"),
-                 *[SelectChoice(k.value, v) for k, v in ADVICE_EXCEPTION_LABELS.items()]],
+                 *[SelectChoice(k.value, v) for k, v in labels.items()]],
         default="",
         validate_choice=True,
     )
-    exception_note = TextAreaField(
+
+
+def _note_field(description: str) -> TextAreaField:
+    return TextAreaField(
         "Reason",
         widget=GovTextArea(),
-        description="Why the exception applies. Do not include the child's name.",
+        description=description,
         validators=[Length(max=2000, message="Reason must be 2,000 characters or fewer")],
     )
+
+
+class _ExceptionForm(FlaskForm):
+    """A statutory exception needs its reason written."""
+
+    def validate_exception_note(self, field: TextAreaField) -> None:
+        if self.exception.data and not (field.data or "").strip():  # type: ignore[attr-defined]
+            raise ValidationError("Give the reason the exception applies")
+
+
+class AdviceExceptionForm(_ExceptionForm):
+    exception = _exception_field("Does a statutory exception to the six-week deadline apply?",
+                                 ADVICE_EXCEPTION_LABELS)
+    exception_note = _note_field("Why the exception applies. Do not include the child's name.")
     submit = SubmitField("Save exception", widget=GovSubmitInput())
 
-    def validate_exception_note(self, field: TextAreaField) -> None:
-        if self.exception.data and not (field.data or "").strip():
-            raise ValidationError("Give the reason the exception applies")
 
-
-class PlanExceptionForm(FlaskForm):
+class PlanExceptionForm(_ExceptionForm):
     """The question page and, with `confirmed` set, the check step's confirmation."""
 
-    exception = RadioField(
-        "Does a statutory exception to the 20-week time limit apply?",
-        widget=GovRadioInput(),
-        choices=[SelectChoice("", "No exception"),
-                 *[SelectChoice(k.value, v) for k, v in PLAN_EXCEPTION_LABELS.items()]],
-        default="",
-        validate_choice=True,
-    )
-    exception_note = TextAreaField(
-        "Reason",
-        widget=GovTextArea(),
-        description="Why the exception applies, with dates where you have them. Do not "
-        "include the child's name.",
-        validators=[Length(max=2000, message="Reason must be 2,000 characters or fewer")],
-    )
+    exception = _exception_field(
+        "Does a statutory exception to the 20-week time limit apply?", PLAN_EXCEPTION_LABELS)
+    exception_note = _note_field("Why the exception applies, with dates where you have them. "
+                                 "Do not include the child's name.")
     confirmed = HiddenField()
     submit = SubmitField("Continue", widget=GovSubmitInput())
-
-    def validate_exception_note(self, field: TextAreaField) -> None:
-        if self.exception.data and not (field.data or "").strip():
-            raise ValidationError("Give the reason the exception applies")
