@@ -26,12 +26,23 @@ from qa_app.config import ConfigError, config_class, database_uri, demo_secret_k
 from qa_app.extensions import csrf, db, limiter, login_manager, migrate
 
 
+class QualityApp(Flask):
+    """Flask with one commit point: the end of each view (see qa_app/transactions.py)."""
+
+    def dispatch_request(self) -> Any:
+        from qa_app import transactions
+
+        response = self.make_response(super().dispatch_request())
+        transactions.finish_request(response.status_code)
+        return response
+
+
 def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     """Build the app. `config` is an environment name or a dict of overrides (tests)."""
     overrides = config if isinstance(config, dict) else {}
     env_name = config if isinstance(config, str) else overrides.get("ENV_NAME")
     instance_path = overrides.get("INSTANCE_PATH") or os.environ.get("EHCP_QA_INSTANCE_PATH")
-    app = Flask(
+    app = QualityApp(
         __name__,
         instance_path=str(Path(instance_path).resolve()) if instance_path else None,
         instance_relative_config=True,
@@ -45,6 +56,9 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     if app.config.get("DEMO") and not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = demo_secret_key(app.instance_path)
 
+    from qa_app import transactions
+
+    transactions.init_app(app)
     _init_requests(app)
     _init_extensions(app)
     _init_templates(app)
