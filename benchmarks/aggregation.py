@@ -269,10 +269,10 @@ def one_grade_changes() -> float:
     current again, through the recalculation task the change starts."""
     from sqlalchemy import select
 
-    from qa_app.audits.models import FinalCriterionGrade, FinalGrade
+    from qa_app.audits.moderation.models import FinalCriterionGrade, FinalGrade
     from qa_app.extensions import db
     from qa_app.reporting.recalculation import pending_exists
-    from workers.tasks import recalculate
+    from qa_app.reporting.tasks import recalculate
 
     voice = db.session.scalars(
         select(FinalCriterionGrade).join(FinalGrade)

@@ -32,7 +32,9 @@ NOTES = ("Outcomes describe services rather than what will change for the child.
 
 def seed(agencies: int, items: int) -> tuple[int, list[int]]:
     """Two cycles; per agency `items` graded pieces of advice with notes, and its rates."""
-    from qa_app.audits.models import Audit, AuditScore, Cycle, FinalCriterionGrade, FinalGrade
+    from qa_app.audits.cycles.models import Cycle
+    from qa_app.audits.moderation.models import FinalCriterionGrade, FinalGrade
+    from qa_app.audits.scoring.models import Audit, AuditScore
     from qa_app.extensions import db
     from qa_app.register.models import Advice, Agency, Plan
     from qa_app.reporting.models import AggregationRun, RateSnapshot
@@ -194,7 +196,7 @@ def main() -> None:
         task = app.extensions["celery"].tasks["workers.tasks.generate_letter"]
         # As the cycle's job does: check the figures and the sample once, then one task per
         # agency (told the figures were just checked).
-        from qa_app.audits.models import Cycle
+        from qa_app.audits.cycles.models import Cycle
         from qa_app.letters.readiness import check_can_write
 
         check_can_write(db.session.get(Cycle, cycle_id), partial=False)

@@ -61,8 +61,11 @@ def build(app, folder: Path, audits: int, criteria: int) -> tuple[str, list[int]
     from flask_migrate import upgrade
     from sqlalchemy import select
 
-    from qa_app.audits.models import Audit, Cycle, Panel, Sample, SampleItem
-    from qa_app.audits.panels import assign_panel, create_panel
+    from qa_app.audits.cycles.models import Cycle, Sample, SampleItem
+    from qa_app.audits.panels.assignment import assign_panel
+    from qa_app.audits.panels.models import Panel
+    from qa_app.audits.panels.operations import create_panel
+    from qa_app.audits.scoring.models import Audit
     from qa_app.auth.models import User
     from qa_app.auth.passwords import hash_password
     from qa_app.extensions import db

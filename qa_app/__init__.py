@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from flask import (
     request,
     send_from_directory,
 )
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
@@ -58,21 +60,17 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
 
     from qa_app import transactions
 
-    transactions.init_app(app)
     _init_requests(app)
     _init_extensions(app)
+    transactions.init_app(app)  # after the database: teardowns run last-added first
     _init_templates(app)
-    _init_blueprints(app)
+    _init_features(app)
     _init_assets(app)
     _init_errors(app)
 
     from workers import celery_init_app
 
     celery_init_app(app)
-    from qa_app.reporting import recalculation, run_lock
-
-    recalculation.init_app(app)
-    run_lock.init_app()
     return app
 
 
@@ -108,6 +106,7 @@ def _init_requests(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from qa_app import models  # noqa: F401  (complete metadata)
     from qa_app.auth.access import enforce_access, install_scoping
+    from qa_app.form_fields import clean_free_text_in_every_form
     from qa_app.security import init_security_headers
 
     db.init_app(app)
@@ -119,6 +118,7 @@ def _init_extensions(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
+    clean_free_text_in_every_form()
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -161,39 +161,30 @@ def _init_templates(app: Flask) -> None:
         }
 
 
-VIEW_MODULES = (
-    "qa_app.auth.views",
-    "qa_app.auth.second_factor_views",
-    "qa_app.auth.account_views",
-    "qa_app.main.views",
-    "qa_app.register.views",
-    "qa_app.register.import_views",
-    "qa_app.standards.views",
-    "qa_app.audits.cycle_views",
-    "qa_app.audits.panel_views",
-    "qa_app.audits.scoring_views",
-    "qa_app.audits.moderation_views",
-    "qa_app.history_views",
-    "qa_app.reporting.views",
-    "qa_app.letters.views",
-    "qa_app.dashboard.views",
-    "qa_app.api.views",
-    "qa_app.api.token_views",
-    "qa_app.jobs.views",
+FEATURES = (
+    "qa_app.auth",
+    "qa_app.main",
+    "qa_app.register",
+    "qa_app.standards",
+    "qa_app.audits",
+    "qa_app.history",
+    "qa_app.reporting",
+    "qa_app.letters",
+    "qa_app.dashboard",
+    "qa_app.api",
+    "qa_app.jobs",
 )
+"""Every feature, in the order its pages are registered. Each is a package whose
+`init_app(app)` adds its blueprints, `ehcp-qa` commands, navigation items and schedule
+entries; its background tasks are its `tasks.py` (found by workers/__init__.py)."""
 
 
-def feature_modules(names: tuple[str, ...]) -> list[Any]:
-    """Import the feature modules that exist; a module that exists but fails still raises."""
+def _init_features(app: Flask) -> None:
+    """A feature that cannot be imported, or has no init_app, stops the app being built."""
     from importlib import import_module
-    from importlib.util import find_spec
 
-    return [import_module(name) for name in names if find_spec(name) is not None]
-
-
-def _init_blueprints(app: Flask) -> None:
-    for module in feature_modules(VIEW_MODULES):
-        app.register_blueprint(module.bp)
+    for name in FEATURES:
+        import_module(name).init_app(app)
 
 
 def _init_assets(app: Flask) -> None:
@@ -204,10 +195,10 @@ def _init_assets(app: Flask) -> None:
             "GOV.UK Frontend not found at %s: run `npm ci` in the project folder", dist
         )
 
-    def assets(filename: str):  # noqa: ANN202
+    def assets(filename: str) -> ResponseReturnValue:
         return send_from_directory(dist / "assets", filename, max_age=86400)
 
-    def govuk_dist(filename: str):  # noqa: ANN202
+    def govuk_dist(filename: str) -> ResponseReturnValue:
         if filename not in {"govuk-frontend.min.css", "govuk-frontend.min.js"}:
             abort(404)
         return send_from_directory(dist, filename, max_age=3600)
@@ -217,8 +208,8 @@ def _init_assets(app: Flask) -> None:
 
 
 def _init_errors(app: Flask) -> None:
-    def page(template: str, status: int):  # noqa: ANN202
-        def handler(error: Exception):  # noqa: ANN202
+    def page(template: str, status: int) -> Callable[[Exception], ResponseReturnValue]:
+        def handler(error: Exception) -> ResponseReturnValue:
             _without_database_if_down()
             if request.path.startswith("/api/"):
                 name = getattr(error, "name", "error").lower().replace(" ", "_")
@@ -249,7 +240,7 @@ def _without_database_if_down() -> None:
     try:
         db.session.rollback()
         current_user.is_authenticated  # noqa: B018  (loads the user now, not in the layout)
-    except Exception:  # noqa: BLE001  (any database failure: the page must still render)
+    except Exception:  # any database failure: the page must still render
         current_app.logger.warning("error page shown without the database", exc_info=True)
         with suppress(Exception):
             db.session.remove()
@@ -265,11 +256,13 @@ RACED_TABLES = frozenset({
 another request wrote the same thing in the same moment (a double submit, two tabs)."""
 
 
-def _conflict(render):  # noqa: ANN001, ANN202
+def _conflict(
+    render: Callable[[Exception], ResponseReturnValue],
+) -> Callable[[IntegrityError], ResponseReturnValue]:
     """Two requests writing the same thing at once: the database refuses the second (a unique
     key), everything it sent is rolled back, and the person is told to reload and check."""
 
-    def handler(error: IntegrityError):  # noqa: ANN202
+    def handler(error: IntegrityError) -> ResponseReturnValue:
         table = _unique_key_table(error)
         if table not in RACED_TABLES:
             raise error  # any other refusal is a fault: let it be a 500 with its traceback

@@ -62,8 +62,9 @@ def serve(app: Flask, host: str, port: int) -> None:
     """Werkzeug's server directly: Flask ignores app.run() inside its own CLI."""
     from werkzeug.serving import run_simple
 
-    from qa_app.serving import NeutralRequestHandler
+    from qa_app.serving import NeutralRequestHandler, use_served_address
 
+    use_served_address(app, host, port)
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False,
                request_handler=NeutralRequestHandler)

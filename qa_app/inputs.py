@@ -56,7 +56,7 @@ class IdConverter(IntegerConverter):
 
     regex = r"[0-9]+"
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 

@@ -2,18 +2,11 @@
 
 from qa_app.api.models import ApiToken
 from qa_app.audit_log import AuditLogEntry
-from qa_app.audits import recorded  # noqa: F401  (fills final grades' recorded columns)
-from qa_app.audits.models import (
-    Audit,
-    AuditScore,
-    Cycle,
-    FinalCriterionGrade,
-    FinalGrade,
-    Panel,
-    PanelMember,
-    Sample,
-    SampleItem,
-)
+from qa_app.audits.cycles.models import Cycle, Sample, SampleItem
+from qa_app.audits.moderation import recorded  # noqa: F401  (fills final grades' recorded columns)
+from qa_app.audits.moderation.models import FinalCriterionGrade, FinalGrade
+from qa_app.audits.panels.models import Panel, PanelMember
+from qa_app.audits.scoring.models import Audit, AuditScore
 from qa_app.auth.models import Role, User, UserSession
 from qa_app.auth.second_factor_models import RecoveryCode, SecondFactor
 from qa_app.jobs import JobRun

@@ -1,89 +1,67 @@
-"""The service navigation: which sections each role sees."""
+"""The service navigation: each feature adds its items; who sees an item is whoever its view
+admits (`@roles(...)` in qa_app/auth/access.py), so the two can never disagree."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import g, request, url_for
+from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
 
-from qa_app.auth.models import Role
+EXTENSION = "qa_navigation"
 
 
 @dataclass(frozen=True)
 class NavItem:
     text: str
     endpoint: str
-    roles: frozenset[str]
+    order: int
     section: tuple[str, ...] = ()
     """Other endpoints (or "blueprint." prefixes) that belong to this section."""
 
 
-def _r(*roles: Role) -> frozenset[str]:
-    return frozenset(str(r) for r in roles)
+def add_item(
+    app: Flask, text: str, endpoint: str, order: int, section: tuple[str, ...] = ()
+) -> None:
+    """Put `endpoint` in the navigation at position `order` (Home is 10, Users 150)."""
+    items: list[NavItem] = app.extensions.setdefault(EXTENSION, [])
+    if any(item.endpoint == endpoint for item in items):
+        raise ValueError(f"{endpoint} is already in the navigation")
+    items.append(NavItem(text, endpoint, order, tuple(section)))
+    items.sort(key=lambda item: item.order)
 
 
-NAV_ITEMS: list[NavItem] = [
-    NavItem("Home", "main.home", _r(*Role)),
-    NavItem("My audits", "scoring.my_audits", _r(Role.AUDITOR, Role.PANEL_CHAIR), ("scoring.",)),
-    NavItem(
-        "Moderation",
-        "moderation.index",
-        _r(Role.PANEL_CHAIR, Role.ADMIN, Role.QI_MANAGER),
-        ("moderation.",),
-    ),
-    NavItem(
-        "Dashboard",
-        "dashboard.index",
-        _r(Role.ADMIN, Role.QI_MANAGER, Role.PANEL_CHAIR, Role.AGENCY_LEAD),
-        ("dashboard.",),
-    ),
-    NavItem("Rates", "rates.index", _r(*Role), ("rates.",)),
-    NavItem(
-        "Letters",
-        "letters.index",
-        _r(Role.ADMIN, Role.QI_MANAGER, Role.PANEL_CHAIR, Role.AGENCY_LEAD),
-        ("letters.",),
-    ),
-    NavItem("Panels", "panels.index", _r(Role.ADMIN, Role.QI_MANAGER), ("panels.",)),
-    NavItem("Cycles", "cycles.index", _r(Role.ADMIN, Role.QI_MANAGER), ("cycles.",)),
-    NavItem(
-        "Register",
-        "register.plans",
-        _r(Role.ADMIN, Role.QI_MANAGER, Role.PANEL_CHAIR),
-        ("register.plan", "register.advice"),
-    ),
-    NavItem("Imports", "imports.index", _r(Role.ADMIN, Role.QI_MANAGER), ("imports.",)),
-    NavItem("Agencies", "register.agencies", _r(Role.ADMIN, Role.QI_MANAGER)),
-    NavItem("Practice standards", "standards.index", _r(*Role), ("standards.",)),
-    NavItem("Audit log", "history.index", _r(Role.ADMIN, Role.QI_MANAGER), ("history.",)),
-    NavItem("Background jobs", "jobs.index", _r(Role.ADMIN, Role.QI_MANAGER), ("jobs.",)),
-    NavItem("Users", "main.users", _r(Role.ADMIN)),
-]
+def items_for(app: Flask) -> list[NavItem]:
+    return list(app.extensions.get(EXTENSION, []))
+
+
+def allowed_roles(app: Flask, endpoint: str) -> frozenset[str]:
+    """The roles the endpoint's view declares; none if the endpoint is not registered."""
+    view = app.view_functions.get(endpoint)
+    return getattr(view, "_allowed_roles", frozenset())
 
 
 def navigation_for_request() -> list[dict[str, object]]:
-    """Items for govukServiceNavigation; endpoints not yet registered are left out."""
+    """Items for govukServiceNavigation; endpoints not registered are left out."""
     if not current_user.is_authenticated:
         return []
     cached = g.get("navigation")
     if cached is not None:
         return cached
-    from flask import current_app
-
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    endpoint = request.endpoint or ""
     items = []
-    for item in NAV_ITEMS:
-        if current_user.role not in item.roles:
+    for item in items_for(app):
+        if current_user.role not in allowed_roles(app, item.endpoint):
             continue
-        if item.endpoint not in current_app.view_functions:
-            continue
-        href = url_for(item.endpoint)
-        endpoint = request.endpoint or ""
         current = endpoint == item.endpoint
         active = current or any(
             endpoint == other or (other.endswith(".") and endpoint.startswith(other))
             for other in item.section
         )
-        items.append({"text": item.text, "href": href, "current": current, "active": active})
+        items.append(
+            {"text": item.text, "href": url_for(item.endpoint), "current": current,
+             "active": active}
+        )
     g.navigation = items
     return items

@@ -54,7 +54,7 @@ def run_ready() -> None:
         callback = session.info[READY].pop(0)
         try:
             callback()
-        except Exception:  # noqa: BLE001  (the commit stands; a follow-up must not undo it)
+        except Exception:  # the commit stands; a follow-up must not undo it
             session.rollback()
             log.exception("work queued after a commit failed")
 

@@ -1,7 +1,8 @@
 """Shared fixtures: one app and one real database per test session, emptied after each test.
 
 The database is SQLite by default; with DATABASE_URL set to a PostgreSQL server, a fresh
-database is created on that server for the session and dropped at the end.
+database is created on that server for the session and dropped at the end. Tests make their
+data with tests/factories/ and sign a client in with `tests.factories.sign_in`.
 """
 
 from __future__ import annotations

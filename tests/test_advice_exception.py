@@ -12,15 +12,15 @@ from tests.factories import csrf_token, sign_in
 
 
 def _setup(app):
-    casework = make.agency(app, "SEND Casework Team", "local_authority")
-    health = make.agency(app, "Community Paediatrics", "health")
-    plan = make.plan(app, casework.id)
-    return health, make.advice(app, plan.id, health.id)
+    casework = make.on(app).agency("SEND Casework Team", "local_authority")
+    health = make.on(app).agency("Community Paediatrics", "health")
+    plan = make.on(app).plan(casework.id)
+    return health, make.on(app).advice(plan.id, health.id)
 
 
 def test_manager_records_and_clears_an_exception_with_a_reason(app, client):
     _, advice = _setup(app)
-    sign_in(client, make.user(app, "qi_manager").label)
+    sign_in(client, make.on(app).user("qi_manager").email)
     path = f"/advice/{advice.id}"
     response = client.post(path, data={"csrf_token": csrf_token(client, path),
                                        "exception": "away_from_area",
@@ -43,7 +43,7 @@ def test_manager_records_and_clears_an_exception_with_a_reason(app, client):
 
 def test_exception_without_reason_or_unknown_is_refused(app, client):
     _, advice = _setup(app)
-    sign_in(client, make.user(app, "qi_manager").label)
+    sign_in(client, make.on(app).user("qi_manager").email)
     path = f"/advice/{advice.id}"
     page = client.post(path, data={"csrf_token": csrf_token(client, path),
                                    "exception": "missed_appointment",
@@ -58,7 +58,7 @@ def test_exception_without_reason_or_unknown_is_refused(app, client):
 
 def test_agency_lead_cannot_change_the_exception(app, client):
     health, advice = _setup(app)
-    sign_in(client, make.user(app, "agency_lead", health.label).label)
+    sign_in(client, make.on(app).user("agency_lead", health.name).email)
     path = f"/advice/{advice.id}"
     page = client.get(path).get_data(as_text=True)
     assert "Save exception" not in page

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from qa_app.audit_log import AuditLogEntry
-from qa_app.audits.models import FinalGrade
+from qa_app.audits.moderation.models import FinalGrade
 from qa_app.extensions import db
 from qa_app.reporting.models import AggregationRun, ImprovementAction, RateSnapshot
 from qa_app.reporting.operations import PAUSE_ENV, AggregationError, run_aggregation
 from qa_app.reporting.queries import current_run
-from tests import aggregation_data as build
+from tests.factories import aggregation as build
 
 AS_OF = date(2026, 6, 1)
 
@@ -26,9 +26,9 @@ def count(model) -> int:  # noqa: ANN001
 def plans_graded(agency_id: int, cycle_id: int, rubric: int, grades: list[int]) -> list[int]:
     ids = []
     for grade in grades:
-        plan = build.plan(agency_id)
+        plan = build.plan(agency_id).id
         ids.append(build.final_grade(rubric, grade, cycle_id=cycle_id, plan_id=plan,
-                                     criteria={"child_voice": 3}))
+                                     criteria={"child_voice": 3}).id)
     return ids
 
 
@@ -37,9 +37,9 @@ def partnership(app):  # noqa: ANN001, ANN201
     """One agency whose plans are 2 of 10 good or better in Autumn 2025 (red against 80%);
     every child-voice grade is good."""
     with app.app_context():
-        la = build.agency("Casework", "local_authority")
-        rubric = build.rubric()
-        autumn = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19))
+        la = build.agency("Casework", "local_authority").id
+        rubric = build.rubric().id
+        autumn = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19)).id
         grades = plans_graded(la, autumn, rubric, [3, 3] + [2] * 8)
         db.session.commit()
     return {"agency": la, "rubric": rubric, "cycle": autumn, "grades": grades}
@@ -171,8 +171,8 @@ def late_advice(agency_id: int, plan_id: int, start: date, on_time: int, late: i
 
 def test_consistently_late_advice_opens_one_action_and_closes_it(app):
     with app.app_context():
-        health, la = build.agency("Health"), build.agency("Casework", "local_authority")
-        plan = build.plan(la)
+        health, la = build.agency("Health").id, build.agency("Casework", "local_authority").id
+        plan = build.plan(la).id
         for name, start, end in [("Autumn 2025", date(2025, 9, 1), date(2025, 12, 19)),
                                  ("Spring 2026", date(2026, 1, 5), date(2026, 3, 27))]:
             build.cycle(name, start, end)
@@ -221,7 +221,7 @@ def test_a_broken_targets_file_is_reported(app, partnership, tmp_path):
 
 def test_the_task_runs_in_process_and_records_the_job(app, partnership):
     from qa_app.jobs import JobRun, enqueue_record
-    from workers.tasks import aggregate as task
+    from qa_app.reporting.tasks import aggregate as task
 
     with app.app_context():
         job = enqueue_record("aggregate", {})

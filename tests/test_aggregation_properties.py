@@ -14,20 +14,16 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
-from qa_app.audits.models import (
-    Audit,
-    AuditScore,
-    Cycle,
-    FinalCriterionGrade,
-    FinalGrade,
-)
+from qa_app.audits.cycles.models import Cycle
+from qa_app.audits.moderation.models import FinalCriterionGrade, FinalGrade
+from qa_app.audits.scoring.models import Audit, AuditScore
 from qa_app.extensions import db
 from qa_app.register.models import Advice, Agency, Plan
 from qa_app.reporting import measures as m
 from qa_app.reporting.operations import current_targets, read_figures
 from qa_app.reporting.periods import Period, cycle_period, year_period
 from qa_app.standards.models import RubricVersion
-from tests import aggregation_data as build
+from tests.factories import aggregation as build
 
 CYCLES = [("Autumn 2025", date(2025, 9, 1), date(2025, 12, 19)),
           ("Spring 2026", date(2026, 1, 5), date(2026, 3, 27)),
@@ -91,9 +87,9 @@ TABLES = [AuditScore, Audit, FinalCriterionGrade, FinalGrade, Advice, Plan, Cycl
 def load(spec: dict[str, Any]) -> None:
     for model in TABLES:
         db.session.execute(delete(model))
-    agencies = [build.agency(f"Agency {i}") for i in range(3)]
-    plan_rubric, advice_rubric = build.rubric(), build.rubric("advice", "advice", 2)
-    cycles = [build.cycle(*c) for c in CYCLES]
+    agencies = [build.agency(f"Agency {i}").id for i in range(3)]
+    plan_rubric, advice_rubric = build.rubric().id, build.rubric("advice", "advice", 2).id
+    cycles = [build.cycle(*c).id for c in CYCLES]
 
     def grade_and_audit(rubric: int, subject: dict[str, int], item: dict[str, Any]) -> None:
         for g in item["grades"]:
@@ -112,7 +108,7 @@ def load(spec: dict[str, Any]) -> None:
         if p["issued_after"] is not None:
             issued = (p["requested"] or date(2025, 9, 1)) + timedelta(days=p["issued_after"])
         plan_id = build.plan(agencies[p["agency"]], nc_year=p["nc_year"], kind=p["kind"],
-                             requested=p["requested"], issued=issued, exception=p["exception"])
+                             requested=p["requested"], issued=issued, exception=p["exception"]).id
         plan_ids.append(plan_id)
         grade_and_audit(plan_rubric, {"plan_id": plan_id}, p)
     for a in spec["advice"] if plan_ids else []:
@@ -121,7 +117,7 @@ def load(spec: dict[str, Any]) -> None:
             plan_ids[0], agencies[a["agency"]], advice_type=a["type"], requested=a["requested"],
             due=a["requested"] + timedelta(days=a["due_after"]),
             received=None if received is None else a["requested"] + timedelta(days=received),
-            exception=a["exception"], agency_grade=a["agency_grade"])
+            exception=a["exception"], agency_grade=a["agency_grade"]).id
         grade_and_audit(advice_rubric, {"advice_id": advice_id}, a)
     db.session.flush()
 

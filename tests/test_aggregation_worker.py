@@ -12,7 +12,7 @@ from qa_app.extensions import db
 from qa_app.jobs import JobRun, enqueue_record
 from qa_app.reporting.models import AggregationRun, AgreementSnapshot, RateSnapshot
 from qa_app.reporting.operations import PAUSE_ENV, run_aggregation
-from tests import aggregation_data as build
+from tests.factories import aggregation as build
 from tests.services import REDIS_URL, need, reachable
 from tests.worker import WorkerProcess, wait_for
 
@@ -24,18 +24,18 @@ TASK = "workers.tasks.aggregate"
 def graded(app):  # noqa: ANN001, ANN201
     """Two cycles of plans and advice with final grades and pairs of panel audits."""
     with app.app_context():
-        la, health = build.agency("Casework", "local_authority"), build.agency("Health")
-        plan_rubric, advice_rubric = build.rubric(), build.rubric("advice", "advice")
+        la, health = build.agency("Casework", "local_authority").id, build.agency("Health").id
+        plan_rubric, advice_rubric = build.rubric().id, build.rubric("advice", "advice").id
         for index, (name, start) in enumerate([("Autumn 2025", date(2025, 9, 1)),
                                                ("Spring 2026", date(2026, 1, 5))]):
-            cycle = build.cycle(name, start, start + timedelta(days=100))
+            cycle = build.cycle(name, start, start + timedelta(days=100)).id
             for n in range(6):
                 plan = build.plan(la, nc_year=n + 3, kind="new", issued=start + timedelta(days=n),
-                                  requested=start - timedelta(days=130 + 3 * n))
+                                  requested=start - timedelta(days=130 + 3 * n)).id
                 build.final_grade(plan_rubric, 2 + (n + index) % 3, cycle_id=cycle,
                                   plan_id=plan, criteria={"child_voice": 3, "outcomes": 2})
                 advice = build.advice(plan, health, requested=start + timedelta(days=n),
-                                      received=start + timedelta(days=40 + n), agency_grade=3)
+                                      received=start + timedelta(days=40 + n), agency_grade=3).id
                 build.final_grade(advice_rubric, 3, cycle_id=cycle, advice_id=advice,
                                   criteria={"child_voice": 2 + n % 2})
                 for grade in (3, 2 + n % 3):

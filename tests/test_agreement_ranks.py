@@ -16,8 +16,8 @@ from qa_app.reporting.agreement import gwet_ac1
 from qa_app.reporting.models import AgreementSnapshot
 from qa_app.reporting.operations import run_aggregation
 from qa_app.standards.models import RubricVersion
-from tests import aggregation_data as build
 from tests import factories as make
+from tests.factories import aggregation as build
 from tests.factories import sign_in
 
 UNEVEN = (1, 2, 3, 5)
@@ -86,15 +86,15 @@ def cycle_run(app):  # noqa: ANN001, ANN201
                      {"id": "timeliness", "kind": "computed"}],
     }
     with app.app_context():
-        la = build.agency("SEND Casework Team", "local_authority")
+        la = build.agency("SEND Casework Team", "local_authority").id
         version = RubricVersion(rubric_id="uneven", version="1", title="Uneven",
                                 applies_to="plan", content_hash="1" * 64, body=body)
         db.session.add(version)
         db.session.flush()
-        cycle = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19))
+        cycle = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19)).id
         pairs = {"child_voice": VOICE, "outcomes": OUTCOMES, "timeliness": TIMELINESS}
         for i in range(max(map(len, pairs.values()))):
-            plan = build.plan(la)
+            plan = build.plan(la).id
             first = {c: p[i][0] for c, p in pairs.items() if i < len(p)}
             second = {c: p[i][1] for c, p in pairs.items() if i < len(p)}
             build.panel_audit(version.id, cycle, first, plan_id=plan)
@@ -129,7 +129,7 @@ def test_kappa_and_ac1_are_on_ranks_and_leave_computed_criteria_out(app, cycle_r
 
 def test_pages_show_ac1_beside_kappa(app, client, cycle_run):
     voice = stored(app)["child_voice"]
-    sign_in(client, make.user(app, "qi_manager").label)
+    sign_in(client, make.on(app).user("qi_manager").email)
     rates = client.get(f"/rates?cycle={cycle_run}").get_data(as_text=True)
     assert "Gwet&#39;s AC1" in rates or "Gwet's AC1" in rates
     assert f"{voice.ac1:.2f}" in rates and f"{voice.kappa:.2f}" in rates
@@ -143,7 +143,7 @@ def _token(app, role: str, agency: str | None = None) -> dict[str, str]:  # noqa
     from qa_app.api.tokens import create_token
     from qa_app.auth.models import User
 
-    user = make.user(app, role, agency)
+    user = make.on(app).user(role, agency)
     with app.app_context():
         _, value = create_token(db.session.get(User, user.id), "agreement")
         db.session.commit()
@@ -161,10 +161,10 @@ def test_api_and_export_give_ac1_beside_kappa(app, client, cycle_run):
         assert got[criterion]["ac1"] == pytest.approx(row.ac1)
         assert got[criterion]["kappa"] == pytest.approx(row.kappa)
         assert got[criterion]["cycle"] == "Autumn term 2025"
-    health = make.agency(app, "Community Paediatrics", "health")
-    lead = client.get("/api/v1/agreement", headers=_token(app, "agency_lead", health.label))
+    health = make.on(app).agency("Community Paediatrics", "health")
+    lead = client.get("/api/v1/agreement", headers=_token(app, "agency_lead", health.name))
     assert lead.status_code in (403, 404)
-    sign_in(client, make.user(app, "qi_manager").label)
+    sign_in(client, make.on(app).user("qi_manager").email)
     csv_text = client.get("/dashboard/export/agreement.csv?year=2025/26").get_data(as_text=True)
     header, *lines = csv_text.strip().splitlines()
     assert header.split(",")[-2:] == ["weighted_kappa", "gwet_ac1"]

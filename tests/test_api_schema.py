@@ -14,11 +14,10 @@ from tests import factories as make
 def token(app) -> str:  # noqa: ANN001
     from qa_app.api.tokens import create_token
     from qa_app.auth.models import User
-    from tests.test_api import _rates
 
-    health = make.agency(app, "Community Paediatrics", "health")
-    _rates(app, None, health.id)
-    manager = make.user(app, "qi_manager")
+    health = make.on(app).agency("Community Paediatrics", "health")
+    make.on(app).year_rates(None, health.id)
+    manager = make.on(app).user("qi_manager")
     with app.app_context():
         _, value = create_token(db.session.get(User, manager.id), "schemathesis")
         db.session.commit()

@@ -41,8 +41,8 @@ def _count_tokens(app) -> int:  # noqa: ANN001
 
 
 def test_a_token_needs_the_password_again(app, client):
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     wrong = _create(client, password="not my password").get_data(as_text=True)
     assert "Your password is not correct" in wrong and "eqa_" not in wrong.split("Your tokens")[0]
     assert "There is a problem" in wrong
@@ -54,8 +54,8 @@ def test_a_token_needs_the_password_again(app, client):
 
 
 def test_a_token_expires_after_the_set_number_of_days(app, client):
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     token = _token(client)
     expected = (utcnow() + timedelta(days=90)).strftime("%d/%m/%Y")
     page = client.get("/account/api-tokens/").get_data(as_text=True)
@@ -75,8 +75,8 @@ def test_a_token_expires_after_the_set_number_of_days(app, client):
 
 
 def test_the_lifetime_is_a_setting(app, client):
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     app.config["API_TOKEN_DAYS"] = 7
     try:
         _token(client)
@@ -90,8 +90,8 @@ def test_the_lifetime_is_a_setting(app, client):
 
 
 def test_changing_the_password_revokes_every_token(app, client):
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     first, second = _token(client), _token(client)
     api = app.test_client()
     assert api.get("/api/v1/cycles", headers=_auth(first)).status_code == 200
@@ -107,9 +107,9 @@ def test_changing_the_password_revokes_every_token(app, client):
 def test_deactivating_a_person_revokes_their_tokens_and_sessions(app, client):
     from qa_app.auth.operations import deactivate_user
 
-    manager = make.user(app, "qi_manager")
-    admin = make.user(app, "admin")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    admin = make.on(app).user("admin")
+    sign_in(client, manager.email)
     token = _token(client)
     with app.app_context():
         deactivate_user(db.session.get(User, manager.id), actor_id=admin.id)
@@ -124,8 +124,8 @@ def test_deactivating_a_person_revokes_their_tokens_and_sessions(app, client):
 
 
 def test_token_use_is_recorded_and_shown(app, client):
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     token = _token(client)
     assert "Never" in client.get("/account/api-tokens/").get_data(as_text=True)
     assert app.test_client().get("/api/v1/agencies", headers=_auth(token)).status_code == 200
@@ -141,7 +141,7 @@ def test_checking_a_token_does_not_commit_by_itself(app):
     request that then fails leaves nothing written."""
     from qa_app.api.tokens import create_token, user_for_token
 
-    manager = make.user(app, "qi_manager")
+    manager = make.on(app).user("qi_manager")
     with app.app_context():
         _, token = create_token(db.session.get(User, manager.id), "Excel")
         db.session.commit()

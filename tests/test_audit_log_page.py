@@ -11,8 +11,8 @@ from flask import Flask
 
 from qa_app.audit_log import AuditLogEntry
 from qa_app.extensions import db
+from tests import factories as make
 from tests.factories import sign_in
-from tests.test_panels import person
 
 START = datetime(2025, 11, 3, 9, 0)
 
@@ -36,13 +36,13 @@ def rows(page: str) -> list[str]:
 
 @pytest.fixture()
 def admin(app: Flask, client):  # noqa: ANN201
-    user = person(app, "admin", email="admin-log@example.org")
-    sign_in(client, user.label)
+    user = make.on(app).person("admin", email="admin-log@example.org")
+    sign_in(client, user.email)
     return user
 
 
 def test_newest_first_with_readable_changes(app, client, admin):
-    auditor = person(app, "qi_manager", email="someone@example.org")
+    auditor = make.on(app).person("qi_manager", email="someone@example.org")
     add_entries(app, auditor.id, 3)
     page = unescape(client.get("/audit-log/").get_data(as_text=True))
     assert "user.sign_in" in rows(page)[0]
@@ -54,7 +54,7 @@ def test_newest_first_with_readable_changes(app, client, admin):
 
 
 def test_filters_by_record_user_and_date(app, client, admin):
-    other = person(app, "qi_manager", email="other@example.org")
+    other = make.on(app).person("qi_manager", email="other@example.org")
     add_entries(app, admin.id, 3, "audit")
     add_entries(app, other.id, 2, "final_grade", start=START + timedelta(days=10),
                 action="final_grade.change")
@@ -96,9 +96,7 @@ def test_paginated_fifty_a_page(app, client, admin):
 def test_the_log_is_read_only_and_for_staff(app, client, admin):
     assert client.post("/audit-log/").status_code in {400, 405}
     for role, agency in (("auditor", True), ("panel_chair", False), ("agency_lead", True)):
-        from tests import factories as make
-
-        agency_name = make.agency(app).label if agency else None
+        agency_name = make.on(app).agency().name if agency else None
         other = app.test_client()
-        sign_in(other, make.user(app, role, agency_name).label)
+        sign_in(other, make.on(app).user(role, agency_name).email)
         assert other.get("/audit-log/").status_code == 404

@@ -12,9 +12,9 @@ from tests.factories import PASSWORD, csrf_token, sign_in
 
 
 def test_sign_in_and_see_home(app, client):
-    lead_agency = make.agency(app, "Educational Psychology Service", "education")
-    lead = make.user(app, "agency_lead", lead_agency.label)
-    response = sign_in(client, lead.label)
+    lead_agency = make.on(app).agency("Educational Psychology Service", "education")
+    lead = make.on(app).user("agency_lead", lead_agency.name)
+    response = sign_in(client, lead.email)
     assert response.status_code == 302
     page = client.get("/").get_data(as_text=True)
     assert "Signed in as agency lead for Educational Psychology Service" in page
@@ -32,8 +32,8 @@ def test_signed_out_visitor_is_sent_to_sign_in(client):
 
 
 def test_wrong_password_and_unknown_email_get_the_same_generic_message(app, client):
-    known = make.user(app, "admin")
-    wrong_password = sign_in(client, known.label, "not the password at all").get_data(as_text=True)
+    known = make.on(app).user("admin")
+    wrong_password = sign_in(client, known.email, "not the password at all").get_data(as_text=True)
     unknown_email = sign_in(client, "nobody@example.org").get_data(as_text=True)
     message = "Enter a correct email address and password"
     assert message in wrong_password and message in unknown_email
@@ -42,24 +42,24 @@ def test_wrong_password_and_unknown_email_get_the_same_generic_message(app, clie
 
 
 def test_sign_in_attempts_are_rate_limited(app, client):
-    known = make.user(app, "admin")
-    statuses = [sign_in(client, known.label, "wrong password!!").status_code for _ in range(11)]
+    known = make.on(app).user("admin")
+    statuses = [sign_in(client, known.email, "wrong password!!").status_code for _ in range(11)]
     assert statuses[:10] == [200] * 10
     assert statuses[10] == 429
-    assert sign_in(client, known.label).status_code == 429
+    assert sign_in(client, known.email).status_code == 429
 
 
 def test_session_cookie_is_httponly_and_samesite(app, client):
-    known = make.user(app, "admin")
-    response = sign_in(client, known.label)
+    known = make.on(app).user("admin")
+    response = sign_in(client, known.email)
     cookie = SimpleCookie(response.headers["Set-Cookie"])["session"]
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Lax"
 
 
 def test_sign_out_ends_the_session_on_the_server(app, client):
-    known = make.user(app, "qi_manager")
-    sign_in(client, known.label)
+    known = make.on(app).user("qi_manager")
+    sign_in(client, known.email)
     stolen = client.get_cookie("session").value
     token = csrf_token(client, "/")
     assert client.post("/sign-out", data={"csrf_token": token}).status_code == 302
@@ -70,10 +70,10 @@ def test_sign_out_ends_the_session_on_the_server(app, client):
 
 
 def test_password_change_ends_old_sessions(app, client):
-    known = make.user(app, "qi_manager")
-    sign_in(client, known.label)
+    known = make.on(app).user("qi_manager")
+    sign_in(client, known.email)
     other_device = app.test_client()
-    sign_in(other_device, known.label)
+    sign_in(other_device, known.email)
     old_cookie = client.get_cookie("session").value
     token = csrf_token(client, "/account/password")
     response = client.post(
@@ -92,12 +92,12 @@ def test_password_change_ends_old_sessions(app, client):
     replay.set_cookie("session", old_cookie)
     assert replay.get("/plans").status_code == 302
     fresh = app.test_client()
-    assert sign_in(fresh, known.label, "a much better passphrase").status_code == 302
+    assert sign_in(fresh, known.email, "a much better passphrase").status_code == 302
 
 
 def test_password_change_with_wrong_current_password_changes_nothing(app, client):
-    known = make.user(app, "qi_manager")
-    sign_in(client, known.label)
+    known = make.on(app).user("qi_manager")
+    sign_in(client, known.email)
     token = csrf_token(client, "/account/password")
     page = client.post(
         "/account/password",
@@ -106,12 +106,12 @@ def test_password_change_with_wrong_current_password_changes_nothing(app, client
               "another long passphrase"},
     ).get_data(as_text=True)
     assert "Your current password is not correct" in page
-    assert sign_in(app.test_client(), known.label).status_code == 302
+    assert sign_in(app.test_client(), known.email).status_code == 302
 
 
 def test_forged_post_without_csrf_token_is_refused_and_changes_nothing(app, client):
-    known = make.user(app, "qi_manager")
-    sign_in(client, known.label)
+    known = make.on(app).user("qi_manager")
+    sign_in(client, known.email)
     response = client.post(
         "/account/password",
         data={"current_password": PASSWORD, "new_password": "forged passphrase!",
@@ -119,14 +119,14 @@ def test_forged_post_without_csrf_token_is_refused_and_changes_nothing(app, clie
     )
     assert response.status_code == 400
     assert "Your form could not be sent" in response.get_data(as_text=True)
-    assert sign_in(app.test_client(), known.label).status_code == 302
+    assert sign_in(app.test_client(), known.email).status_code == 302
 
 
 def test_sign_in_is_recorded_in_the_audit_log(app, client):
     from qa_app.audit_log import AuditLogEntry
 
-    known = make.user(app, "admin")
-    sign_in(client, known.label)
+    known = make.on(app).user("admin")
+    sign_in(client, known.email)
     with app.app_context():
         count = db.session.scalar(
             select(func.count()).select_from(AuditLogEntry).where(
@@ -137,8 +137,8 @@ def test_sign_in_is_recorded_in_the_audit_log(app, client):
 
 
 def test_open_redirect_after_sign_in_is_refused(app, client):
-    known = make.user(app, "admin")
+    known = make.on(app).user("admin")
     token = csrf_token(client, "/sign-in")
     response = client.post("/sign-in?next=//evil.example/x",
-                           data={"email": known.label, "password": PASSWORD, "csrf_token": token})
+                           data={"email": known.email, "password": PASSWORD, "csrf_token": token})
     assert response.headers["Location"] == "/"

@@ -11,7 +11,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from qa_app.audits.models import Audit, Cycle, Sample, SampleItem
+from qa_app.audits.cycles.models import Cycle, Sample, SampleItem
+from qa_app.audits.scoring.models import Audit
 from qa_app.extensions import db
 from qa_app.standards.models import RubricVersion
 from tests import factories as make
@@ -24,8 +25,8 @@ def _text(response) -> str:  # noqa: ANN001
 
 @pytest.fixture()
 def manager(app, client):  # noqa: ANN001, ANN201
-    person = make.user(app, "qi_manager")
-    sign_in(client, person.label)
+    person = make.on(app).user("qi_manager")
+    sign_in(client, person.email)
     return person
 
 
@@ -41,11 +42,11 @@ def spring(app) -> int:  # noqa: ANN001
 
 @pytest.fixture()
 def register(app):  # noqa: ANN001, ANN201
-    casework = make.agency(app, "SEND Casework Team", "local_authority")
-    health = make.agency(app, "Community Paediatrics", "health")
+    casework = make.on(app).agency("SEND Casework Team", "local_authority")
+    health = make.on(app).agency("Community Paediatrics", "health")
     for i in range(30):
-        plan = make.plan(app, casework.id, ref=f"EHCP-{i:02d}", nc_year=(5, 9, 1, 4, 8)[i % 5])
-        make.advice(app, plan.id, health.id, received=date(2025, 10, 1))
+        plan = make.on(app).plan(casework.id, ref=f"EHCP-{i:02d}", nc_year=(5, 9, 1, 4, 8)[i % 5])
+        make.on(app).advice(plan.id, health.id, received=date(2025, 10, 1))
 
 
 def _count(app, model) -> int:  # noqa: ANN001
@@ -237,17 +238,17 @@ def test_download_without_a_sample_explains(app, client, manager, spring):
 
 
 def test_the_admin_can_use_the_pages_too(app, client, spring):
-    admin = make.user(app, "admin")
-    sign_in(client, admin.label)
+    admin = make.on(app).user("admin")
+    sign_in(client, admin.email)
     assert client.get("/cycles/").status_code == 200
     assert client.get(f"/cycles/{spring}").status_code == 200
 
 
 @pytest.mark.parametrize("role", ["agency_lead", "auditor", "panel_chair"])
 def test_other_roles_get_404_everywhere(app, client, spring, role):
-    agency = make.agency(app, "Community Paediatrics", "health")
-    person = make.user(app, role, agency.label if role != "panel_chair" else None)
-    sign_in(client, person.label)
+    agency = make.on(app).agency("Community Paediatrics", "health")
+    person = make.on(app).user(role, agency.name if role != "panel_chair" else None)
+    sign_in(client, person.email)
     token = csrf_token(client, "/account/password")
     for path in ("/cycles/", "/cycles/new", f"/cycles/{spring}", f"/cycles/{spring}/edit",
                  f"/cycles/{spring}/sample.csv"):

@@ -11,15 +11,16 @@ import pytest
 from sqlalchemy import func, select
 
 from qa_app.audit_log import AuditLogEntry
-from qa_app.audits.cycles import (
-    CycleError,
+from qa_app.audits.cycles.models import Cycle, Sample
+from qa_app.audits.cycles.operations import (
     close_cycle,
     create_cycle,
     edit_cycle,
     parse_date,
     reopen_cycle,
 )
-from qa_app.audits.models import Audit, Cycle, Sample
+from qa_app.audits.errors import CycleError
+from qa_app.audits.scoring.models import Audit
 from qa_app.extensions import db
 from qa_app.standards.models import RubricVersion
 from tests import factories as make
@@ -223,16 +224,16 @@ def test_cycles_commands_bad_input_is_one_clear_message(app, runner, args, messa
 
 @pytest.fixture()
 def register(app):  # noqa: ANN001, ANN201
-    casework = make.agency(app, "SEND Casework Team", "local_authority")
-    health = make.agency(app, "Community Paediatrics", "health")
-    psychology = make.agency(app, "=Educational Psychology Service", "education")
+    casework = make.on(app).agency("SEND Casework Team", "local_authority")
+    health = make.on(app).agency("Community Paediatrics", "health")
+    psychology = make.on(app).agency("=Educational Psychology Service", "education")
     for i in range(12):
-        plan = make.plan(app, casework.id, ref=f"EHCP-{i:02d}", nc_year=(9, 3, 7)[i % 3])
-        make.advice(app, plan.id, health.id, received=date(2025, 10, 1))
+        plan = make.on(app).plan(casework.id, ref=f"EHCP-{i:02d}", nc_year=(9, 3, 7)[i % 3])
+        make.on(app).advice(plan.id, health.id, received=date(2025, 10, 1))
         if i == 7:
-            make.advice(app, plan.id, psychology.id, advice_type="educational_psychology",
-                        received=date(2025, 10, 2))
-    make.plan(app, casework.id, ref="EHCP-99", nc_year=5)  # no advice at all
+            make.on(app).advice(plan.id, psychology.id, advice_type="educational_psychology",
+                                received=date(2025, 10, 2))
+    make.on(app).plan(casework.id, ref="EHCP-99", nc_year=5)  # no advice at all
     return casework
 
 

@@ -8,56 +8,18 @@ from datetime import date
 
 from openpyxl import load_workbook
 
-from qa_app.audits.models import Cycle, FinalGrade
+from qa_app.audits.moderation.models import FinalGrade
 from qa_app.extensions import db
-from qa_app.reporting.models import AggregationRun, RateSnapshot
+from qa_app.reporting.models import AggregationRun
 from qa_app.standards.models import RubricVersion
 from tests import factories as make
-from tests.factories import sign_in
-
-HEADLINE = [("plans_good_or_better", "all"), ("plans_good_or_better", "transition_years"),
-            ("advice_good_or_better", "all"), ("advice_on_time", "all"),
-            ("child_voice_good_or_better", "all"), ("plans_issued_in_20_weeks", "all")]
-
-
-def _world(app):
-    casework = make.agency(app, "SEND Casework Team", "local_authority")
-    health = make.agency(app, "Community Paediatrics", "health")
-    psychology = make.agency(app, "Educational Psychology Service", "education")
-    with app.app_context():
-        cycle = Cycle(name="Autumn term 2025", start_date=date(2025, 9, 1),
-                      end_date=date(2025, 12, 19), academic_year="2025/26", status="closed")
-        db.session.add(cycle)
-        db.session.flush()
-        runs = {}
-        for kind, key in (("academic_year", "2025/26"), ("cycle", str(cycle.id))):
-            run = AggregationRun(period_kind=kind, period_key=key, inputs_hash=kind * 4)
-            db.session.add(run)
-            db.session.flush()
-            runs[kind] = run.id
-            for number, (measure, scope) in enumerate(HEADLINE):
-                db.session.add(_snapshot(run.id, measure, scope, None, 40 + number, 31 + number))
-            db.session.add(_snapshot(run.id, "advice_good_or_better", "all", health.id, 17, 9))
-            db.session.add(_snapshot(run.id, "advice_good_or_better", "all", psychology.id,
-                                     23, 21))
-            db.session.add(_snapshot(run.id, "criterion_good_or_better", "advice", health.id,
-                                     17, 5, breakdown="child_voice"))
-        db.session.commit()
-        return casework, health, psychology, cycle.id
-
-
-def _snapshot(run_id, measure, scope, agency_id, n, good, breakdown=""):  # noqa: ANN001, ANN202
-    rate = 100 * good / n
-    return RateSnapshot(run_id=run_id, measure=measure, scope=scope, breakdown=breakdown,
-                        agency_id=agency_id, n=n, good=good, rate=rate, ci_low=rate - 10,
-                        ci_high=rate + 8, target=80.0,
-                        rag="green" if rate >= 80 else "red")
+from tests.factories import HEADLINE, sign_in
 
 
 def test_headline_figures_equal_the_snapshots(app, client):
-    _world(app)
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    make.on(app).dashboard_world()
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     page = client.get("/dashboard/").get_data(as_text=True)
     assert "Where the partnership stands" in page
     for number in range(len(HEADLINE)):
@@ -69,9 +31,9 @@ def test_headline_figures_equal_the_snapshots(app, client):
 
 
 def test_filters_in_the_url_choose_the_cycle_and_agency(app, client):
-    _, health, _, cycle_id = _world(app)
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    _, health, _, cycle_id = make.on(app).dashboard_world()
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     page = client.get(f"/dashboard/?year=2025/26&cycle={cycle_id}&agency={health.id}")
     text = page.get_data(as_text=True)
     assert "Autumn term 2025" in text and "Where the agency stands" in text
@@ -80,9 +42,9 @@ def test_filters_in_the_url_choose_the_cycle_and_agency(app, client):
 
 
 def test_agency_lead_sees_only_their_agency(app, client):
-    _, health, psychology, _ = _world(app)
-    lead = make.user(app, "agency_lead", health.label)
-    sign_in(client, lead.label)
+    _, health, psychology, _ = make.on(app).dashboard_world()
+    lead = make.on(app).user("agency_lead", health.name)
+    sign_in(client, lead.email)
     page = client.get(f"/dashboard/?agency={psychology.id}").get_data(as_text=True)
     assert "Community Paediatrics" in page
     assert "Educational Psychology Service" not in page
@@ -92,17 +54,17 @@ def test_agency_lead_sees_only_their_agency(app, client):
 
 
 def test_auditors_cannot_open_the_dashboard(app, client):
-    _, health, _, _ = _world(app)
-    auditor = make.user(app, "auditor", health.label)
-    sign_in(client, auditor.label)
+    _, health, _, _ = make.on(app).dashboard_world()
+    auditor = make.on(app).user("auditor", health.name)
+    sign_in(client, auditor.email)
     assert client.get("/dashboard/").status_code == 404
     assert client.get("/dashboard/export/rates.csv").status_code == 404
 
 
 def test_chart_downloads_and_exports(app, client):
-    _, health, _, _ = _world(app)
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    _, health, _, _ = make.on(app).dashboard_world()
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     rows = list(csv.reader(io.StringIO(
         client.get("/dashboard/data/headline.csv").get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][:3] == ["period", "measure", "scope"] and len(rows) == 1 + len(HEADLINE)
@@ -115,10 +77,10 @@ def test_chart_downloads_and_exports(app, client):
 
 
 def test_audit_export_is_pseudonymous_and_scoped(app, client):
-    casework, health, psychology, cycle_id = _world(app)
-    plan = make.plan(app, casework.id, ref="EHCP-EXPORT-1")
-    own = make.advice(app, plan.id, health.id)
-    other = make.advice(app, plan.id, psychology.id, advice_type="educational_psychology")
+    casework, health, psychology, cycle_id = make.on(app).dashboard_world()
+    plan = make.on(app).plan(casework.id, ref="EHCP-EXPORT-1")
+    own = make.on(app).advice(plan.id, health.id)
+    other = make.on(app).advice(plan.id, psychology.id, advice_type="educational_psychology")
     with app.app_context():
         version = RubricVersion(rubric_id="x", version="1", title="x", applies_to="advice",
                                 content_hash="0" * 64, body={})
@@ -130,10 +92,10 @@ def test_audit_export_is_pseudonymous_and_scoped(app, client):
                                       audit_date=date(2025, 11, 1), grade=grade,
                                       good_or_better=grade >= 3, method="agreed"))
         db.session.commit()
-    lead = make.user(app, "agency_lead", health.label)
-    sign_in(client, lead.label)
+    lead = make.on(app).user("agency_lead", health.name)
+    sign_in(client, lead.email)
     text = client.get("/dashboard/export/audits.csv").get_data(as_text=True)
-    assert own.label in text and other.label not in text
+    assert own.ref in text and other.ref not in text
     assert "EHCP-EXPORT-1" in text
 
 
@@ -144,23 +106,6 @@ def test_spreadsheet_formulas_are_neutralised():
     assert safe_cell("Brookside") == "Brookside" and safe_cell(3) == 3
 
 
-def _many_agencies(app, count):  # noqa: ANN001, ANN202
-    """A year run with criterion figures for `count` agencies: agency k has k+1 of 20 good."""
-    agencies = [make.agency(app, f"Agency {k:02d}") for k in range(count)]
-    with app.app_context():
-        run = AggregationRun(period_kind="academic_year", period_key="2025/26", inputs_hash="h")
-        db.session.add(run)
-        db.session.flush()
-        db.session.add(_snapshot(run.id, "plans_good_or_better", "all", None, 40, 31))
-        db.session.add(_snapshot(run.id, "criterion_good_or_better", "advice", None, 900, 400,
-                                 breakdown="outcomes"))
-        for k, agency in enumerate(agencies):
-            db.session.add(_snapshot(run.id, "criterion_good_or_better", "advice", agency.id,
-                                     20, 19 - k % 19, breakdown="outcomes"))
-        db.session.commit()
-    return agencies
-
-
 def _heat_columns(page):  # noqa: ANN001, ANN202
     table = page.split('class="govuk-table app-heat"')[1].split("</thead>")[0]
     return [cell.split(">", 1)[1].split("<")[0]
@@ -168,9 +113,9 @@ def _heat_columns(page):  # noqa: ANN001, ANN202
 
 
 def test_heat_map_shows_the_weakest_agencies_and_links_to_all(app, client):
-    agencies = _many_agencies(app, 15)
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    agencies = make.on(app).many_agencies(15)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     page = client.get("/dashboard/").get_data(as_text=True)
     columns = _heat_columns(page)
     # good counts are 19, 18, ... so the last agencies are the weakest
@@ -179,7 +124,7 @@ def test_heat_map_shows_the_weakest_agencies_and_links_to_all(app, client):
     assert "Show all 15 agencies" in page
     everything = client.get("/dashboard/?heat_all=1").get_data(as_text=True)
     assert _heat_columns(everything) == ["Whole partnership",
-                                         *sorted(a.label for a in agencies)]
+                                         *sorted(a.name for a in agencies)]
     assert "Show only the 10 weakest" in everything
     rows = list(csv.reader(io.StringIO(
         client.get("/dashboard/data/heatmap.csv").get_data(as_text=True).lstrip("\ufeff"))))
@@ -190,21 +135,21 @@ def test_heat_map_shows_the_weakest_agencies_and_links_to_all(app, client):
 
 
 def test_moderation_counts_come_from_the_snapshots(app, client):
-    _, health, _, cycle_id = _world(app)
+    _, health, _, cycle_id = make.on(app).dashboard_world()
     with app.app_context():
         runs = {r.period_kind: r.id for r in db.session.scalars(db.select(AggregationRun))}
         for kind, (n, moderated) in (("cycle", (30, 6)), ("academic_year", (50, 9))):
-            db.session.add(_snapshot(runs[kind], "grades_moderated", "all", None, n, moderated))
-        db.session.add(_snapshot(runs["cycle"], "grades_moderated", "all", health.id, 12, 3))
+            make.snapshot(runs[kind], "grades_moderated", "all", None, n, moderated)
+        make.snapshot(runs["cycle"], "grades_moderated", "all", health.id, 12, 3)
         db.session.commit()
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     page = client.get("/dashboard/").get_data(as_text=True)
     section = page.split('id="agreement"')[1].split('id="letters"')[0]
     assert "Autumn term 2025" in section and ">30<" in section and "6 (20.0%)" in section
     assert "Whole year 2025/26" in section and ">50<" in section and "9 (18.0%)" in section
-    lead, reader = make.user(app, "agency_lead", health.label), app.test_client()
-    sign_in(reader, lead.label)
+    lead, reader = make.on(app).user("agency_lead", health.name), app.test_client()
+    sign_in(reader, lead.email)
     section = reader.get("/dashboard/").get_data(as_text=True).split('id="agreement"')[1]
     assert ">12<" in section and "3 (25.0%)" in section and ">30<" not in section
 
@@ -212,7 +157,7 @@ def test_moderation_counts_come_from_the_snapshots(app, client):
 def test_open_actions_are_counted_by_measure_and_scoped(app, client):
     from qa_app.reporting.models import ImprovementAction
 
-    agencies = _many_agencies(app, 8)
+    agencies = make.on(app).many_agencies(8)
     with app.app_context():
         for agency in agencies:
             db.session.add(ImprovementAction(agency_id=agency.id, measure="advice_on_time",
@@ -220,14 +165,14 @@ def test_open_actions_are_counted_by_measure_and_scoped(app, client):
         db.session.add(ImprovementAction(agency_id=agencies[0].id, measure="advice_on_time",
                                          academic_year="2024/25", reason="last year"))
         db.session.commit()
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     section = client.get("/dashboard/").get_data(as_text=True).split('id="actions"')[1]
     section = section.split('id="exports"')[0]
     assert "Advice received on time" in section and ">8<" in section
     assert all(f"Agency {k:02d}" in section for k in range(5))
     assert "Agency 05" not in section and "and 3 more" in section
-    lead, reader = make.user(app, "agency_lead", agencies[6].label), app.test_client()
-    sign_in(reader, lead.label)
+    lead, reader = make.on(app).user("agency_lead", agencies[6].name), app.test_client()
+    sign_in(reader, lead.email)
     section = reader.get("/dashboard/").get_data(as_text=True).split('id="actions"')[1]
     assert "Agency 06" in section and ">1<" in section and "Agency 00" not in section

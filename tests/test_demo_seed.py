@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,12 +12,15 @@ from flask import Flask
 from sqlalchemy import select
 
 from qa_app.demo.scoring import first_opinion, lower_of, second_opinion
-from qa_app.demo.seed import DEMO_USERS, seed_partnership
+from qa_app.demo.seed import DEMO_USERS, demo_cycles, seed_partnership
 from qa_app.standards.grading import SubjectContext, overall_grade
 from qa_app.standards.rubric import Rubric, load_rubric
 
 RUBRICS = Path(__file__).resolve().parent.parent / "rubrics"
 TODAY = date(2026, 6, 1)
+DAYS = [date(2026, 12, 4), date(2027, 3, 15), date(2027, 7, 1)]
+HOLIDAYS = [date(2026, 9, 1), date(2026, 12, 28), date(2027, 4, 5), date(2027, 8, 31)]
+TERM = timedelta(days=122)
 
 
 def _rubric(rubric_id: str) -> Rubric:
@@ -88,7 +91,8 @@ def _rubric_versions() -> dict:
 
 
 def _snapshot() -> list[tuple]:
-    from qa_app.audits.models import Cycle, FinalGrade
+    from qa_app.audits.cycles.models import Cycle
+    from qa_app.audits.moderation.models import FinalGrade
     from qa_app.extensions import db
     from qa_app.register.models import Advice, Plan
 
@@ -109,7 +113,9 @@ def _snapshot() -> list[tuple]:
 
 
 def test_seeded_partnership_follows_the_panel_rules_and_is_reproducible(app: Flask) -> None:
-    from qa_app.audits.models import Audit, Cycle, FinalGrade
+    from qa_app.audits.cycles.models import Cycle
+    from qa_app.audits.moderation.models import FinalGrade
+    from qa_app.audits.scoring.models import Audit
     from qa_app.extensions import db
     from qa_app.register.models import Plan
 
@@ -136,7 +142,11 @@ def test_seeded_partnership_follows_the_panel_rules_and_is_reproducible(app: Fla
                 assert (final.method == "moderated") == bool(final.reason)
                 assert final.criteria and final.finalised_by_id
             plans = [f.good_or_better for f in finals if f.plan_id]
-            rates[cycle.name] = sum(plans) / len(plans)
+            if cycle.status == "closed":
+                rates[cycle.name] = sum(plans) / len(plans)
+            else:
+                assert not finals and cycle.start_date <= TODAY <= cycle.end_date
+        assert list(rates) == ["Autumn term 2025", "Spring term 2026"]
         autumn, spring = rates["Autumn term 2025"], rates["Spring term 2026"]
         assert 0.55 <= autumn <= spring <= 0.85
 
@@ -145,3 +155,19 @@ def test_seeded_partnership_follows_the_panel_rules_and_is_reproducible(app: Fla
         seed_partnership(TODAY, _rubric_versions())
         assert _snapshot() == first
         db.session.rollback()
+
+
+@pytest.mark.parametrize("today", [TODAY, *DAYS, *HOLIDAYS])
+def test_the_cycles_are_the_terms_around_today(today: date) -> None:
+    from qa_app.timeutil import academic_year
+
+    cycles = demo_cycles(today)
+    assert len([c for c in cycles if c.end < today]) == 2
+    assert len(cycles) <= 3 and len({c.name for c in cycles}) == len(cycles)
+    latest = cycles[-1]
+    assert academic_year(latest.end) == academic_year(today)
+    assert latest.end <= today + TERM
+    for earlier, later in zip(cycles, cycles[1:], strict=False):
+        assert earlier.end < later.start
+    for cycle in cycles:
+        assert cycle.end.weekday() == 4 and cycle.end - timedelta(days=7) >= cycle.start

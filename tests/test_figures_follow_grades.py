@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
-from qa_app.audits.models import Cycle, FinalCriterionGrade, FinalGrade
+from qa_app.audits.cycles.models import Cycle
+from qa_app.audits.moderation.models import FinalCriterionGrade, FinalGrade
 from qa_app.extensions import db
 from qa_app.register.models import Agency, Plan
 from qa_app.reporting.models import (
@@ -25,7 +26,7 @@ from qa_app.reporting.models import (
 from qa_app.reporting.operations import run_aggregation
 from qa_app.reporting.queries import current_run
 from qa_app.standards.models import RubricVersion
-from tests import aggregation_data as build
+from tests.factories import aggregation as build
 
 GRADE = st.integers(1, 4)
 AS_OF = date(2026, 6, 1)
@@ -79,15 +80,15 @@ def test_stored_figures_follow_every_change_to_final_grades(app, first, steps):
         try:
             for model in TABLES:
                 db.session.execute(delete(model))
-            agencies = [build.agency(f"Agency {i}") for i in range(2)]
-            rubric = build.rubric()
-            cycle = build.cycle("Autumn 2025", date(2025, 9, 1), date(2025, 12, 19))
+            agencies = [build.agency(f"Agency {i}").id for i in range(2)]
+            rubric = build.rubric().id
+            cycle = build.cycle("Autumn 2025", date(2025, 9, 1), date(2025, 12, 19)).id
             ids = []
             for agency, grade, voice, outcomes in first:
-                plan = build.plan(agencies[agency])
+                plan = build.plan(agencies[agency]).id
                 ids.append(build.final_grade(rubric, grade, cycle_id=cycle, plan_id=plan,
                                              criteria={"child_voice": voice,
-                                                       "outcomes": outcomes}))
+                                                       "outcomes": outcomes}).id)
             db.session.commit()
             state = [list(item) for item in first]
             run_aggregation("cycle", str(cycle), as_of=AS_OF)

@@ -12,8 +12,8 @@ import zipfile
 from flask import Flask
 from openpyxl import load_workbook
 
+from tests import factories as make
 from tests.factories import sign_in
-from tests.hostile_data import build
 
 FORMULA = '{}HYPERLINK("http://x","y")'
 AGENCIES = (FORMULA.format("="), FORMULA.format("+"), FORMULA.format("-"))
@@ -55,7 +55,7 @@ def _assert_inert(cells: list[object], where: str) -> None:
 
 
 def test_every_download_neutralises_formula_names(app: Flask) -> None:
-    world = build(app, agencies=AGENCIES, cycles=CYCLES)
+    world = make.on(app).security_world(agencies=AGENCIES, cycles=CYCLES)
     client = app.test_client()
     assert sign_in(client, world.emails["qi_manager"]).status_code == 302
     walked = set()
@@ -89,7 +89,7 @@ def test_every_download_neutralises_formula_names(app: Flask) -> None:
 
 
 def test_the_trend_header_row_shows_cycle_names_as_text(app: Flask) -> None:
-    world = build(app, agencies=AGENCIES, cycles=CYCLES)
+    world = make.on(app).security_world(agencies=AGENCIES, cycles=CYCLES)
     client = app.test_client()
     sign_in(client, world.emails["qi_manager"])
     text = client.get("/dashboard/data/trend.csv?year=2025/26").get_data(as_text=True)
@@ -101,7 +101,7 @@ def test_the_trend_header_row_shows_cycle_names_as_text(app: Flask) -> None:
 
 
 def test_command_line_csv_neutralises_formula_names(app: Flask, runner) -> None:
-    build(app, agencies=AGENCIES, cycles=CYCLES)
+    make.on(app).security_world(agencies=AGENCIES, cycles=CYCLES)
     result = runner.invoke(["rates", "--format", "csv"])
     assert result.exit_code == 0, result.output
     _assert_inert(_csv_cells(result.output), "ehcp-qa rates --format csv")

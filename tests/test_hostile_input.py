@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from qa_app.extensions import db
-from tests.factories import csrf_token, sign_in
-from tests.hostile_data import ROLES, build
+from tests import factories as make
+from tests.factories import ROLES, csrf_token, sign_in
 
 HUGE = "9223372036854775808"  # 2**63, one past the largest database id
 HOSTILE_IDS = (HUGE, "-1", "²")
@@ -38,7 +38,10 @@ ARGUMENT = re.compile(r"<(?:([a-z]+)(?:\(([^)]*)\))?:)?([a-z_]+)>")
 
 def _real_ids() -> dict[str, int]:
     from qa_app.api.models import ApiToken
-    from qa_app.audits.models import Audit, Cycle, FinalGrade, Panel
+    from qa_app.audits.cycles.models import Cycle
+    from qa_app.audits.moderation.models import FinalGrade
+    from qa_app.audits.panels.models import Panel
+    from qa_app.audits.scoring.models import Audit
     from qa_app.auth.models import User
     from qa_app.jobs import JobRun
     from qa_app.letters.models import Letter
@@ -82,7 +85,7 @@ def _check(client: FlaskClient, method: str, url: str, failures: list[str],
 
 
 def test_no_route_answers_hostile_input_with_a_server_error(app: Flask) -> None:
-    world = build(app)
+    world = make.on(app).security_world()
     with app.app_context():
         ids = _real_ids()
     rules = [r for r in app.url_map.iter_rules() if r.endpoint not in SKIPPED]
@@ -112,11 +115,9 @@ def test_no_route_answers_hostile_input_with_a_server_error(app: Flask) -> None:
 
 
 def test_out_of_range_and_non_ascii_numbers_are_not_found(app: Flask) -> None:
-    from tests import factories as make
-
-    manager = make.user(app, "qi_manager")
+    manager = make.on(app).user("qi_manager")
     client = app.test_client()
-    sign_in(client, manager.label)
+    sign_in(client, manager.email)
     for url in (f"/plans/{HUGE}", f"/cycles/{HUGE}", f"/letters/{HUGE}", f"/jobs/{HUGE}/run-again",
                 f"/plans/{quote('²')}", f"/plans/{quote('١٢')}", "/plans/-1",
                 f"/rates?job={HUGE}", f"/rates?agency={quote('²')}", f"/plans?page={HUGE}",
@@ -132,11 +133,9 @@ def test_out_of_range_and_non_ascii_numbers_are_not_found(app: Flask) -> None:
 
 
 def test_repeated_date_parts_in_the_audit_log_filter_are_a_message(app: Flask) -> None:
-    from tests import factories as make
-
-    admin = make.user(app, "admin")
+    admin = make.on(app).user("admin")
     client = app.test_client()
-    sign_in(client, admin.label)
+    sign_in(client, admin.email)
     for query in ("date_from=1&date_from=2&date_from=2026&date_from=4",
                   "date_from=1&date_from=2", f"date_to=1&date_to={quote('²')}&date_to=2026"):
         response = client.get(f"/audit-log/?{query}")
@@ -148,7 +147,7 @@ def test_repeated_date_parts_in_the_audit_log_filter_are_a_message(app: Flask) -
 
 
 def test_letter_forms_posted_without_their_date_are_shown_again_with_a_message(app) -> None:
-    world = build(app)
+    world = make.on(app).security_world()
     assert world.letter_id is not None
     lead = app.test_client()
     sign_in(lead, world.emails["agency_lead"])

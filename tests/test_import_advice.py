@@ -11,15 +11,7 @@ from sqlalchemy import select
 from qa_app.extensions import db
 from qa_app.register.models import Advice
 from tests import factories as make
-from tests.fixtures.imports import (
-    ADVICE_HEADER,
-    counts,
-    csv_bytes,
-    errors_of,
-    load_rubrics,
-    run,
-    xlsx_bytes,
-)
+from tests.factories.imports import ADVICE_HEADER, counts, csv_bytes, errors_of, run, xlsx_bytes
 
 HEALTH = "Community Paediatrics"
 EPS = "Educational Psychology Service"
@@ -27,10 +19,10 @@ EPS = "Educational Psychology Service"
 
 @pytest.fixture()
 def register(app):
-    casework = make.agency(app, "SEND Casework Team", "local_authority")
-    make.agency(app, HEALTH, "health")
-    make.agency(app, EPS, "education")
-    return {ref: make.plan(app, casework.id, ref) for ref in ("EHCP-1", "EHCP-2")}
+    casework = make.on(app).agency("SEND Casework Team", "local_authority")
+    make.on(app).agency(HEALTH, "health")
+    make.on(app).agency(EPS, "education")
+    return {ref: make.on(app).plan(casework.id, ref) for ref in ("EHCP-1", "EHCP-2")}
 
 
 def good_rows() -> list[list[object]]:
@@ -161,7 +153,7 @@ def test_identifying_columns_are_refused(app, register):
 def test_advice_types_are_those_of_the_loaded_rubrics(app, register, tmp_path):
     from qa_app.standards.operations import load_rubric_files
 
-    load_rubrics(app)
+    make.on(app).shipped_rubrics()
     speech = (Path(app.config["RUBRICS_DIR"]) / "advice-health.yaml").read_text()
     speech = speech.replace("id: advice-health", "id: advice-speech").replace(
         "advice_types: [health]", "advice_types: [speech_and_language]")
@@ -177,7 +169,7 @@ def test_advice_types_are_those_of_the_loaded_rubrics(app, register, tmp_path):
 
 
 def test_agency_grade_reads_the_advice_rubric_scale(app, register):
-    load_rubrics(app)
+    make.on(app).shipped_rubrics()
     rows = good_rows()[:3]
     rows[1][6], rows[2][6] = "outstanding", "Requires improvement"
     assert run(app, "advice", csv_bytes(rows)).ok

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qa_app.audits.models import Cycle, FinalGrade
+from qa_app.audits.cycles.models import Cycle
+from qa_app.audits.moderation.models import FinalGrade
 from qa_app.extensions import db
 from qa_app.standards.rubric import load_rubric
 from tests import factories as make
 from tests.factories import csrf_token, sign_in
-from tests.fixtures.imports import counts, csv_bytes, errors_of, load_rubrics, run
+from tests.factories.imports import counts, csv_bytes, errors_of, run
 
 FIELDS = ["subject_ref", "rubric_id", "rubric_version", "audit_date", "cycle", "auditor_email"]
 SUMMER = "Summer term 2025"
@@ -24,10 +25,10 @@ SUMMER = "Summer term 2025"
 @pytest.fixture()
 def world(app):
     """A summer cycle that runs on into September: it started in academic year 2024/25."""
-    load_rubrics(app)
-    casework = make.agency(app, "SEND Casework Team", "local_authority")
-    make.plan(app, casework.id, "EHCP-Y5", nc_year=5)
-    make.plan(app, casework.id, "EHCP-Y10", nc_year=10)
+    make.on(app).shipped_rubrics()
+    casework = make.on(app).agency("SEND Casework Team", "local_authority")
+    make.on(app).plan(casework.id, "EHCP-Y5", nc_year=5)
+    make.on(app).plan(casework.id, "EHCP-Y10", nc_year=10)
     with app.app_context():
         db.session.add(Cycle(name=SUMMER, start_date=date(2025, 6, 2),
                              end_date=date(2025, 9, 30), academic_year="2024/25"))
@@ -90,7 +91,7 @@ def test_the_command_names_the_row_and_column_and_imports_nothing(app, world, ru
 
 
 def test_the_import_page_lists_the_out_of_cycle_row(app, client, world):
-    sign_in(client, make.user(app, "qi_manager").label)
+    sign_in(client, make.on(app).user("qi_manager").email)
     before = counts(app)
     form = {"kind": "audits", "csrf_token": csrf_token(client, "/imports/"),
             "file": (io.BytesIO(rows(app, ("EHCP-Y5", "01/10/2025", SUMMER))), "audits.csv")}

@@ -10,13 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from qa_app.audit_log import AuditLogEntry
-from qa_app.audits.models import Audit, Cycle, FinalGrade
+from qa_app.audits.cycles.models import Cycle
+from qa_app.audits.moderation.models import FinalGrade
+from qa_app.audits.scoring.models import Audit
 from qa_app.extensions import db
 from qa_app.standards.grading import SubjectContext, computed_grades, overall_grade
 from qa_app.standards.operations import current_versions
 from qa_app.standards.rubric import load_rubric
 from tests import factories as make
-from tests.fixtures.imports import counts, csv_bytes, errors_of, load_rubrics, run, xlsx_bytes
+from tests.factories.imports import counts, csv_bytes, errors_of, run, xlsx_bytes
 
 FIELDS = ["subject_ref", "rubric_id", "rubric_version", "audit_date", "cycle", "auditor_email"]
 TAIL = ["overall", "override_reason"]
@@ -28,20 +30,20 @@ def rubric(app, name: str):
 
 @pytest.fixture()
 def world(app):
-    load_rubrics(app)
-    casework = make.agency(app, "SEND Casework Team", "local_authority")
-    health = make.agency(app, "Community Paediatrics", "health")
+    make.on(app).shipped_rubrics()
+    casework = make.on(app).agency("SEND Casework Team", "local_authority")
+    health = make.on(app).agency("Community Paediatrics", "health")
     plans = {
-        "EHCP-Y5": make.plan(app, casework.id, "EHCP-Y5", nc_year=5),
-        "EHCP-Y10": make.plan(app, casework.id, "EHCP-Y10", nc_year=10),
+        "EHCP-Y5": make.on(app).plan(casework.id, "EHCP-Y5", nc_year=5),
+        "EHCP-Y10": make.on(app).plan(casework.id, "EHCP-Y10", nc_year=10),
     }
     # requested 08/09/2025, due 20/10/2025
-    late = make.advice(app, plans["EHCP-Y5"].id, health.id, received=date(2025, 10, 27))
-    on_time = make.advice(app, plans["EHCP-Y10"].id, health.id, received=date(2025, 10, 1))
-    excused = make.advice(app, plans["EHCP-Y10"].id, health.id, received=date(2025, 12, 1),
-                          exception="missed_appointment")
-    return {"plans": plans, "late": late.label, "on_time": on_time.label,
-            "excused": excused.label, "health": health}
+    late = make.on(app).advice(plans["EHCP-Y5"].id, health.id, received=date(2025, 10, 27))
+    on_time = make.on(app).advice(plans["EHCP-Y10"].id, health.id, received=date(2025, 10, 1))
+    excused = make.on(app).advice(plans["EHCP-Y10"].id, health.id, received=date(2025, 12, 1),
+                                  exception="missed_appointment")
+    return {"plans": plans, "late": late.ref, "on_time": on_time.ref,
+            "excused": excused.ref, "health": health}
 
 
 def plan_row(app, ref: str, grades: dict[str, object], **fields: object) -> tuple[list, list]:
@@ -125,7 +127,7 @@ def test_blank_timeliness_is_worked_out_from_the_advice_dates(app, world):
 
 
 def test_an_audit_is_stored_as_submitted_import_with_scores_and_final_grade(app, world):
-    auditor = make.user(app, "qi_manager", email="Former.Auditor@example.org")
+    auditor = make.on(app).user("qi_manager", email="Former.Auditor@example.org")
     with app.app_context():
         db.session.add(Cycle(name="Summer term 2025", start_date=date(2025, 4, 1),
                              end_date=date(2025, 7, 31), academic_year="2024/25"))

@@ -7,7 +7,7 @@ import pytest
 
 from qa_app.register.importing.identifying import identifying_kind, valid_nhs_number
 from tests import factories as make
-from tests.fixtures.imports import (
+from tests.factories.imports import (
     ADVICE_HEADER,
     PLAN_HEADER,
     counts,
@@ -29,7 +29,7 @@ VALID_NHS = "943 476 5919"  # 9x10 + 4x9 + 3x8 + 4x7 + 7x6 + 6x5 + 5x4 + 9x3 + 1
 
 @pytest.fixture()
 def casework(app):
-    return make.agency(app, CASEWORK, "local_authority")
+    return make.on(app).agency(CASEWORK, "local_authority")
 
 
 def rows_with(extra: str, value: str = "x") -> list[list[object]]:
@@ -94,12 +94,12 @@ def test_a_mapped_free_text_column_is_checked_too(app, casework):
 
 
 def test_advice_notes_are_checked(app, casework):
-    health = make.agency(app, "Community Paediatrics", "health")
-    plan = make.plan(app, casework.id, ref="EHCP-001")
+    health = make.on(app).agency("Community Paediatrics", "health")
+    plan = make.on(app).plan(casework.id, ref="EHCP-001")
     rows = [ADVICE_HEADER,
-            ["ADV-1", plan.label, health.label, "health", "01/09/2025", "", "", "",
+            ["ADV-1", plan.ref, health.name, "health", "01/09/2025", "", "", "",
              ""],
-            ["ADV-2", plan.label, health.label, "health", "01/09/2025", "", "",
+            ["ADV-2", plan.ref, health.name, "health", "01/09/2025", "", "",
              "missed_appointment", f"Parent asked us to use NHS number {VALID_NHS}"]]
     report = run(app, "advice", csv_bytes(rows))
     assert (3, "exception_note") in errors_of(report)

@@ -20,7 +20,7 @@ from qa_app.extensions import db
 from qa_app.jobs import JobRun
 from tests import factories as make
 from tests.factories import csrf_token, sign_in
-from tests.fixtures.imports import PLAN_HEADER, counts, csv_bytes
+from tests.factories.imports import PLAN_HEADER, counts, csv_bytes
 
 CASEWORK = "SEND Casework Team"
 JOB_ROWS = 50
@@ -37,9 +37,9 @@ def plan_rows(count: int, year: int = 5, *, reverse: bool = False) -> list[list[
 @pytest.fixture()
 def manager(app, client, monkeypatch):  # noqa: ANN001, ANN201
     monkeypatch.setitem(app.config, "IMPORT_JOB_ROWS", JOB_ROWS)
-    make.agency(app, CASEWORK, "local_authority")
-    person = make.user(app, "qi_manager")
-    sign_in(client, person.label)
+    make.on(app).agency(CASEWORK, "local_authority")
+    person = make.on(app).user("qi_manager")
+    sign_in(client, person.email)
     return person
 
 
@@ -148,9 +148,9 @@ def test_other_jobs_and_other_roles_get_not_found(app, client, manager):
         db.session.commit()
         run_id = run.id
     assert client.get(f"/imports/jobs/{run_id}").status_code == 404
-    lead = make.user(app, "agency_lead", CASEWORK)
+    lead = make.on(app).user("agency_lead", CASEWORK)
     other = app.test_client()
-    sign_in(other, lead.label)
+    sign_in(other, lead.email)
     assert other.get(f"/imports/jobs/{run_id}").status_code == 404
 
 
@@ -279,9 +279,9 @@ def test_a_large_upload_is_imported_by_a_real_worker(app, database_url, tmp_path
                           "INSTANCE_PATH": str(tmp_path), "CELERY_BROKER_URL": REDIS_URL,
                           "CELERY_EXTRA": {"task_default_queue": worker.queue},
                           "IMPORT_JOB_ROWS": JOB_ROWS})
-        make.agency(app, CASEWORK, "local_authority")
+        make.on(app).agency(CASEWORK, "local_authority")
         client = web.test_client()
-        sign_in(client, make.user(app, "qi_manager").label)
+        sign_in(client, make.on(app).user("qi_manager").email)
         response = post(client, csv_bytes(plan_rows(500)))
         assert response.status_code == 302
         waiting = text_of(client.get(response.headers["Location"]))
@@ -318,9 +318,9 @@ def test_a_large_upload_with_the_broker_down_is_refused_in_words(app, database_u
         web = create_app({"ENV_NAME": "test", "DATABASE_URL": database_url,
                           "INSTANCE_PATH": str(tmp_path), "IMPORT_JOB_ROWS": JOB_ROWS,
                           "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"})
-        make.agency(app, CASEWORK, "local_authority")
+        make.on(app).agency(CASEWORK, "local_authority")
         client = web.test_client()
-        sign_in(client, make.user(app, "qi_manager").label)
+        sign_in(client, make.on(app).user("qi_manager").email)
         response = post(client, csv_bytes(plan_rows(120)))
         assert response.status_code == 503
         body = text_of(response)
@@ -379,7 +379,7 @@ def test_a_job_whose_database_connection_drops_retries_and_says_so(app, database
     if not database_url.startswith("postgresql"):
         pytest.skip("ends a server connection: PostgreSQL only")
     need("Redis", reachable(REDIS_URL, 6379))
-    make.agency(app, CASEWORK, "local_authority")
+    make.on(app).agency(CASEWORK, "local_authority")
     worker = WorkerProcess(database_url, tmp_path)
     worker.start()
     holder: dict[str, int] = {}

@@ -12,7 +12,7 @@ from qa_app.audit_log import AuditLogEntry
 from qa_app.extensions import db
 from tests import factories as make
 from tests.factories import csrf_token, sign_in
-from tests.fixtures.imports import PLAN_HEADER, counts, csv_bytes, xlsx_bytes
+from tests.factories.imports import PLAN_HEADER, counts, csv_bytes, xlsx_bytes
 
 CASEWORK = "SEND Casework Team"
 ROWS = [PLAN_HEADER, ["EHCP-1", CASEWORK, "5", "new", "01/09/2025", "", ""],
@@ -21,9 +21,9 @@ ROWS = [PLAN_HEADER, ["EHCP-1", CASEWORK, "5", "new", "01/09/2025", "", ""],
 
 @pytest.fixture()
 def manager(app, client):
-    make.agency(app, CASEWORK, "local_authority")
-    person = make.user(app, "qi_manager")
-    sign_in(client, person.label)
+    make.on(app).agency(CASEWORK, "local_authority")
+    person = make.on(app).user("qi_manager")
+    sign_in(client, person.email)
     return person
 
 
@@ -54,16 +54,16 @@ def test_manager_sees_the_upload_form(app, client, manager):
 
 
 def test_admin_may_import_too(app, client):
-    make.agency(app, CASEWORK, "local_authority")
-    sign_in(client, make.user(app, "admin").label)
+    make.on(app).agency(CASEWORK, "local_authority")
+    sign_in(client, make.on(app).user("admin").email)
     assert client.get("/imports/").status_code == 200
 
 
 @pytest.mark.parametrize("role", ["agency_lead", "auditor", "panel_chair"])
 def test_other_roles_get_not_found(app, client, role):
-    agency = make.agency(app, "Community Paediatrics", "health")
-    person = make.user(app, role, agency.label if role != "panel_chair" else None)
-    sign_in(client, person.label)
+    agency = make.on(app).agency("Community Paediatrics", "health")
+    person = make.on(app).user(role, agency.name if role != "panel_chair" else None)
+    sign_in(client, person.email)
     assert client.get("/imports/").status_code == 404
     token = csrf_token(client, "/account/password")
     response = post(client, csv_bytes(ROWS), token=token)
@@ -155,9 +155,8 @@ def test_an_upload_over_the_size_limit_gets_a_govuk_page(app, client, manager, m
 
 
 def test_audits_can_be_uploaded_as_xlsx(app, client, manager):
-    from tests.fixtures.imports import load_rubrics
 
-    load_rubrics(app)
+    make.on(app).shipped_rubrics()
     post(client, csv_bytes(ROWS))
     header = ["subject_ref", "rubric_id", "audit_date", "child_voice", "aspirations"]
     rows = [header, ["EHCP-1", "ehcp-plan", "01/10/2025", "Good", "Outstanding"]]

@@ -11,14 +11,14 @@ from qa_app.audit_log import AuditLogEntry
 from qa_app.extensions import db
 from qa_app.register.models import Plan
 from tests import factories as make
-from tests.fixtures.imports import PLAN_HEADER, counts, csv_bytes, errors_of, run, xlsx_bytes
+from tests.factories.imports import PLAN_HEADER, counts, csv_bytes, errors_of, run, xlsx_bytes
 
 CASEWORK = "SEND Casework Team"
 
 
 @pytest.fixture()
 def casework(app):
-    return make.agency(app, CASEWORK, "local_authority")
+    return make.on(app).agency(CASEWORK, "local_authority")
 
 
 def good_rows() -> list[list[object]]:

@@ -10,7 +10,7 @@ import tracemalloc
 import zipfile
 
 from tests import factories as make
-from tests.fixtures.imports import PLAN_HEADER, counts, run, xlsx_bytes
+from tests.factories.imports import PLAN_HEADER, counts, run, xlsx_bytes
 
 CASEWORK = "SEND Casework Team"
 ROWS = [PLAN_HEADER, ["EHCP-001", CASEWORK, "5", "new", "01/09/2025", "", "Oak Primary"]]
@@ -53,7 +53,7 @@ def with_part(workbook: bytes, name: str, size: int, *, random: bool = False) ->
 
 
 def test_a_highly_compressed_part_is_refused_before_parsing(app):
-    make.agency(app, CASEWORK, "local_authority")
+    make.on(app).agency(CASEWORK, "local_authority")
     bomb = with_part(xlsx_bytes(ROWS), "xl/sharedStrings.xml", 60 * 1024 * 1024)
     assert len(bomb) < 1024 * 1024
     tracemalloc.start()
@@ -71,7 +71,7 @@ def test_a_highly_compressed_part_is_refused_before_parsing(app):
 
 
 def test_a_workbook_unpacking_past_the_limit_is_refused(app, monkeypatch):
-    make.agency(app, CASEWORK, "local_authority")
+    make.on(app).agency(CASEWORK, "local_authority")
     monkeypatch.setitem(app.config, "IMPORT_XLSX_MAX_UNPACKED_BYTES", 1024 * 1024)
     big = with_part(xlsx_bytes(ROWS), "xl/media/padding.bin", 1536 * 1024, random=True)
     report = run(app, "plans", big, name="register.xlsx")
@@ -84,7 +84,7 @@ def test_a_workbook_unpacking_past_the_limit_is_refused(app, monkeypatch):
 
 
 def test_a_damaged_zip_directory_is_a_clear_refusal(app):
-    make.agency(app, CASEWORK, "local_authority")
+    make.on(app).agency(CASEWORK, "local_authority")
     damaged = xlsx_bytes(ROWS)[:-40]
     report = run(app, "plans", damaged, name="register.xlsx")
     assert not report.ok and "cannot be opened" in report.errors[0].reason

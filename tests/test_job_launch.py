@@ -73,8 +73,8 @@ def test_recalculate_page_answers_in_seconds_when_the_broker_is_broken(
     url = _break(redis_server, how)
     web = _app_with(app, tmp_path, CELERY_BROKER_URL=url)
     client = web.test_client()
-    manager = make.user(app, "qi_manager")
-    make.sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    make.sign_in(client, manager.email)
     token = make.csrf_token(client, "/rates/")
     began = time.monotonic()
     response = client.post("/rates/recalculate", data={"csrf_token": token},
@@ -115,15 +115,15 @@ def test_sign_in_works_while_the_limiters_redis_is_stopped(
     app, tmp_path, redis_server, rebind, caplog
 ):
     web = _app_with(app, tmp_path, RATELIMIT_STORAGE_URI=redis_server.url)
-    user = make.user(app, "qi_manager")
+    user = make.on(app).user("qi_manager")
     client = web.test_client()
-    assert make.sign_in(client, user.label, "wrong password").status_code == 200
+    assert make.sign_in(client, user.email, "wrong password").status_code == 200
     assert redis_server.client().dbsize() > 0  # the limiter counted in Redis
     redis_server.stop()
     fresh = web.test_client()
     began = time.monotonic()
     with caplog.at_level(logging.WARNING):
-        response = make.sign_in(fresh, user.label)
+        response = make.sign_in(fresh, user.email)
     assert response.status_code == 302 and time.monotonic() - began < 10
     assert fresh.get("/").status_code == 200
     assert any("falling back to in-memory" in r.getMessage() for r in caplog.records)

@@ -18,7 +18,7 @@ from qa_app.extensions import db
 from qa_app.jobs import JobRun, launch
 from qa_app.reporting.models import AggregationRun
 from qa_app.reporting.operations import PAUSE_ENV
-from tests import aggregation_data as build
+from tests.factories import aggregation as build
 from tests.private_redis import PrivateRedis
 from tests.worker import WorkerProcess, wait_for
 
@@ -59,13 +59,13 @@ def broker_app(app, redis_server, queue, tmp_path):  # noqa: ANN001, ANN201
 def graded(app):  # noqa: ANN001, ANN201
     """One cycle with final grades: enough for the aggregation to read, pause and write."""
     with app.app_context():
-        la = build.agency("Casework", "local_authority")
-        plan_rubric = build.rubric()
+        la = build.agency("Casework", "local_authority").id
+        plan_rubric = build.rubric().id
         start = date(2025, 9, 1)
-        cycle = build.cycle("Autumn 2025", start, start + timedelta(days=100))
+        cycle = build.cycle("Autumn 2025", start, start + timedelta(days=100)).id
         for n in range(3):
             plan = build.plan(la, nc_year=n + 3, kind="new", issued=start + timedelta(days=n),
-                              requested=start - timedelta(days=130))
+                              requested=start - timedelta(days=130)).id
             build.final_grade(plan_rubric, 2 + n % 2, cycle_id=cycle, plan_id=plan,
                               criteria={"child_voice": 3, "outcomes": 2})
         db.session.commit()

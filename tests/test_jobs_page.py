@@ -15,7 +15,6 @@ from qa_app.extensions import db
 from qa_app.jobs import JobRun, launch
 from qa_app.timeutil import utcnow
 from tests import factories as make
-from tests import letter_data
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +42,7 @@ def _job(app, job_id: int) -> JobRun:  # noqa: ANN001
 
 @pytest.fixture()
 def jobs(app):  # noqa: ANN001, ANN201
-    manager = make.user(app, "qi_manager", email="sam.manager@example.org")
+    manager = make.on(app).user("qi_manager", email="sam.manager@example.org")
     long_ago = utcnow() - timedelta(hours=2)
     return {
         "manager": manager,
@@ -61,16 +60,16 @@ def jobs(app):  # noqa: ANN001, ANN201
 
 @pytest.mark.parametrize("role", ["agency_lead", "auditor", "panel_chair"])
 def test_only_the_manager_and_admin_see_the_jobs_page(app, client, jobs, role):
-    agency = make.agency(app, "Community Paediatrics")
-    who = make.user(app, role, agency.label if role in {"agency_lead", "auditor"} else None)
-    make.sign_in(client, who.label)
+    agency = make.on(app).agency("Community Paediatrics")
+    who = make.on(app).user(role, agency.name if role in {"agency_lead", "auditor"} else None)
+    make.sign_in(client, who.email)
     assert client.get("/jobs/").status_code == 404
     assert client.get(f"/jobs/{jobs['failed']}/run-again").status_code == 404
     assert "Background jobs" not in client.get("/").get_data(as_text=True)
 
 
 def test_the_page_says_each_job_in_words(app, client, jobs):
-    make.sign_in(client, jobs["manager"].label)
+    make.sign_in(client, jobs["manager"].email)
     home = client.get("/").get_data(as_text=True)
     assert 'href="/jobs/"' in home and "Background jobs" in home
     page = client.get("/jobs/").get_data(as_text=True)
@@ -85,7 +84,7 @@ def test_the_page_says_each_job_in_words(app, client, jobs):
 
 
 def test_filters_come_from_the_address(app, client, jobs):
-    make.sign_in(client, jobs["manager"].label)
+    make.sign_in(client, jobs["manager"].email)
     failed = client.get("/jobs/?status=failed").get_data(as_text=True)
     assert "1 job matching the filters" in failed and "13 attempts" in failed
     sweeps = client.get("/jobs/?kind=nightly_sweep").get_data(as_text=True)
@@ -97,7 +96,7 @@ def test_filters_come_from_the_address(app, client, jobs):
 
 
 def test_running_a_failed_job_again_checks_first_then_records_who(app, client, jobs):
-    make.sign_in(client, jobs["manager"].label)
+    make.sign_in(client, jobs["manager"].email)
     check = client.get(f"/jobs/{jobs['failed']}/run-again").get_data(as_text=True)
     assert "Check before running this job again" in check
     assert f"Run job {jobs['failed']} again" in check
@@ -121,7 +120,7 @@ def test_running_a_failed_job_again_checks_first_then_records_who(app, client, j
 
 
 def test_running_a_stalled_job_again_fails_the_original_naming_the_new_one(app, client, jobs):
-    make.sign_in(client, jobs["manager"].label)
+    make.sign_in(client, jobs["manager"].email)
     token = make.csrf_token(client, f"/jobs/{jobs['stalled']}/run-again")
     client.post(f"/jobs/{jobs['stalled']}/run-again", data={"csrf_token": token})
     old = _job(app, jobs["stalled"])
@@ -129,7 +128,7 @@ def test_running_a_stalled_job_again_fails_the_original_naming_the_new_one(app, 
 
 
 def test_a_done_job_cannot_be_run_again(app, client, jobs):
-    make.sign_in(client, jobs["manager"].label)
+    make.sign_in(client, jobs["manager"].email)
     page = client.get(f"/jobs/{jobs['done']}/run-again", follow_redirects=True)
     assert "cannot be run again: it is done" in page.get_data(as_text=True)
 
@@ -204,7 +203,7 @@ def _allow_letters() -> list[str]:
 def test_letters_with_one_agency_failing_end_partly_done_naming_it(app, client):
     from qa_app.letters.models import Letter
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     with app.app_context(), db.engine.begin() as conn:
         for statement in _refuse_letters_for(data.health_id):
             conn.execute(text(statement))
@@ -229,7 +228,7 @@ def test_letters_with_one_agency_failing_end_partly_done_naming_it(app, client):
 
 
 def test_the_demo_says_its_jobs_ran(app, capsys):
-    from qa_app.demo_command import _run_jobs
+    from qa_app.demo.command import _run_jobs
 
     with app.app_context():
         _run_jobs()

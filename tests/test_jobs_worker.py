@@ -25,13 +25,13 @@ def worker(app, database_url, tmp_path_factory):  # noqa: ANN001, ANN201
 
 
 def test_nightly_sweep_on_real_worker_records_overdue_advice(app, worker):
-    casework = make.agency(app, "SEND Casework Team", "local_authority")
-    health = make.agency(app, "Community Paediatrics", "health")
-    plan = make.plan(app, casework.id)
-    make.advice(app, plan.id, health.id, requested=date(2026, 1, 5))
-    make.advice(app, plan.id, health.id, requested=date(2026, 1, 5), received=date(2026, 2, 1))
-    make.advice(app, plan.id, health.id, requested=date(2026, 1, 5),
-                exception="missed_appointment")
+    casework = make.on(app).agency("SEND Casework Team", "local_authority")
+    health = make.on(app).agency("Community Paediatrics", "health")
+    plan = make.on(app).plan(casework.id)
+    make.on(app).advice(plan.id, health.id, requested=date(2026, 1, 5))
+    make.on(app).advice(plan.id, health.id, requested=date(2026, 1, 5), received=date(2026, 2, 1))
+    make.on(app).advice(plan.id, health.id, requested=date(2026, 1, 5),
+                        exception="missed_appointment")
     with app.app_context():
         run_id = enqueue_record("nightly_sweep", {"today": "2026-03-01"}).id
         db.session.commit()
@@ -51,9 +51,9 @@ def test_nightly_sweep_on_real_worker_records_overdue_advice(app, worker):
 
 
 def test_running_the_same_job_twice_gives_the_same_result(app, worker):
-    casework = make.agency(app, "SEND Casework Team", "local_authority")
-    plan = make.plan(app, casework.id)
-    make.advice(app, plan.id, casework.id, requested=date(2026, 1, 5))
+    casework = make.on(app).agency("SEND Casework Team", "local_authority")
+    plan = make.on(app).plan(casework.id)
+    make.on(app).advice(plan.id, casework.id, requested=date(2026, 1, 5))
     results = []
     for _ in range(2):
         with app.app_context():

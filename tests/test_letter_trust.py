@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from qa_app.extensions import db
 from tests import factories as make
-from tests import letter_data
 from tests.factories import csrf_token, sign_in
 
 
@@ -55,12 +54,12 @@ def test_a_letter_generated_after_a_grade_change_without_recalculation_is_refuse
     from qa_app.letters.models import Letter
     from qa_app.letters.operations import LetterError, generate_letter, issue_letter
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     with app.app_context():
         draft_id = generate_letter(data.health_id, data.cycle_id).letter_id
         db.session.commit()
         before = db.session.get(Letter, draft_id).sha256
-    letter_data.regrade_in(app, data.health_grade_ids[0], 3)  # 3 of 4 becomes 4 of 4
+    make.on(app).regrade(data.health_grade_ids[0], 3)  # 3 of 4 becomes 4 of 4
 
     with app.app_context():
         with pytest.raises(LetterError) as refused:
@@ -87,7 +86,7 @@ def test_a_letter_generated_after_a_grade_change_without_recalculation_is_refuse
     assert "Recalculate the rates first" in _banner(page)
 
     with app.app_context():
-        letter_data.aggregate(data.cycle_id)
+        make.aggregate(data.cycle_id)
         generate_letter(data.health_id, data.cycle_id)
         db.session.commit()
         facts = db.session.get(Letter, draft_id).content["facts"]
@@ -99,10 +98,10 @@ def test_a_letter_generated_after_a_grade_change_without_recalculation_is_refuse
 
 def test_the_worker_job_refuses_stale_figures(app):
     from qa_app.jobs import JobRun, enqueue_record
-    from workers.tasks import generate_cycle_letters
+    from qa_app.letters.tasks import generate_cycle_letters
 
-    data = letter_data.partnership(app)
-    letter_data.regrade_in(app, data.health_grade_ids[0], 3)
+    data = make.on(app).letter_partnership()
+    make.on(app).regrade(data.health_grade_ids[0], 3)
     with app.app_context():
         run_id = enqueue_record("generate_cycle_letters", {"cycle_id": data.cycle_id}).id
         db.session.commit()
@@ -119,15 +118,15 @@ def test_the_worker_job_refuses_stale_figures(app):
 
 
 def test_letter_figures_and_findings_agree(app, client):
-    from qa_app.audits.models import FinalCriterionGrade
+    from qa_app.audits.moderation.models import FinalCriterionGrade
     from qa_app.letters.operations import generate_letter
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     with app.app_context():
         for grade_id in data.health_grade_ids:  # the computed timeliness criterion, all good
             db.session.add(FinalCriterionGrade(final_grade_id=grade_id, criterion_id="timeliness",
                                                grade=4, good_or_better=True))
-        letter_data.aggregate(data.cycle_id)
+        make.aggregate(data.cycle_id)
         letter_id = generate_letter(data.health_id, data.cycle_id).letter_id
         db.session.commit()
         content = _latest(data.health_id, data.cycle_id).content
@@ -148,15 +147,15 @@ def test_a_subject_moved_to_another_agency_stays_in_the_letter_its_figures_count
     """The figures count a final grade for the agency recorded with it; the appendix, the
     list of agencies written to and the evidence must use the same agency, or a register
     correction after grading makes a letter say 3 of 4 beside a list of 3."""
-    from qa_app.audits.models import FinalGrade
+    from qa_app.audits.moderation.models import FinalGrade
     from qa_app.letters.content import agencies_with_final_grades, assemble_facts
     from qa_app.register.models import Advice
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     with app.app_context():
         moved = db.session.get(FinalGrade, data.health_grade_ids[1])
         db.session.get(Advice, moved.advice_id).agency_id = data.other_id
-        letter_data.aggregate(data.cycle_id)
+        make.aggregate(data.cycle_id)
         for agency_id, graded in ((data.health_id, 4), (data.other_id, 1)):
             facts = assemble_facts(agency_id, data.cycle_id, 20)
             figure = next(f.current for f in facts.figures
@@ -171,9 +170,10 @@ def test_a_subject_moved_to_another_agency_stays_in_the_letter_its_figures_count
 
 def _sample_with_unfinished(app, data, unfinished: int = 2) -> tuple[int, int]:  # noqa: ANN001
     """A sample of every graded subject plus `unfinished` plans not yet finalised."""
-    from qa_app.audits.models import FinalGrade, Sample, SampleItem
+    from qa_app.audits.cycles.models import Sample, SampleItem
+    from qa_app.audits.moderation.models import FinalGrade
 
-    extra = [make.plan(app, data.casework_id) for _ in range(unfinished)]
+    extra = [make.on(app).plan(data.casework_id) for _ in range(unfinished)]
     with app.app_context():
         finals = db.session.execute(
             select(FinalGrade).where(FinalGrade.cycle_id == data.cycle_id)).scalars().all()
@@ -181,7 +181,7 @@ def _sample_with_unfinished(app, data, unfinished: int = 2) -> tuple[int, int]: 
                  for g in finals]
         items += [SampleItem(plan_id=p.id, stratum="test") for p in extra]
         db.session.add(Sample(cycle_id=data.cycle_id, seed=1, size=len(items), items=items))
-        letter_data.aggregate(data.cycle_id)
+        make.aggregate(data.cycle_id)
         return len(finals), len(items)
 
 
@@ -189,7 +189,7 @@ def test_generating_on_an_unfinished_sample_needs_partial_and_says_so(app, runne
     from qa_app.audit_log import AuditLogEntry
     from qa_app.letters.models import Letter
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     finalised, sampled = _sample_with_unfinished(app, data)
     assert (finalised, sampled) == (8, 10)
 
@@ -221,7 +221,7 @@ def test_the_chair_cannot_edit_away_the_partial_notice_and_it_reaches_the_pdf(ap
 
     from qa_app.letters.operations import edit_draft, generate_letter, issue_letter
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     _sample_with_unfinished(app, data, unfinished=1)
     chair = _id(app, data.chair_email)
     with app.app_context():
@@ -239,7 +239,7 @@ def test_the_chair_cannot_edit_away_the_partial_notice_and_it_reaches_the_pdf(ap
 def test_issuing_a_complete_letter_is_refused_once_the_sample_is_unfinished(app):
     from qa_app.letters.operations import LetterError, generate_letter, issue_letter
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     with app.app_context():
         letter_id = generate_letter(data.health_id, data.cycle_id).letter_id
         db.session.commit()
@@ -254,7 +254,7 @@ def test_the_letters_page_offers_partial_letters_only_through_a_confirm_step(app
     from qa_app.audit_log import AuditLogEntry
     from qa_app.letters.models import Letter
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     _sample_with_unfinished(app, data)
     sign_in(client, data.manager_email)
     index = client.get(f"/letters/?cycle={data.cycle_id}").get_data(as_text=True)
@@ -330,7 +330,7 @@ def test_tampered_letters_are_detected_on_the_page_the_board_pack_and_the_cli(
         app, client, runner, tamper):
     from qa_app.letters.models import Letter
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     letter_id = _issued(app, data)
     with app.app_context():
         reference = db.session.get(Letter, letter_id).reference
@@ -365,7 +365,7 @@ def test_changing_the_response_deadline_setting_starts_no_correction(app, tmp_pa
     from qa_app.letters.models import Letter
     from qa_app.letters.operations import generate_letter
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     issued_id = _issued(app, data)
     with app.app_context():
         generate_letter(data.casework_id, data.cycle_id)
@@ -379,7 +379,7 @@ def test_changing_the_response_deadline_setting_starts_no_correction(app, tmp_pa
                                     "response_deadline_working_days: 25"))
     monkeypatch.setitem(app.config, "RUBRICS_DIR", rubrics)
     with app.app_context():
-        letter_data.aggregate(data.cycle_id)  # the figures themselves are recounted, unchanged
+        make.aggregate(data.cycle_id)  # the figures themselves are recounted, unchanged
         issued = generate_letter(data.health_id, data.cycle_id)
         draft = generate_letter(data.casework_id, data.cycle_id)
         db.session.commit()

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from qa_app.extensions import db
 from qa_app.jobs import JobRun, enqueue_record
-from tests import letter_data
+from tests import factories as make
 from tests.services import REDIS_URL, need, reachable
 from tests.worker import WorkerProcess, wait_for
 
@@ -43,7 +43,7 @@ def _run(app, worker, cycle_id: int) -> JobRun:  # noqa: ANN001
 def test_worker_generates_a_cycles_letters_once(app, worker):
     from qa_app.letters.models import Letter
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     run = _run(app, worker, data.cycle_id)
     assert run.status == "done", (run.message, worker.log())
     assert run.result == {"cycle_id": data.cycle_id, "letters": 3, "new": 3}
@@ -67,7 +67,7 @@ def test_worker_generates_a_cycles_letters_once(app, worker):
 def test_worker_reports_a_cycle_without_rates(app, worker):
     from datetime import date
 
-    from qa_app.audits.models import Cycle
+    from qa_app.audits.cycles.models import Cycle
 
     with app.app_context():
         cycle = Cycle(name="Spring term 2026", start_date=date(2026, 1, 5),

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from qa_app.extensions import db
-from tests import letter_data
+from tests import factories as make
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +52,7 @@ def _issue(app, data, agency_id: int, day: date = date(2025, 12, 15)) -> int:  #
 def test_one_draft_per_agency_with_final_grades(app):
     from qa_app.letters.models import Letter
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     outcomes = _generate_all(app, data)
     assert set(outcomes) == {data.casework_id, data.health_id, data.other_id}
     assert {o.outcome for o in outcomes.values()} == {"new"}
@@ -71,7 +71,7 @@ def test_regenerating_with_unchanged_inputs_changes_nothing(app):
     from qa_app.audit_log import AuditLogEntry
     from qa_app.letters.models import Letter
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     _generate_all(app, data)
     with app.app_context():
         before = {lt.id: (lt.pdf, lt.sha256, lt.version)
@@ -90,7 +90,7 @@ def test_new_rates_update_a_draft_in_place_and_keep_the_chairs_words(app):
     from qa_app.letters.models import Letter
     from qa_app.letters.operations import edit_draft, generate_letter
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     _generate_all(app, data)
     chair_id = _user_id(app, data.chair_email)
     with app.app_context():
@@ -100,8 +100,8 @@ def test_new_rates_update_a_draft_in_place_and_keep_the_chairs_words(app):
                    strengths=letter.strengths, areas=letter.areas_for_development)
         db.session.commit()
         old_sha = letter.sha256
-        letter_data.regrade(data.health_grade_ids[0], 3)
-        letter_data.aggregate(data.cycle_id)
+        make.regrade(data.health_grade_ids[0], 3)
+        make.aggregate(data.cycle_id)
         outcome = generate_letter(data.health_id, data.cycle_id)
         db.session.commit()
         assert outcome.outcome == "updated" and outcome.version == 1
@@ -115,7 +115,7 @@ def test_new_rates_update_a_draft_in_place_and_keep_the_chairs_words(app):
 def test_issue_freezes_bytes_and_sets_a_due_date_in_english_working_days(app):
     from qa_app.letters.models import Letter, LetterResponse
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     _generate_all(app, data)
     letter_id = _issue(app, data, data.health_id, date(2025, 12, 15))
     with app.app_context():
@@ -135,7 +135,7 @@ def test_an_issued_letter_cannot_be_changed(app):
     from qa_app.letters.models import IssuedLetterError, Letter
     from qa_app.letters.operations import LetterError, edit_draft, issue_letter
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     _generate_all(app, data)
     letter_id = _issue(app, data, data.health_id)
     chair_id = _user_id(app, data.chair_email)
@@ -168,13 +168,13 @@ def test_an_issued_letter_cannot_be_changed(app):
 def test_changed_figures_after_issue_start_a_correction_that_says_so(app):
     from qa_app.letters.models import Letter
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     _generate_all(app, data)
     first = _issue(app, data, data.health_id)
     with app.app_context():
         original = db.session.get(Letter, first).pdf
-        letter_data.regrade(data.health_grade_ids[1], 2)
-        letter_data.aggregate(data.cycle_id)
+        make.regrade(data.health_grade_ids[1], 2)
+        make.aggregate(data.cycle_id)
     outcomes = _generate_all(app, data)
     assert outcomes[data.health_id].outcome == "correction"
     assert outcomes[data.health_id].version == 2
@@ -191,12 +191,11 @@ def test_changed_figures_after_issue_start_a_correction_that_says_so(app):
 def test_chair_starts_a_correction_and_only_this_cycles_chair_may_issue(app):
     from qa_app.letters.models import Letter
     from qa_app.letters.operations import LetterError, issue_letter, start_correction
-    from tests import factories as make
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     _generate_all(app, data)
     first = _issue(app, data, data.health_id)
-    other_chair = make.user(app, "panel_chair")
+    other_chair = make.on(app).user("panel_chair")
     chair_id = _user_id(app, data.chair_email)
     with app.app_context():
         with pytest.raises(LetterError, match="chair of one of this cycle's panels"):
@@ -219,7 +218,7 @@ def test_response_flow_with_late_flag_and_board_date(app):
     from qa_app.letters.operations import LetterError, mark_presented, submit_response
     from qa_app.letters.queries import status_of
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     _generate_all(app, data)
     letter_id = _issue(app, data, data.health_id, date(2025, 12, 15))
     lead = _user_id(app, data.health_lead_email)
@@ -270,7 +269,7 @@ def test_response_flow_with_late_flag_and_board_date(app):
 def test_a_response_on_time_is_not_flagged(app):
     from qa_app.letters.operations import submit_response
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     _generate_all(app, data)
     letter_id = _issue(app, data, data.health_id, date(2025, 12, 15))
     with app.app_context():
@@ -281,11 +280,11 @@ def test_a_response_on_time_is_not_flagged(app):
 
 
 def test_board_pack_gathers_figures_and_responses(app):
-    from qa_app.audits.models import Cycle
+    from qa_app.audits.cycles.models import Cycle
     from qa_app.letters.operations import submit_response
     from qa_app.letters.queries import board_pack
 
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     _generate_all(app, data)
     letter_id = _issue(app, data, data.health_id, date(2025, 12, 15))
     with app.app_context():
@@ -304,7 +303,7 @@ def test_board_pack_gathers_figures_and_responses(app):
 
 
 def test_generation_needs_the_cycles_rates(app):
-    from qa_app.audits.models import Cycle
+    from qa_app.audits.cycles.models import Cycle
     from qa_app.letters.operations import LetterError, check_rates_ready
 
     with app.app_context():
@@ -354,7 +353,7 @@ def test_working_days_skip_weekends_and_english_bank_holidays():
 
 
 def test_cli_generates_lists_issues_and_verifies(app, runner):
-    data = letter_data.partnership(app)
+    data = make.on(app).letter_partnership()
     result = runner.invoke(["letters", "generate", "--cycle", "Autumn term 2025"])
     assert result.exit_code == 0, result.output
     assert "3 new" in result.output and "Community Paediatrics" in result.output
@@ -382,7 +381,7 @@ def test_cli_refuses_clearly_without_rates_or_cycle(app, runner):
     result = runner.invoke(["letters", "generate", "--cycle", "No such cycle"])
     assert result.exit_code != 0 and "no audit cycle called 'No such cycle'" in result.output
     with app.app_context():
-        from qa_app.audits.models import Cycle
+        from qa_app.audits.cycles.models import Cycle
 
         db.session.add(Cycle(name="Spring term 2026", start_date=date(2026, 1, 5),
                              end_date=date(2026, 3, 27), academic_year="2025/26"))

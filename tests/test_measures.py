@@ -17,7 +17,7 @@ from qa_app.register.models import Agency
 from qa_app.reporting.models import AggregationRun, AgreementSnapshot, RateSnapshot
 from qa_app.reporting.operations import run_aggregation
 from qa_app.reporting.stats import weighted_kappa, wilson_interval
-from tests import aggregation_data as build
+from tests.factories import aggregation as build
 
 AS_OF = date(2026, 6, 1)
 AUTUMN, SPRING, YEAR = "Autumn term 2025", "Spring term 2026", "2025/26"
@@ -29,21 +29,21 @@ Cell = tuple[int, int, int]
 @pytest.fixture()
 def figures(app) -> dict[tuple[str, str, str, str, str], Cell]:  # noqa: ANN001
     with app.app_context():
-        la, ep, health = (build.agency(LA, "local_authority"), build.agency(EP, "education"),
-                          build.agency(HEALTH, "health"))
-        plan_rubric, advice_rubric = build.rubric(), build.rubric("advice-health", "advice")
-        autumn = build.cycle(AUTUMN, date(2025, 9, 1), date(2025, 12, 19))
-        spring = build.cycle(SPRING, date(2026, 1, 5), date(2026, 3, 27))
+        la, ep, health = (build.agency(LA, "local_authority").id, build.agency(EP, "education").id,
+                          build.agency(HEALTH, "health").id)
+        plan_rubric, advice_rubric = build.rubric().id, build.rubric("advice-health", "advice").id
+        autumn = build.cycle(AUTUMN, date(2025, 9, 1), date(2025, 12, 19)).id
+        spring = build.cycle(SPRING, date(2026, 1, 5), date(2026, 3, 27)).id
         issued_1, issued_4 = date(2025, 9, 18), date(2026, 1, 20)
         # Plans. Good or better needs grade >= 3 AND child voice (where graded) >= 3.
         p1 = build.plan(la, nc_year=5, kind="new", requested=issued_1 - timedelta(days=140),
-                        issued=issued_1)                                      # in 20 weeks
-        p2 = build.plan(la, nc_year=9, issued=date(2025, 10, 1))              # review: ignored
-        p3 = build.plan(la, nc_year=2)
+                        issued=issued_1).id                                   # in 20 weeks
+        p2 = build.plan(la, nc_year=9, issued=date(2025, 10, 1)).id           # review: ignored
+        p3 = build.plan(la, nc_year=2).id
         p4 = build.plan(la, nc_year=7, kind="new", requested=issued_4 - timedelta(days=141),
-                        issued=issued_4)                                      # one day late
-        p5 = build.plan(la, nc_year=5)
-        p6 = build.plan(la, nc_year=10, kind="new", issued=date(2026, 2, 2))  # no request date
+                        issued=issued_4).id                                   # one day late
+        p5 = build.plan(la, nc_year=5).id
+        p6 = build.plan(la, nc_year=10, kind="new", issued=date(2026, 2, 2)).id  # no request date
         grade = build.final_grade
         grade(plan_rubric, 3, cycle_id=autumn, plan_id=p1,
               criteria={"child_voice": 3, "outcomes": 2})                     # good
@@ -56,11 +56,11 @@ def figures(app) -> dict[tuple[str, str, str, str, str], Cell]:  # noqa: ANN001
         grade(plan_rubric, 3, cycle_id=spring, plan_id=p6)                    # good, voice n/a
         # Advice (all for p1). Due 42 days after the request unless said otherwise.
         a1 = build.advice(p1, ep, advice_type="educational_psychology",
-                          received=date(2025, 10, 20), agency_grade=3)        # due 20 Oct: on time
+                          received=date(2025, 10, 20), agency_grade=3).id  # due 20 Oct: on time
         a2 = build.advice(p1, ep, advice_type="educational_psychology",
-                          received=date(2025, 10, 21), agency_grade=3)        # a day late
-        a3 = build.advice(p1, health, requested=date(2025, 10, 1), agency_grade=2)  # never came
-        a4 = build.advice(p1, health, requested=date(2026, 1, 10), received=date(2026, 2, 1))
+                          received=date(2025, 10, 21), agency_grade=3).id     # a day late
+        a3 = build.advice(p1, health, requested=date(2025, 10, 1), agency_grade=2).id  # never came
+        a4 = build.advice(p1, health, requested=date(2026, 1, 10), received=date(2026, 2, 1)).id
         build.advice(p1, health, requested=date(2025, 10, 1), received=date(2025, 12, 1),
                      exception="missed_appointment")                         # excepted, not late
         build.advice(p1, health, requested=date(2026, 5, 1))                 # due 12 Jun: pending
@@ -88,7 +88,7 @@ def figures(app) -> dict[tuple[str, str, str, str, str], Cell]:  # noqa: ANN001
 
 
 def read_cells() -> dict[tuple[str, str, str, str, str], Cell]:
-    from qa_app.audits.models import Cycle
+    from qa_app.audits.cycles.models import Cycle
 
     labels = {str(c.id): c.name for c in db.session.execute(select(Cycle)).scalars()}
     rows = db.session.execute(

@@ -38,7 +38,7 @@ def test_models_and_migrations_agree(app):
 def _final_grade(cycle_id, plan_id, version_id):  # noqa: ANN001, ANN202
     from datetime import date
 
-    from qa_app.audits.models import FinalGrade
+    from qa_app.audits.moderation.models import FinalGrade
 
     return FinalGrade(cycle_id=cycle_id, plan_id=plan_id, rubric_version_id=version_id,
                       academic_year="2025/26", audit_date=date(2025, 11, 1), grade=3,
@@ -54,7 +54,8 @@ def test_one_final_grade_per_subject_and_cycle(scratch_database_url, tmp_path, c
     from sqlalchemy import func, select, text
     from sqlalchemy.exc import IntegrityError
 
-    from qa_app.audits.models import Cycle, FinalGrade
+    from qa_app.audits.cycles.models import Cycle
+    from qa_app.audits.moderation.models import FinalGrade
     from qa_app.register.models import Agency, Plan
     from qa_app.standards.models import RubricVersion
 

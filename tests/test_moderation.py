@@ -7,12 +7,14 @@ from html import unescape
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from qa_app.audits.models import Audit, FinalGrade
+from qa_app.audits.moderation.models import FinalGrade
+from qa_app.audits.scoring.models import Audit
 from qa_app.extensions import db
-from tests.factories import csrf_token, sign_in
-from tests.test_panels import World, audits_of, build_world, judged_ids, log_entries, make_panel
+from tests import factories as make
+from tests.factories import World, audits_of, csrf_token, judged_ids, log_entries, signed_in
 
 PLAN_CRITERIA = judged_ids("ehcp-plan.yaml", nc_year=9)  # a superset: extras are ignored
 
@@ -20,8 +22,8 @@ PLAN_CRITERIA = judged_ids("ehcp-plan.yaml", nc_year=9)  # a superset: extras ar
 def submit(app: Flask, audit_id: int, grades: dict[str, int], override: int | None = None,
            reason: str | None = None) -> None:
     """Score and submit an audit through the operations, as its auditor would."""
-    from qa_app.audits.scoring import ScoreInput
-    from qa_app.audits.scoring_operations import save
+    from qa_app.audits.scoring.forms import ScoreInput
+    from qa_app.audits.scoring.operations import save
 
     with app.app_context():
         audit = db.session.get(Audit, audit_id)
@@ -48,8 +50,8 @@ def finals(app: Flask) -> list[dict]:
 
 @pytest.fixture()
 def world(app: Flask) -> World:
-    world = build_world(app, plans=4, advice=False)
-    make_panel(app, world, members=["ep1", "ep2", "health1", "health2"])
+    world = make.on(app).panel_world(plans=4, advice=False)
+    make.on(app).panel(world, members=["ep1", "ep2", "health1", "health2"])
     return world
 
 
@@ -57,10 +59,8 @@ def pair(app: Flask, world: World, index: int) -> list[int]:
     return [a["id"] for a in audits_of(app, plan_id=world.plan_ids[index])]
 
 
-def chair_client(app: Flask, world: World, key: str = "chair"):  # noqa: ANN201
-    client = app.test_client()
-    sign_in(client, world.emails[key])
-    return client
+def chair_client(app: Flask, world: World, key: str = "chair") -> FlaskClient:
+    return signed_in(app, world.emails[key])
 
 
 def test_the_queue_sorts_subjects_by_agreement(app, world):
@@ -236,7 +236,7 @@ def test_a_subject_waiting_for_an_audit_cannot_be_finalised(app, world):
 
 
 def _panel_id(app: Flask) -> int:
-    from qa_app.audits.models import Panel
+    from qa_app.audits.panels.models import Panel
 
     with app.app_context():
         return db.session.scalar(select(Panel.id))

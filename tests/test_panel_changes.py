@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from qa_app.audits.models import Audit, Panel
+from qa_app.audits.panels.models import Panel
+from qa_app.audits.scoring.models import Audit
 from qa_app.extensions import db
-from tests.factories import csrf_token, sign_in
-from tests.test_panels import World, audits_of, build_world, log_entries, make_panel, person
-
-
-def _signed_in(app: Flask, email: str):  # noqa: ANN202
-    client = app.test_client()
-    sign_in(client, email)
-    return client
+from tests import factories as make
+from tests.factories import World, audits_of, csrf_token, log_entries, signed_in
 
 
 def _panel(app: Flask, panel_id: int) -> Panel | None:
@@ -25,9 +20,9 @@ def _panel(app: Flask, panel_id: int) -> Panel | None:
 
 
 def test_the_manager_changes_the_chair_and_the_new_chair_moderates(app):
-    world = build_world(app)
-    panel_id = make_panel(app, world)
-    manager = _signed_in(app, world.emails["manager"])
+    world = make.on(app).panel_world()
+    panel_id = make.on(app).panel(world).id
+    manager = signed_in(app, world.emails["manager"])
     url = f"/panels/{panel_id}/change"
     page = manager.get(url).get_data(as_text=True)
     assert 'value="Autumn panel"' in page
@@ -43,9 +38,9 @@ def test_the_manager_changes_the_chair_and_the_new_chair_moderates(app):
     [entry] = log_entries(app, "panel.change")
     assert entry.changes["chair_id"] == [world.users["chair"], world.users["other_chair"]]
     assert entry.changes["name"] == ["Autumn panel", "Autumn panel A"]
-    new_chair = _signed_in(app, world.emails["other_chair"])
+    new_chair = signed_in(app, world.emails["other_chair"])
     assert new_chair.get(f"/moderation/panels/{panel_id}").status_code == 200
-    old_chair = _signed_in(app, world.emails["chair"])
+    old_chair = signed_in(app, world.emails["chair"])
     token = csrf_token(old_chair, "/moderation/")
     refused = old_chair.post(f"/moderation/panels/{panel_id}/finalise-agreed",
                              data={"csrf_token": token})
@@ -53,16 +48,16 @@ def test_the_manager_changes_the_chair_and_the_new_chair_moderates(app):
 
 
 def test_a_bad_change_is_explained_and_changes_nothing(app):
-    world = build_world(app)
-    panel_id = make_panel(app, world)
+    world = make.on(app).panel_world()
+    panel_id = make.on(app).panel(world).id
     with app.app_context():
-        from qa_app.audits.panels import create_panel
+        from qa_app.audits.panels.operations import create_panel
 
         create_panel(cycle_id=world.cycle_id, name="Spare panel", chair_id=world.users["chair"],
                      auditor_ids=[world.users["ep1"], world.users["health1"]])
         db.session.commit()
-    auditor = person(app, "auditor", world.agencies["Community Paediatrics"])
-    manager = _signed_in(app, world.emails["manager"])
+    auditor = make.on(app).person("auditor", world.agencies["Community Paediatrics"])
+    manager = signed_in(app, world.emails["manager"])
     url = f"/panels/{panel_id}/change"
     token = csrf_token(manager, url)
     clash = manager.post(url, data={"csrf_token": token, "name": "spare PANEL",
@@ -86,11 +81,11 @@ def _started(app: Flask, audit_id: int) -> None:
 
 
 def test_removing_a_panel_takes_its_unstarted_audits_with_it(app):
-    world: World = build_world(app)
-    panel_id = make_panel(app, world)
+    world: World = make.on(app).panel_world()
+    panel_id = make.on(app).panel(world).id
     assigned = audits_of(app, panel_id=panel_id)
     assert assigned
-    manager = _signed_in(app, world.emails["manager"])
+    manager = signed_in(app, world.emails["manager"])
     url = f"/panels/{panel_id}/remove"
     page = manager.get(url).get_data(as_text=True)
     assert f"its {len(assigned)} unstarted audits will be removed" in page
@@ -101,16 +96,16 @@ def test_removing_a_panel_takes_its_unstarted_audits_with_it(app):
     assert entry.changes["unstarted_audits_removed"] == len(assigned)
     assert manager.get(f"/panels/{panel_id}").status_code == 404
     # the sample is free to go to another panel
-    again = make_panel(app, world)
+    again = make.on(app).panel(world).id
     assert len(audits_of(app, panel_id=again)) == len(assigned)
 
 
 def test_a_panel_with_a_started_audit_cannot_be_removed(app):
-    world = build_world(app)
-    panel_id = make_panel(app, world)
+    world = make.on(app).panel_world()
+    panel_id = make.on(app).panel(world).id
     first = audits_of(app, panel_id=panel_id)[0]
     _started(app, first["id"])
-    manager = _signed_in(app, world.emails["manager"])
+    manager = signed_in(app, world.emails["manager"])
     url = f"/panels/{panel_id}/remove"
     page = manager.get(url).get_data(as_text=True)
     assert "cannot be removed" in page and "Remove panel" not in page
@@ -121,20 +116,20 @@ def test_a_panel_with_a_started_audit_cannot_be_removed(app):
 
 
 def test_only_staff_change_or_remove_panels(app):
-    world = build_world(app)
-    panel_id = make_panel(app, world)
+    world = make.on(app).panel_world()
+    panel_id = make.on(app).panel(world).id
     for who in ("chair", "ep1"):
-        client = _signed_in(app, world.emails[who])
+        client = signed_in(app, world.emails[who])
         assert client.get(f"/panels/{panel_id}/change").status_code == 404
         assert client.get(f"/panels/{panel_id}/remove").status_code == 404
-    manager = _signed_in(app, world.emails["manager"])
+    manager = signed_in(app, world.emails["manager"])
     assert manager.post(f"/panels/{panel_id}/remove", data={}).status_code == 400
     assert _panel(app, panel_id) is not None
 
 
 def test_the_command_line_changes_the_chair_and_removes_the_panel(app, runner):
-    world = build_world(app)
-    panel_id = make_panel(app, world)
+    world = make.on(app).panel_world()
+    panel_id = make.on(app).panel(world).id
     result = runner.invoke(["panels", "change", "--panel", str(panel_id), "--chair",
                             world.emails["other_chair"], "--meeting-date", "2025-12-04"])
     assert result.exit_code == 0, result.output
@@ -159,11 +154,11 @@ def test_the_command_line_changes_the_chair_and_removes_the_panel(app, runner):
 def test_an_audit_started_while_the_panel_is_removed_keeps_everything(app, monkeypatch):
     """The removal deletes only audits still unstarted when it deletes them: one started in
     the moment after the check stops the removal, and nothing is lost."""
-    from qa_app.audits import panel_changes
-    from qa_app.audits.panels import PanelError
+    from qa_app.audits.errors import PanelError
+    from qa_app.audits.panels import operations as panel_changes
 
-    world = build_world(app)
-    panel_id = make_panel(app, world)
+    world = make.on(app).panel_world()
+    panel_id = make.on(app).panel(world).id
     first = audits_of(app, panel_id=panel_id)[0]
     _started(app, first["id"])
     monkeypatch.setattr(panel_changes, "started_audits", lambda panel: 0)  # checked too early
@@ -182,14 +177,14 @@ def test_an_audit_started_while_the_panel_is_removed_keeps_everything(app, monke
 
 
 def test_a_closed_cycles_panel_cannot_change(app):
-    from qa_app.audits.models import Cycle
+    from qa_app.audits.cycles.models import Cycle
 
-    world = build_world(app)
-    panel_id = make_panel(app, world)
+    world = make.on(app).panel_world()
+    panel_id = make.on(app).panel(world).id
     with app.app_context():
         db.session.get(Cycle, world.cycle_id).status = "closed"
         db.session.commit()
-    manager = _signed_in(app, world.emails["manager"])
+    manager = signed_in(app, world.emails["manager"])
     page = manager.get(f"/panels/{panel_id}").get_data(as_text=True)
     assert "is closed, so this panel can no longer be changed" in page
     assert "Remove this panel" not in page

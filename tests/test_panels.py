@@ -2,169 +2,21 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import delete, func, select
 
-from qa_app.audit_log import AuditLogEntry
-from qa_app.audits.models import Audit, Cycle, Panel, Sample, SampleItem
+from qa_app.audits.cycles.models import Cycle, Sample, SampleItem
+from qa_app.audits.panels.models import Panel
+from qa_app.audits.scoring.models import Audit
 from qa_app.extensions import db
 from qa_app.register.models import Advice, Plan
-from qa_app.standards.grading import SubjectContext
-from qa_app.standards.rubric import load_rubric
 from tests import factories as make
-from tests.factories import PASSWORD, csrf_token, sign_in
-
-_numbers = itertools.count(1)
-RUBRICS = Path(__file__).resolve().parent.parent / "rubrics"
-
-# --- a small partnership with a sampled cycle (shared by the scoring and moderation tests) ---
-
-
-@dataclass(frozen=True)
-class World:
-    cycle_id: int
-    agencies: dict[str, int]
-    users: dict[str, int]
-    emails: dict[str, str]
-    plan_ids: list[int]
-    advice_ids: list[int]
-
-
-AUDITORS = {
-    "ep1": "Educational Psychology Service",
-    "ep2": "Educational Psychology Service",
-    "health1": "Community Paediatrics",
-    "health2": "Community Paediatrics",
-    "social1": "Children's Social Care",
-    "casework1": "SEND Casework Team",
-}
-
-
-@cache
-def _password_hash() -> str:
-    from qa_app.auth.passwords import hash_password
-
-    return hash_password(PASSWORD)
-
-
-def person(app: Flask, role: str, agency_id: int | None = None, email: str | None = None,
-           name: str | None = None) -> make.Made:
-    """A user who signs in with the factories' password; hashed once, as Argon2 is slow."""
-    from qa_app.auth.models import User
-
-    with app.app_context():
-        email = email or f"{role}{next(_numbers)}@example.org"
-        row = User(email=email, role=role, agency_id=agency_id, password_hash=_password_hash(),
-                   display_name=name or email.split("@")[0])
-        db.session.add(row)
-        db.session.commit()
-        return make.Made(row.id, row.email)
-
-
-def load_rubrics(app: Flask) -> None:
-    from qa_app.standards.operations import load_rubric_files
-
-    with app.app_context():
-        load_rubric_files()
-        db.session.commit()
-
-
-def build_world(app: Flask, plans: int = 2, advice: bool = True,
-                auditors: dict[str, str] | None = None) -> World:
-    """Agencies, a manager, two chairs, auditors, plans with advice, a cycle and its sample."""
-    load_rubrics(app)
-    agencies = {
-        "SEND Casework Team": make.agency(app, "SEND Casework Team", "local_authority").id,
-        "Educational Psychology Service": make.agency(
-            app, "Educational Psychology Service", "education").id,
-        "Community Paediatrics": make.agency(app, "Community Paediatrics", "health").id,
-        "Children's Social Care": make.agency(app, "Children's Social Care", "social_care").id,
-    }
-    people = {"manager": person(app, "qi_manager"), "admin": person(app, "admin"),
-              "chair": person(app, "panel_chair", name="Chair One"),
-              "other_chair": person(app, "panel_chair", name="Chair Two")}
-    for key, agency_name in (auditors or AUDITORS).items():
-        people[key] = person(app, "auditor", agencies[agency_name], f"{key}@example.org")
-    plan_ids, advice_ids = [], []
-    for number in range(plans):
-        plan = make.plan(app, agencies["SEND Casework Team"], ref=f"EHCP-W-{number:03d}",
-                         nc_year=9 if number == 0 else 3)
-        plan_ids.append(plan.id)
-        if advice:
-            advice_ids.append(make.advice(
-                app, plan.id, agencies["Community Paediatrics"], advice_type="health",
-                received=date(2025, 10, 30)).id)
-            advice_ids.append(make.advice(
-                app, plan.id, agencies["Educational Psychology Service"],
-                advice_type="educational_psychology", received=date(2025, 10, 13)).id)
-    cycle_id = make_cycle(app, plan_ids, advice_ids)
-    return World(cycle_id, agencies, {k: v.id for k, v in people.items()},
-                 {k: v.label for k, v in people.items()}, plan_ids, advice_ids)
-
-
-def make_cycle(app: Flask, plan_ids: list[int], advice_ids: list[int],
-               name: str = "Autumn term 2025") -> int:
-    with app.app_context():
-        cycle = Cycle(name=name, start_date=date(2025, 9, 1), end_date=date(2025, 12, 19),
-                      academic_year="2025/26")
-        db.session.add(cycle)
-        db.session.flush()
-        items = [SampleItem(plan_id=i, stratum="plan") for i in plan_ids]
-        items += [SampleItem(advice_id=i, stratum="advice") for i in advice_ids]
-        db.session.add(Sample(cycle_id=cycle.id, seed=1, size=len(plan_ids), items=items))
-        db.session.commit()
-        return cycle.id
-
-
-def make_panel(app: Flask, world: World, members: list[str] | None = None,
-               assign: bool = True) -> int:
-    from qa_app.audits.panels import assign_panel, create_panel
-
-    with app.app_context():
-        panel = create_panel(
-            cycle_id=world.cycle_id, name="Autumn panel", chair_id=world.users["chair"],
-            auditor_ids=[world.users[k] for k in (members or list(AUDITORS))])
-        if assign:
-            assign_panel(panel)
-        db.session.commit()
-        return panel.id
-
-
-def audits_of(app: Flask, **where: object) -> list[dict[str, object]]:
-    with app.app_context():
-        rows = db.session.execute(select(Audit).filter_by(**where).order_by(Audit.id)).scalars()
-        return [{"id": a.id, "auditor_id": a.auditor_id, "plan_id": a.plan_id,
-                 "advice_id": a.advice_id, "status": a.status, "row_version": a.row_version,
-                 "rubric": a.rubric_version.rubric_id, "computed": a.computed_grade,
-                 "override": a.override_grade,
-                 "scores": {s.criterion_id: (s.grade, s.evidence) for s in a.scores}}
-                for a in rows]
-
-
-def log_entries(app: Flask, action: str | None = None) -> list[AuditLogEntry]:
-    with app.app_context():
-        query = select(AuditLogEntry).order_by(AuditLogEntry.id)
-        if action:
-            query = query.where(AuditLogEntry.action == action)
-        rows = db.session.execute(query).scalars().all()
-        db.session.expunge_all()
-        return list(rows)
-
-
-def judged_ids(rubric_file: str, nc_year: int = 3, plan_kind: str = "new") -> list[str]:
-    rubric = load_rubric(RUBRICS / rubric_file)
-    ctx = SubjectContext(nc_year=nc_year, plan_kind=plan_kind)
-    return [c.id for c in rubric.criteria_for(ctx) if c.is_judged]
-
+from tests.factories import audits_of, csrf_token, log_entries, sign_in
 
 # --- assignment rules -----------------------------------------------------------------------
 
@@ -177,8 +29,8 @@ def _agency_of(app: Flask, user_id: int) -> int:
 
 
 def test_every_subject_gets_two_auditors_from_other_agencies(app):
-    world = build_world(app, plans=3)
-    make_panel(app, world)
+    world = make.on(app).panel_world(plans=3)
+    make.on(app).panel(world)
     audits = audits_of(app)
     by_subject: dict[tuple, list[dict]] = {}
     for audit in audits:
@@ -206,15 +58,15 @@ def test_every_subject_gets_two_auditors_from_other_agencies(app):
 
 def test_assignment_balances_load_and_is_deterministic(app):
     members = ["ep1", "ep2", "health1", "health2", "social1"]
-    world = build_world(app, plans=10, advice=False)
-    panel_id = make_panel(app, world, members=members)
+    world = make.on(app).panel_world(plans=10, advice=False)
+    panel_id = make.on(app).panel(world, members=members).id
     first = {(a["plan_id"], a["auditor_id"]) for a in audits_of(app)}
     loads = Counter(a["auditor_id"] for a in audits_of(app))
     assert sum(loads.values()) == 20
     assert max(loads.values()) - min(loads.values()) <= 1
     assert set(loads) == {world.users[m] for m in members}
 
-    from qa_app.audits.panels import assign_panel
+    from qa_app.audits.panels.assignment import assign_panel
 
     with app.app_context():
         db.session.execute(delete(Audit))
@@ -224,8 +76,8 @@ def test_assignment_balances_load_and_is_deterministic(app):
 
 
 def test_the_pair_on_a_subject_comes_from_different_agencies_when_possible(app):
-    world = build_world(app, plans=4, advice=False)
-    make_panel(app, world, members=["ep1", "ep2", "health1", "health2"])
+    world = make.on(app).panel_world(plans=4, advice=False)
+    make.on(app).panel(world, members=["ep1", "ep2", "health1", "health2"])
     pairs: dict[int, set[int]] = {}
     for audit in audits_of(app):
         pairs.setdefault(audit["plan_id"], set()).add(_agency_of(app, audit["auditor_id"]))
@@ -233,10 +85,10 @@ def test_the_pair_on_a_subject_comes_from_different_agencies_when_possible(app):
 
 
 def test_running_assignment_again_adds_nothing(app):
-    from qa_app.audits.panels import assign_panel
+    from qa_app.audits.panels.assignment import assign_panel
 
-    world = build_world(app, plans=2)
-    panel_id = make_panel(app, world)
+    world = make.on(app).panel_world(plans=2)
+    panel_id = make.on(app).panel(world).id
     before = audits_of(app)
     with app.app_context():
         result = assign_panel(db.session.get(Panel, panel_id))
@@ -246,10 +98,11 @@ def test_running_assignment_again_adds_nothing(app):
 
 
 def test_assignment_is_refused_whole_when_a_subject_lacks_eligible_auditors(app):
-    from qa_app.audits.panels import PanelError, assign_panel
+    from qa_app.audits.errors import PanelError
+    from qa_app.audits.panels.assignment import assign_panel
 
-    world = build_world(app, plans=2)
-    panel_id = make_panel(app, world, members=["ep1", "health1"], assign=False)
+    world = make.on(app).panel_world(plans=2)
+    panel_id = make.on(app).panel(world, members=["ep1", "health1"], assign=False).id
     with app.app_context():
         with pytest.raises(PanelError, match="Not enough auditors from other agencies"):
             assign_panel(db.session.get(Panel, panel_id))
@@ -258,10 +111,11 @@ def test_assignment_is_refused_whole_when_a_subject_lacks_eligible_auditors(app)
 
 
 def test_assignment_needs_a_sample_and_an_open_cycle(app):
-    from qa_app.audits.panels import PanelError, assign_panel
+    from qa_app.audits.errors import PanelError
+    from qa_app.audits.panels.assignment import assign_panel
 
-    world = build_world(app, plans=1, advice=False)
-    panel_id = make_panel(app, world, assign=False)
+    world = make.on(app).panel_world(plans=1, advice=False)
+    panel_id = make.on(app).panel(world, assign=False).id
     with app.app_context():
         db.session.execute(delete(SampleItem))
         db.session.execute(delete(Sample))
@@ -276,9 +130,10 @@ def test_assignment_needs_a_sample_and_an_open_cycle(app):
 
 
 def test_panel_creation_rules(app):
-    from qa_app.audits.panels import PanelError, create_panel
+    from qa_app.audits.errors import PanelError
+    from qa_app.audits.panels.operations import create_panel
 
-    world = build_world(app, plans=1, advice=False)
+    world = make.on(app).panel_world(plans=1, advice=False)
     u = world.users
     with app.app_context():
         cases = [
@@ -299,10 +154,11 @@ def test_panel_creation_rules(app):
 
 
 def test_reassignment_enforces_the_same_rules(app):
-    from qa_app.audits.panels import PanelError, reassign
+    from qa_app.audits.errors import PanelError
+    from qa_app.audits.panels.assignment import reassign
 
-    world = build_world(app, plans=1, advice=False)
-    make_panel(app, world, members=["ep1", "health1", "social1", "casework1"])
+    world = make.on(app).panel_world(plans=1, advice=False)
+    make.on(app).panel(world, members=["ep1", "health1", "social1", "casework1"])
     audits = audits_of(app)
     assert {a["auditor_id"] for a in audits} <= {world.users[k] for k in ("ep1", "health1",
                                                                           "social1")}
@@ -324,8 +180,8 @@ def test_reassignment_enforces_the_same_rules(app):
 
 
 def test_assignment_and_panel_changes_are_logged(app):
-    world = build_world(app, plans=1)
-    make_panel(app, world)
+    world = make.on(app).panel_world(plans=1)
+    make.on(app).panel(world)
     assert len(log_entries(app, "panel.create")) == 1
     assigned = log_entries(app, "audit.assign")
     assert len(assigned) == 6
@@ -337,7 +193,7 @@ def test_assignment_and_panel_changes_are_logged(app):
 
 
 def test_manager_creates_a_panel_assigns_and_reassigns_in_the_browser(app, client):
-    world = build_world(app, plans=2)
+    world = make.on(app).panel_world(plans=2)
     sign_in(client, world.emails["manager"])
     page = client.get("/panels/")
     assert page.status_code == 200 and "No panels yet" in page.get_data(as_text=True)
@@ -394,8 +250,8 @@ def test_manager_creates_a_panel_assigns_and_reassigns_in_the_browser(app, clien
 
 
 def test_manager_adds_and_removes_members(app, client):
-    world = build_world(app, plans=1, advice=False)
-    panel_id = make_panel(app, world, members=["ep1", "health1"], assign=False)
+    world = make.on(app).panel_world(plans=1, advice=False)
+    panel_id = make.on(app).panel(world, members=["ep1", "health1"], assign=False).id
     sign_in(client, world.emails["manager"])
     token = csrf_token(client, f"/panels/{panel_id}")
     added = client.post(f"/panels/{panel_id}/members",
@@ -416,18 +272,18 @@ def test_manager_adds_and_removes_members(app, client):
 
 @pytest.mark.parametrize("role", ["auditor", "panel_chair", "agency_lead"])
 def test_panel_pages_are_for_managers_only(app, client, role):
-    world = build_world(app, plans=1, advice=False)
-    panel_id = make_panel(app, world)
+    world = make.on(app).panel_world(plans=1, advice=False)
+    panel_id = make.on(app).panel(world).id
     email = {"auditor": world.emails["ep1"], "panel_chair": world.emails["chair"]}.get(role)
     if email is None:
-        email = make.user(app, "agency_lead", "SEND Casework Team").label
+        email = make.on(app).user("agency_lead", "SEND Casework Team").email
     sign_in(client, email)
     for path in ("/panels/", "/panels/new", f"/panels/{panel_id}"):
         assert client.get(path).status_code == 404
 
 
 def test_cli_creates_a_panel_and_assigns_the_sample(app, runner):
-    world = build_world(app, plans=2)
+    world = make.on(app).panel_world(plans=2)
     args = ["panels", "create", "--cycle", "Autumn term 2025", "--name", "CLI panel",
             "--chair", world.emails["chair"], "--meeting-date", "2025-12-12"]
     for key in ("ep1", "health1", "social1"):

@@ -12,10 +12,10 @@ from qa_app.register.models import Plan
 from qa_app.reporting.models import RateSnapshot
 from qa_app.reporting.operations import run_aggregation
 from qa_app.reporting.queries import current_run
-from tests import aggregation_data as build
 from tests import factories as make
+from tests.factories import aggregation as build
 from tests.factories import csrf_token, sign_in
-from tests.fixtures.imports import PLAN_HEADER, csv_bytes, errors_of, run
+from tests.factories.imports import PLAN_HEADER, csv_bytes, errors_of, run
 
 CASEWORK = "SEND Casework Team"
 HEADER = [*PLAN_HEADER, "exception", "exception_note"]
@@ -23,8 +23,8 @@ AWAY = "Child, young person or family away from the area for 4 weeks or more"
 
 
 def _plan(app):  # noqa: ANN001, ANN202
-    casework = make.agency(app, CASEWORK, "local_authority")
-    return casework, make.plan(app, casework.id)
+    casework = make.on(app).agency(CASEWORK, "local_authority")
+    return casework, make.on(app).plan(casework.id)
 
 
 def stored_plan(app, plan_id: int) -> Plan:  # noqa: ANN001
@@ -36,7 +36,7 @@ def stored_plan(app, plan_id: int) -> Plan:  # noqa: ANN001
 
 def test_manager_records_an_exception_after_checking_it(app, client):
     _, plan = _plan(app)
-    sign_in(client, make.user(app, "qi_manager").label)
+    sign_in(client, make.on(app).user("qi_manager").email)
     path = f"/plans/{plan.id}/exception"
     answers = {"csrf_token": csrf_token(client, path), "exception": "away_from_area",
                "exception_note": "Family abroad for five weeks"}
@@ -64,7 +64,7 @@ def test_manager_records_an_exception_after_checking_it(app, client):
 
 def test_a_missing_reason_or_unknown_exception_is_refused(app, client):
     _, plan = _plan(app)
-    sign_in(client, make.user(app, "admin").label)
+    sign_in(client, make.on(app).user("admin").email)
     path = f"/plans/{plan.id}/exception"
     token = csrf_token(client, path)
     page = client.post(path, data={"csrf_token": token, "exception": "school_closure",
@@ -80,7 +80,7 @@ def test_a_missing_reason_or_unknown_exception_is_refused(app, client):
 
 def test_others_cannot_change_the_exception(app, client):
     casework, plan = _plan(app)
-    sign_in(client, make.user(app, "agency_lead", casework.label).label)
+    sign_in(client, make.on(app).user("agency_lead", casework.name).email)
     assert "the statutory exception" not in client.get(f"/plans/{plan.id}").get_data(
         as_text=True)
     path = f"/plans/{plan.id}/exception"
@@ -93,7 +93,7 @@ def test_others_cannot_change_the_exception(app, client):
 
 
 def test_the_import_reads_exceptions_and_reports_bad_ones(app):
-    make.agency(app, CASEWORK, "local_authority")
+    make.on(app).agency(CASEWORK, "local_authority")
     rows = [HEADER,
             ["P1", CASEWORK, 5, "new", "01/09/2025", "05/03/2026", "", "school_closure",
              "Advice asked of the school in the summer closure"],
@@ -122,7 +122,7 @@ def test_the_import_reads_exceptions_and_reports_bad_ones(app):
 
 def test_the_20_week_measure_is_reported_with_and_without_exceptions(app, client):
     with app.app_context():
-        la = build.agency(CASEWORK, "local_authority")
+        la = build.agency(CASEWORK, "local_authority").id
         cases = [  # (days from request to issue, exception)
             (120, None), (140, None), (141, None), (150, "exceptional_circumstances"),
             (100, "away_from_area"), (200, None)]
@@ -143,7 +143,7 @@ def test_the_20_week_measure_is_reported_with_and_without_exceptions(app, client
     including = (6, sum(d <= 140 for d, _ in cases), 1)
     excluding = (4, sum(d <= 140 for d, e in cases if e is None), 3)
     assert got == {"all": including, "excluding_exceptions": excluding}
-    sign_in(client, make.user(app, "qi_manager").label)
+    sign_in(client, make.on(app).user("qi_manager").email)
     html = client.get("/rates?year=2025/26&measure=plans_issued_in_20_weeks").get_data(
         as_text=True)
     assert "Including statutory exceptions" in html

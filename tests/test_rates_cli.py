@@ -14,20 +14,21 @@ from sqlalchemy import func, select
 from qa_app.extensions import db
 from qa_app.reporting.commands import FIELDS
 from qa_app.reporting.models import AggregationRun, RateSnapshot
-from tests import aggregation_data as build
+from tests.factories import aggregation as build
 
 
 @pytest.fixture()
 def graded(app):  # noqa: ANN001, ANN201
     with app.app_context():
-        la, health = build.agency("SEND Casework Team", "local_authority"), build.agency("Health")
-        plan_rubric, advice_rubric = build.rubric(), build.rubric("advice", "advice")
-        cycle = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19))
+        la = build.agency("SEND Casework Team", "local_authority").id
+        health = build.agency("Health").id
+        plan_rubric, advice_rubric = build.rubric().id, build.rubric("advice", "advice").id
+        cycle = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19)).id
         for grade in (2, 3, 4):
-            plan = build.plan(la, nc_year=9)
+            plan = build.plan(la, nc_year=9).id
             build.final_grade(plan_rubric, grade, cycle_id=cycle, plan_id=plan,
                               criteria={"child_voice": 3})
-            advice = build.advice(plan, health, received=date(2025, 10, 1), agency_grade=3)
+            advice = build.advice(plan, health, received=date(2025, 10, 1), agency_grade=3).id
             build.final_grade(advice_rubric, grade, cycle_id=cycle, advice_id=advice)
         db.session.commit()
 

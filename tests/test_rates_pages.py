@@ -12,8 +12,8 @@ from qa_app.extensions import db
 from qa_app.jobs import JobRun
 from qa_app.reporting.models import AggregationRun, ImprovementAction
 from qa_app.reporting.operations import run_aggregation
-from tests import aggregation_data as build
 from tests import factories as make
+from tests.factories import aggregation as build
 from tests.factories import csrf_token, sign_in
 
 ROLES = ["admin", "qi_manager", "panel_chair", "auditor", "agency_lead"]
@@ -22,20 +22,20 @@ ROLES = ["admin", "qi_manager", "panel_chair", "auditor", "agency_lead"]
 @pytest.fixture()
 def world(app):  # noqa: ANN001, ANN201
     with app.app_context():
-        la = build.agency("SEND Casework Team", "local_authority")
-        health = build.agency("Community Paediatrics", "health")
-        ep = build.agency("Educational Psychology Service", "education")
-        plan_rubric, advice_rubric = build.rubric(), build.rubric("advice", "advice")
-        cycle = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19))
+        la = build.agency("SEND Casework Team", "local_authority").id
+        health = build.agency("Community Paediatrics", "health").id
+        ep = build.agency("Educational Psychology Service", "education").id
+        plan_rubric, advice_rubric = build.rubric().id, build.rubric("advice", "advice").id
+        cycle = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19)).id
         for n in range(4):
-            plan = build.plan(la, nc_year=5)
+            plan = build.plan(la, nc_year=5).id
             build.final_grade(plan_rubric, 2 + n % 2, cycle_id=cycle, plan_id=plan,
                               criteria={"child_voice": 3})
             build.panel_audit(plan_rubric, cycle, {"child_voice": 3}, plan_id=plan)
             build.panel_audit(plan_rubric, cycle, {"child_voice": 2 + n % 2}, plan_id=plan)
             for agency_id, kind in ((health, "health"), (ep, "educational_psychology")):
                 advice = build.advice(plan, agency_id, advice_type=kind,
-                                      received=date(2025, 10, 1))
+                                      received=date(2025, 10, 1)).id
                 build.final_grade(advice_rubric, 3, cycle_id=cycle, advice_id=advice,
                                   criteria={"child_voice": 3})
         actions = {}
@@ -49,8 +49,8 @@ def world(app):  # noqa: ANN001, ANN201
         db.session.commit()
         run_aggregation(as_of=date(2026, 6, 1))
         db.session.commit()
-    users = {role: make.user(app, role, "Community Paediatrics"
-                             if role in {"auditor", "agency_lead"} else None).label
+    users = {role: make.on(app).user(role, "Community Paediatrics"
+                                     if role in {"auditor", "agency_lead"} else None).email
              for role in ROLES}
     return {"cycle": cycle, "health": health, "ep": ep, "actions": actions, "users": users}
 
@@ -122,7 +122,7 @@ def test_the_manager_recalculates_and_sees_the_job(app, client, world):
     response = client.post("/rates/recalculate", data={"csrf_token": token})
     assert response.status_code == 302
     _, html = page(client, response.headers["Location"])
-    assert "Rates recalculated." in html and "Finished" in html
+    assert "Rates recalculated." in html and "Done" in html
     with app.app_context():
         job = db.session.execute(select(JobRun).order_by(JobRun.id.desc())).scalars().first()
         assert job.status == "done" and job.message == "2 periods, 0 with new figures"
@@ -141,8 +141,8 @@ def test_others_cannot_recalculate_and_a_forged_post_is_refused(app, client, wor
 
 
 def test_before_any_figures_the_page_says_so(app, client):
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     status, html = page(client, "/rates")
     assert status == 200 and "No rates have been calculated yet" in html
     assert "There are no improvement actions." in html

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.exc import OperationalError
 
-from qa_app.audits.models import FinalCriterionGrade, FinalGrade
+from qa_app.audits.moderation.models import FinalCriterionGrade, FinalGrade
 from qa_app.extensions import db
 from qa_app.jobs import JobRun
 from qa_app.register.models import Advice, Plan
@@ -23,8 +23,9 @@ from qa_app.reporting.freshness import stale_reason
 from qa_app.reporting.models import RateSnapshot, RecalculationRequest
 from qa_app.reporting.operations import run_aggregation
 from qa_app.reporting.queries import current_run
-from tests import aggregation_data as build
-from tests.factories import sign_in, user
+from tests import factories as make
+from tests.factories import aggregation as build
+from tests.factories import sign_in
 from tests.services import REDIS_URL, need, reachable
 from tests.worker import WorkerProcess, wait_for
 
@@ -51,14 +52,14 @@ def aggregate(app, **kwargs) -> dict:  # noqa: ANN001
 def ten_plans(app):  # noqa: ANN001, ANN201
     """One agency's ten plans in one cycle: 2 of 10 good or better."""
     with app.app_context():
-        la = build.agency("Casework", "local_authority")
-        rubric = build.rubric()
-        cycle = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19))
+        la = build.agency("Casework", "local_authority").id
+        rubric = build.rubric().id
+        cycle = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19)).id
         grades = []
         for grade in [3, 3] + [2] * 8:
-            plan = build.plan(la)
+            plan = build.plan(la).id
             grades.append(build.final_grade(rubric, grade, cycle_id=cycle, plan_id=plan,
-                                            criteria={"child_voice": 3, "outcomes": grade}))
+                                            criteria={"child_voice": 3, "outcomes": grade}).id)
         db.session.commit()
     return {"agency": la, "cycle": cycle, "grades": grades}
 
@@ -179,15 +180,16 @@ def test_a_register_refresh_changes_no_past_figure(app):
         (8, "annual_review", 2), (9, "new", 4),
     ]
     with app.app_context():
-        la, other, health = (build.agency("Casework", "local_authority"),
-                             build.agency("Other LA", "local_authority"), build.agency("Health"))
-        plan_rubric, advice_rubric = build.rubric(), build.rubric("advice", "advice")
-        cycle = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19))
+        la = build.agency("Casework", "local_authority").id
+        other = build.agency("Other LA", "local_authority").id
+        health = build.agency("Health").id
+        plan_rubric, advice_rubric = build.rubric().id, build.rubric("advice", "advice").id
+        cycle = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19)).id
         for nc_year, kind, grade in spec:
-            plan = build.plan(la, nc_year=nc_year, kind=kind)
+            plan = build.plan(la, nc_year=nc_year, kind=kind).id
             build.final_grade(plan_rubric, grade, cycle_id=cycle, plan_id=plan,
                               criteria={"child_voice": 3})
-            advice = build.advice(plan, health, agency_grade=3, advice_type="health")
+            advice = build.advice(plan, health, agency_grade=3, advice_type="health").id
             build.final_grade(advice_rubric, grade, cycle_id=cycle, advice_id=advice)
         db.session.commit()
     aggregate(app)
@@ -240,13 +242,13 @@ def test_a_register_change_before_any_cycle_is_answered_once(app):
     """A register imported before the first cycle begins has no period to recalculate: the
     run still answers the request, so the scheduled check does not start an empty job every
     JOB_CHECK_SECONDS for ever."""
-    from workers.tasks import recalculate_pending
+    from qa_app.reporting.tasks import recalculate_pending
 
     def waiting() -> int:
         return db.session.scalar(select(func.count()).select_from(RecalculationRequest))
 
     with app.app_context():
-        build.plan(build.agency("Casework", "local_authority"))
+        build.plan(build.agency("Casework", "local_authority").id)
         db.session.commit()
         assert waiting() == 1
     with app.app_context():
@@ -282,8 +284,8 @@ def test_a_draft_audit_or_a_rolled_back_change_asks_for_nothing(app, ten_plans):
 
 def test_the_rates_page_says_when_figures_are_being_recalculated(app, client, ten_plans):
     aggregate(app)
-    manager = user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     path = f"/rates?cycle={ten_plans['cycle']}"
     assert "being recalculated" not in client.get(path).get_data(as_text=True)
     with app.app_context():
@@ -350,7 +352,7 @@ def test_the_plan_page_shows_what_was_recorded_beside_the_register_now(app, clie
         plan_id = db.session.get(FinalGrade, ten_plans["grades"][0]).plan_id
         db.session.execute(update(Plan).where(Plan.id == plan_id).values(nc_year=4))
         db.session.commit()
-    sign_in(client, user(app, "qi_manager").label)
+    sign_in(client, make.on(app).user("qi_manager").email)
     html = client.get(f"/plans/{plan_id}").get_data(as_text=True)
     assert "Year group when graded" in html
     assert "3 (now 4)" in html

@@ -17,10 +17,10 @@ from qa_app.register.models import Plan
 from qa_app.reporting.models import RateSnapshot
 from qa_app.reporting.operations import run_aggregation
 from qa_app.reporting.queries import current_run
-from tests import aggregation_data as build
 from tests import factories as make
+from tests.factories import aggregation as build
 from tests.factories import sign_in
-from tests.fixtures.imports import PLAN_HEADER, csv_bytes, run
+from tests.factories.imports import PLAN_HEADER, csv_bytes, run
 
 HEADER = [*PLAN_HEADER, "exception", "exception_note"]
 CASEWORK, NORTH = "SEND Casework Team", "North Locality Team"
@@ -113,9 +113,9 @@ def aggregate_all(cycle_id: int) -> None:
 
 def test_a_september_refresh_leaves_every_past_20_week_figure_alone(app):
     with app.app_context():
-        agencies = {CASEWORK: build.agency(CASEWORK, "local_authority"),
-                    NORTH: build.agency(NORTH, "local_authority")}
-        cycle_id = build.cycle(*CYCLE)
+        agencies = {CASEWORK: build.agency(CASEWORK, "local_authority").id,
+                    NORTH: build.agency(NORTH, "local_authority").id}
+        cycle_id = build.cycle(*CYCLE).id
         db.session.commit()
     original = register()
     report = run(app, "plans", csv_bytes([HEADER, *original]))
@@ -161,7 +161,7 @@ def test_a_new_row_corrects_the_recorded_dates_and_the_page_shows_both(app, clie
             date(2025, 9, 1), date(2026, 1, 19))
         assert (plan.request_date, plan.issue_date) == (None, date(2027, 2, 2))
         plan_id = plan.id
-    sign_in(client, make.user(app, "qi_manager").label)
+    sign_in(client, make.on(app).user("qi_manager").email)
     page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
     section = page.split("Needs assessment for the 20-week measure")[1]
     assert "In the register now" in section and "Recorded for the 20-week measure" in section

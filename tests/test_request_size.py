@@ -7,12 +7,12 @@ import io
 
 from tests import factories as make
 from tests.factories import csrf_token, sign_in
-from tests.fixtures.imports import PLAN_HEADER, csv_bytes
+from tests.factories.imports import PLAN_HEADER, csv_bytes
 
 
 def test_an_oversize_request_gets_a_clear_413_page(app, client):
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     token = csrf_token(client, "/account/password")
     padding = io.BytesIO(b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1))
     response = client.post("/account/password", data={
@@ -26,8 +26,8 @@ def test_an_oversize_request_gets_a_clear_413_page(app, client):
 
 def test_the_limit_is_a_setting(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     token = csrf_token(client, "/account/password")
     response = client.post("/account/password", data={"csrf_token": token,
                                                       "current_password": "y" * 5000})
@@ -35,10 +35,10 @@ def test_the_limit_is_a_setting(app, client, monkeypatch):
 
 
 def test_the_import_upload_may_be_larger(app, client):
-    casework = make.agency(app, "SEND Casework Team", "local_authority")
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
-    rows = [PLAN_HEADER] + [[f"EHCP-{i:06d}", casework.label, "5", "new", "01/09/2025", "",
+    casework = make.on(app).agency("SEND Casework Team", "local_authority")
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
+    rows = [PLAN_HEADER] + [[f"EHCP-{i:06d}", casework.name, "5", "new", "01/09/2025", "",
                              "Oak Primary School and Nursery, the main site " * 2]
                             for i in range(14_000)]
     data = csv_bytes(rows)

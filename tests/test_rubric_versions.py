@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from qa_app.audits.models import Audit
+from qa_app.audits.scoring.models import Audit
 from qa_app.extensions import db
 from qa_app.standards.models import RubricVersion
 from qa_app.standards.operations import current_versions, rubric_of
@@ -83,8 +83,8 @@ def test_new_version_is_used_by_new_audits_while_old_audits_keep_theirs(
 ):
     folder = _copy_rubrics(project_root, tmp_path)
     runner.invoke(["rubrics", "load", str(folder)])
-    agency = make.agency(app, "SEND Casework Team", "local_authority")
-    plan = make.plan(app, agency.id)
+    agency = make.on(app).agency("SEND Casework Team", "local_authority")
+    plan = make.on(app).plan(agency.id)
     with app.app_context():
         old = current_versions()["ehcp-plan"]
         audit = Audit(plan_id=plan.id, rubric_version_id=old.id, status="submitted",
@@ -110,9 +110,9 @@ def test_new_version_is_used_by_new_audits_while_old_audits_keep_theirs(
 
 def test_rubric_pages_show_every_version_with_descriptors(app, client, runner, project_root):
     runner.invoke(["rubrics", "load", str(project_root / "rubrics")])
-    auditor_agency = make.agency(app, "Educational Psychology Service", "education")
-    auditor = make.user(app, "auditor", auditor_agency.label)
-    sign_in(client, auditor.label)
+    auditor_agency = make.on(app).agency("Educational Psychology Service", "education")
+    auditor = make.on(app).user("auditor", auditor_agency.name)
+    sign_in(client, auditor.email)
     index = client.get("/standards/").get_data(as_text=True)
     assert "EHC plan practice standard" in index and "Current" in index
     with app.app_context():

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa_app.audits.sampling import SamplingError, parse_rate, sample_size
+from qa_app.audits.cycles.sampling import SamplingError, parse_rate, sample_size
 
 
 def test_three_hundred_plans_ten_points_needs_73():

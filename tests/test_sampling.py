@@ -12,14 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from qa_app.audits.models import Audit, Cycle, FinalGrade, Sample, SampleItem
-from qa_app.audits.sampling import (
+from qa_app.audits.cycles.models import Cycle, Sample, SampleItem
+from qa_app.audits.cycles.sampling import (
     AdviceCandidate,
     DrawParameters,
     PlanCandidate,
     SamplingError,
     draw,
 )
+from qa_app.audits.moderation.models import FinalGrade
+from qa_app.audits.scoring.models import Audit
 from qa_app.extensions import db
 from qa_app.register.models import Advice, Plan
 from qa_app.standards.models import RubricVersion
@@ -189,22 +191,22 @@ def test_every_draw_keeps_its_promises(count, size, seed, share, minimum, data_s
 
 def _register(app, count: int = 60) -> dict[str, int]:  # noqa: ANN001
     """Plans inserted in shuffled order (so ids do not follow refs), with received advice."""
-    casework = make.agency(app, "SEND Casework Team", "local_authority")
+    casework = make.on(app).agency("SEND Casework Team", "local_authority")
     agencies = {
-        "health": make.agency(app, "Community Paediatrics", "health"),
-        "educational_psychology": make.agency(app, "Educational Psychology Service",
-                                              "education"),
+        "health": make.on(app).agency("Community Paediatrics", "health"),
+        "educational_psychology": make.on(app).agency("Educational Psychology Service",
+                                                      "education"),
     }
     order = list(range(count))
     random.Random(99).shuffle(order)
     ids = {}
     for i in order:
         ref = f"EHCP-{i:03d}"
-        plan = make.plan(app, casework.id, ref=ref, nc_year=(5, 9, 2, 7, 10)[i % 5])
+        plan = make.on(app).plan(casework.id, ref=ref, nc_year=(5, 9, 2, 7, 10)[i % 5])
         ids[ref] = plan.id
         advice_type = "health" if i % 2 else "educational_psychology"
-        make.advice(app, plan.id, agencies[advice_type].id, advice_type=advice_type,
-                    received=date(2025, 10, 20))
+        make.on(app).advice(plan.id, agencies[advice_type].id, advice_type=advice_type,
+                            received=date(2025, 10, 20))
     return ids
 
 
@@ -217,7 +219,7 @@ def _cycle(app, name="Spring term 2026", start=date(2026, 1, 5), end=date(2026, 
 
 
 def _draw(app, cycle_id: int, **kwargs) -> list[tuple[str, str]]:  # noqa: ANN001, ANN003
-    from qa_app.audits.sample_operations import draw_sample
+    from qa_app.audits.cycles.operations import draw_sample
 
     params = {"size": 12, "seed": 1234} | kwargs
     with app.app_context():
@@ -335,7 +337,7 @@ def test_redraw_is_refused_once_the_cycle_has_audits_and_nothing_changes(app):
             SampleItem.plan_id.is_not(None)).limit(1))
         db.session.add(Audit(cycle_id=cycle_id, plan_id=plan_id, rubric_version_id=version))
         db.session.commit()
-    from qa_app.audits.sample_operations import SampleError
+    from qa_app.audits.errors import SampleError
 
     with pytest.raises(SampleError, match="already has audits"):
         _draw(app, cycle_id, seed=11)
@@ -350,7 +352,7 @@ def test_a_closed_cycle_cannot_be_drawn(app):
     with app.app_context():
         db.session.get(Cycle, cycle_id).status = "closed"
         db.session.commit()
-    from qa_app.audits.sample_operations import SampleError
+    from qa_app.audits.errors import SampleError
 
     with pytest.raises(SampleError, match="is closed"):
         _draw(app, cycle_id)

@@ -10,12 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from qa_app.audits.models import Audit, Panel
+from qa_app.audits.panels.models import Panel
+from qa_app.audits.scoring.models import Audit
 from qa_app.extensions import db
 from qa_app.register.models import Advice
 from tests import factories as make
-from tests.factories import csrf_token, sign_in
-from tests.test_panels import World, audits_of, build_world, judged_ids, log_entries, make_panel
+from tests.factories import World, audits_of, csrf_token, judged_ids, log_entries, sign_in
 
 STALE = ("This audit was changed in another tab or by someone else. Your changes were not "
          "saved; the page now shows the latest version.")
@@ -54,8 +54,8 @@ def all_graded(criteria: list[str], grade: int, **special: int) -> dict[str, int
 
 @pytest.fixture()
 def world(app: Flask) -> World:
-    world = build_world(app, plans=2)
-    make_panel(app, world)
+    world = make.on(app).panel_world(plans=2)
+    make.on(app).panel(world)
     return world
 
 
@@ -81,7 +81,7 @@ def test_auditors_get_404_for_other_audits_unassigned_subjects_and_own_agency_wo
     assert client.get(f"/my-audits/{others[0]['id']}").status_code == 404
     assert client.get("/my-audits/99999").status_code == 404
 
-    unassigned = make.plan(app, world.agencies["SEND Casework Team"])
+    unassigned = make.on(app).plan(world.agencies["SEND Casework Team"])
     assert client.get(f"/plans/{unassigned.id}").status_code == 404
 
     # An audit of the auditor's own agency's advice, made behind the rules' back, stays hidden.

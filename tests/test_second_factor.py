@@ -63,8 +63,8 @@ def _next_code(totp: pyotp.TOTP) -> str:
 
 
 def test_set_up_from_the_account_page(app, client):
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     account = client.get("/account/").get_data(as_text=True)
     assert "Set up an authenticator app" in account
     page = client.get("/account/second-factor").get_data(as_text=True)
@@ -96,11 +96,11 @@ def test_set_up_from_the_account_page(app, client):
 
 
 def test_sign_in_needs_the_code(app, client):
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     totp, _ = _set_up(client)
     _sign_out(client)
-    response = sign_in(client, manager.label)
+    response = sign_in(client, manager.email)
     assert response.status_code == 302 and response.headers["Location"].endswith("/sign-in/code")
     assert not _signed_in(client)
     page = client.get("/sign-in/code").get_data(as_text=True)
@@ -111,26 +111,26 @@ def test_sign_in_needs_the_code(app, client):
 
 
 def test_a_code_is_not_accepted_twice(app, client):
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     totp, _ = _set_up(client)
     code = _next_code(totp)
     _sign_out(client)
-    sign_in(client, manager.label)
+    sign_in(client, manager.email)
     assert _enter(client, code).status_code == 302
     _sign_out(client)
-    sign_in(client, manager.label)
+    sign_in(client, manager.email)
     again = _enter(client, code)
     assert "The code is not correct" in again.get_data(as_text=True)
     assert not _signed_in(client)
 
 
 def test_a_wrong_code_is_refused_and_limited(app, client):
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     _set_up(client)
     _sign_out(client)
-    sign_in(client, manager.label)
+    sign_in(client, manager.email)
     for _ in range(5):
         wrong = _enter(client, "123456")
         assert wrong.status_code == 200
@@ -138,18 +138,18 @@ def test_a_wrong_code_is_refused_and_limited(app, client):
         assert not _signed_in(client)
     # the limit is per account, so a new browser does not reset it
     other = app.test_client()
-    sign_in(other, manager.label)
+    sign_in(other, manager.email)
     limited = _enter(other, "654321")
     assert limited.status_code == 429
     assert "Too many wrong codes" in limited.get_data(as_text=True)
 
 
 def test_the_password_alone_does_not_reach_the_code_step_late(app, client):
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     totp, _ = _set_up(client)
     _sign_out(client)
-    sign_in(client, manager.label)
+    sign_in(client, manager.email)
     token = csrf_token(client, "/sign-in/code")
     with client.session_transaction() as stored:
         stored["second_factor_since"] -= 301
@@ -160,17 +160,17 @@ def test_the_password_alone_does_not_reach_the_code_step_late(app, client):
 
 
 def test_a_recovery_code_works_once(app, client):
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     _, codes = _set_up(client)
     _sign_out(client)
-    sign_in(client, manager.label)
+    sign_in(client, manager.email)
     used = _enter(client, codes[3].upper().replace("-", " "))
     assert used.status_code == 302
     home = client.get(used.headers["Location"]).get_data(as_text=True)
     assert "You used a recovery code. You have 9 left" in home
     _sign_out(client)
-    sign_in(client, manager.label)
+    sign_in(client, manager.email)
     again = _enter(client, codes[3])
     assert "The code is not correct" in again.get_data(as_text=True)
     assert not _signed_in(client)
@@ -178,24 +178,24 @@ def test_a_recovery_code_works_once(app, client):
 
 
 def test_turning_it_off_needs_the_password(app, client):
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     _set_up(client)
     path = "/account/second-factor/turn-off"
     wrong = client.post(path, data={"csrf_token": csrf_token(client, path), "password": "nope"})
     assert "Your password is not correct" in wrong.get_data(as_text=True)
     client.post(path, data={"csrf_token": csrf_token(client, path), "password": make.PASSWORD})
     _sign_out(client)
-    assert sign_in(client, manager.label).headers["Location"].endswith("/")
+    assert sign_in(client, manager.email).headers["Location"].endswith("/")
     assert _signed_in(client)
     with app.app_context():
         assert db.session.execute(select(RecoveryCode)).first() is None
 
 
 def test_required_by_role_when_the_setting_is_on(app, client):
-    agency = make.agency(app, "Community Paediatrics")
-    people = {role: make.user(app, role, agency.label if role in {"auditor", "agency_lead"}
-                              else None).label
+    agency = make.on(app).agency("Community Paediatrics")
+    people = {role: make.on(app).user(role, agency.name if role in {"auditor", "agency_lead"}
+                                      else None).email
               for role in ("admin", "qi_manager", "panel_chair", "auditor", "agency_lead")}
     with setting(app, "SECOND_FACTOR_REQUIRED", True):
         for role, email in people.items():
@@ -217,20 +217,20 @@ def test_required_by_role_when_the_setting_is_on(app, client):
 
 def test_the_demo_default_signs_in_with_a_password_alone(app, client):
     assert app.config["SECOND_FACTOR_REQUIRED"] is False
-    admin = make.user(app, "admin")
-    sign_in(client, admin.label)
+    admin = make.on(app).user("admin")
+    sign_in(client, admin.email)
     assert client.get("/rates").status_code == 200
 
 
 def test_an_administrator_can_reset_a_lost_authenticator(app, client, runner):
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     _set_up(client)
     _sign_out(client)
-    result = runner.invoke(["users", "reset-second-factor", "--email", manager.label])
+    result = runner.invoke(["users", "reset-second-factor", "--email", manager.email])
     assert result.exit_code == 0, result.output
     assert "Turned off the authenticator app" in result.output
-    response = sign_in(client, manager.label)
+    response = sign_in(client, manager.email)
     assert not response.headers["Location"].endswith("/sign-in/code")
     assert _signed_in(client)
     missing = runner.invoke(["users", "reset-second-factor", "--email", "nobody@example.org"])
@@ -240,8 +240,8 @@ def test_an_administrator_can_reset_a_lost_authenticator(app, client, runner):
 def test_wrong_passwords_to_turn_it_off_are_limited(app, client):
     """Someone at an unlocked screen cannot guess the password on the turn-off page without
     limit: wrong passwords there count like wrong codes on the set-up page."""
-    manager = make.user(app, "qi_manager")
-    sign_in(client, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(client, manager.email)
     _set_up(client)
     path = "/account/second-factor/turn-off"
     for _ in range(5):

@@ -25,10 +25,10 @@ def attempt(client: FlaskClient, email: str, password: str, address: str,
 
 
 def test_wrong_passwords_from_many_addresses_lock_the_account(app: Flask) -> None:
-    victim = make.user(app, "admin")
+    victim = make.on(app).user("admin")
     statuses, pages = [], []
     for n in range(30):
-        response = attempt(app.test_client(), victim.label, "not the password", f"127.0.0.{n + 1}")
+        response = attempt(app.test_client(), victim.email, "not the password", f"127.0.0.{n + 1}")
         statuses.append(response.status_code)
         pages.append(response.get_data(as_text=True))
     assert statuses[:10] == [200] * 10
@@ -37,20 +37,20 @@ def test_wrong_passwords_from_many_addresses_lock_the_account(app: Flask) -> Non
     wait = WAIT.search(pages[10])
     assert wait and 1 <= int(wait.group(1)) <= 60
     # the owner, from a fresh address, is locked out too until the wait is over
-    locked = attempt(app.test_client(), victim.label, PASSWORD, "192.0.2.77")
+    locked = attempt(app.test_client(), victim.email, PASSWORD, "192.0.2.77")
     assert locked.status_code == 429
     # another account is not affected
-    other = make.user(app, "qi_manager")
-    assert attempt(app.test_client(), other.label, PASSWORD, "192.0.2.78").status_code == 302
+    other = make.on(app).user("qi_manager")
+    assert attempt(app.test_client(), other.email, PASSWORD, "192.0.2.78").status_code == 302
 
 
 def test_successful_sign_ins_do_not_use_up_the_address_limit(app: Flask, monkeypatch) -> None:
     monkeypatch.setitem(app.config, "LOGIN_ADDRESS_RATE_LIMIT", "5 per minute")
-    people = [make.user(app, "qi_manager") for _ in range(2)]
+    people = [make.on(app).user("qi_manager") for _ in range(2)]
     for round_ in range(3):
         for person in people:
-            response = attempt(app.test_client(), person.label, PASSWORD, "198.51.100.9")
-            assert response.status_code == 302, (round_, person.label)
+            response = attempt(app.test_client(), person.email, PASSWORD, "198.51.100.9")
+            assert response.status_code == 302, (round_, person.email)
     failures = [attempt(app.test_client(), f"guess{n}@example.org", "wrong", "198.51.100.9")
                 for n in range(6)]
     assert [r.status_code for r in failures] == [200] * 5 + [429]
@@ -58,7 +58,7 @@ def test_successful_sign_ins_do_not_use_up_the_address_limit(app: Flask, monkeyp
     assert "too many failed sign-in attempts from your network" in page
     assert WAIT.search(page)
     # a neighbouring address is still served
-    assert attempt(app.test_client(), people[0].label, PASSWORD,
+    assert attempt(app.test_client(), people[0].email, PASSWORD,
                    "198.51.100.10").status_code == 302
 
 

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qa_app.audits.models import FinalGrade
+from qa_app.audits.moderation.models import FinalGrade
 from qa_app.extensions import db
 from qa_app.reporting.labels import percent_text
 from qa_app.reporting.models import ImprovementAction, RateSnapshot
 from qa_app.reporting.operations import current_targets, run_aggregation
 from qa_app.standards.targets import Targets, parse_targets
 from qa_app.standards.yaml_lines import RubricError
-from tests import aggregation_data as build
 from tests import factories as make
+from tests.factories import aggregation as build
 from tests.factories import sign_in
 
 AS_OF = date(2026, 8, 31)
@@ -43,9 +43,9 @@ def aggregate(app, targets: Targets | None = None) -> None:  # noqa: ANN001
 def graded_plans(agency_id: int, cycle_id: int, rubric: int, good: int, n: int) -> list[int]:
     ids = []
     for index in range(n):
-        plan = build.plan(agency_id)
+        plan = build.plan(agency_id).id
         ids.append(build.final_grade(rubric, 3 if index < good else 2, cycle_id=cycle_id,
-                                     plan_id=plan, criteria={"child_voice": 3}))
+                                     plan_id=plan, criteria={"child_voice": 3}).id)
     return ids
 
 
@@ -160,10 +160,10 @@ def test_a_printed_percentage_never_crosses_its_target(value: Fraction | None,
 def small_and_large(app):  # noqa: ANN001, ANN201
     """One plan of one agency, none good (0 of 1); 3 of 10 of another's."""
     with app.app_context():
-        few = build.agency("Small Casework Team", "local_authority")
-        many = build.agency("Large Casework Team", "local_authority")
-        rubric = build.rubric()
-        autumn = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19))
+        few = build.agency("Small Casework Team", "local_authority").id
+        many = build.agency("Large Casework Team", "local_authority").id
+        rubric = build.rubric().id
+        autumn = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19)).id
         graded_plans(few, autumn, rubric, 0, 1)
         graded_plans(many, autumn, rubric, 3, 10)
         db.session.commit()
@@ -178,7 +178,7 @@ def test_one_plan_is_too_few_to_judge_and_opens_no_action(app, client, small_and
         assert (small.n, small.good, small.target, small.rag) == (1, 0, 80.0, None)
         assert snapshot(many, PLANS).rag == "red"
         assert open_actions() == [(many, PLANS, "all")]
-    sign_in(client, make.user(app, "qi_manager").label)
+    sign_in(client, make.on(app).user("qi_manager").email)
     text = table_text(client.get(f"/rates?year=2025/26&measure={PLANS}").get_data(as_text=True))
     assert "Small Casework Team All 1 0 0.0% " in text
     small_row = text.split("Small Casework Team All")[1].split("Large")[0]
@@ -201,7 +201,7 @@ def _api_rates(app, client, measure: str) -> list[dict]:  # noqa: ANN001
     from qa_app.api.tokens import create_token
     from qa_app.auth.models import User
 
-    manager = make.user(app, "qi_manager")
+    manager = make.on(app).user("qi_manager")
     with app.app_context():
         _, token = create_token(db.session.get(User, manager.id), "status test")
         db.session.commit()
@@ -220,8 +220,8 @@ def _export_rows(client) -> list[dict[str, str]]:  # noqa: ANN001
 
 def test_a_complete_count_is_judged_on_the_margin_alone(app):
     with app.app_context():
-        health = build.agency("Community Paediatrics")
-        plan = build.plan(build.agency("Casework", "local_authority"))
+        health = build.agency("Community Paediatrics").id
+        plan = build.plan(build.agency("Casework", "local_authority").id).id
         build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19))
         advice_due(health, plan, date(2025, 9, 15), on_time=79, late=21)
         db.session.commit()
@@ -263,8 +263,8 @@ def test_a_lateness_action_stays_open_until_enough_advice_is_on_time(app):
     cycles = [("Autumn 2025", date(2025, 9, 1), date(2025, 12, 12), 2, 4),
               ("Spring 2026", date(2026, 1, 5), date(2026, 3, 27), 2, 4)]
     with app.app_context():
-        health = build.agency("Community Paediatrics")
-        plan = build.plan(build.agency("Casework", "local_authority"))
+        health = build.agency("Community Paediatrics").id
+        plan = build.plan(build.agency("Casework", "local_authority").id).id
         for name, start, end, on_time, late in cycles:
             build.cycle(name, start, end)
             advice_due(health, plan, start + timedelta(days=2), on_time, late)
@@ -305,9 +305,9 @@ def test_a_lateness_action_stays_open_until_enough_advice_is_on_time(app):
 def near_miss(app):  # noqa: ANN001, ANN201
     """43 of 54 plans good or better (79.6%) against a target of 80%."""
     with app.app_context():
-        casework = build.agency("SEND Casework Team", "local_authority")
-        autumn = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19))
-        graded_plans(casework, autumn, build.rubric(), 43, 54)
+        casework = build.agency("SEND Casework Team", "local_authority").id
+        autumn = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19)).id
+        graded_plans(casework, autumn, build.rubric().id, 43, 54)
         db.session.commit()
     aggregate(app)
     return {"casework": casework, "cycle": autumn}
@@ -318,7 +318,7 @@ RECOUNT = f"{100 * 43 / 54:.1f}"  # "79.6", by plain Python
 
 def test_43_of_54_reads_79_6_percent_near_target_everywhere(app, client, runner, near_miss):
     assert RECOUNT == "79.6"
-    sign_in(client, make.user(app, "qi_manager").label)
+    sign_in(client, make.on(app).user("qi_manager").email)
     page = table_text(client.get(f"/rates?year=2025/26&measure={PLANS}").get_data(as_text=True))
     row = page.split("Partnership (all agencies) All")[1].split("SEND Casework Team")[0]
     assert row.split()[:3] == ["54", "43", f"{RECOUNT}%"] and "80.0% Near target" in row
@@ -361,7 +361,6 @@ def _letter(app, agency_id: int, cycle_id: int) -> tuple[str, str]:  # noqa: ANN
 
     from qa_app.letters.content import agency_figures
     from qa_app.letters.document import Facts, Figure, LetterContent, Letterhead, long_date
-    from qa_app.letters.document import percent_text as letter_percent
     from qa_app.letters.pdf import letter_pdf, salutation
 
     with app.test_request_context():
@@ -381,6 +380,5 @@ def _letter(app, agency_id: int, cycle_id: int) -> tuple[str, str]:  # noqa: ANN
         html = render_template_string(
             '{% from "letters/_letter.html" import letter_body with context %}'
             "{{ letter_body(content, content.shown_facts) }}",
-            content=content, percent=letter_percent, long_date=long_date,
-            salutation=salutation)
+            content=content, long_date=long_date, salutation=salutation)
     return text, html

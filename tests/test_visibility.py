@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from qa_app.audits.models import Cycle
+from qa_app.audits.cycles.models import Cycle
 from qa_app.extensions import db
 from qa_app.reporting.models import (
     AggregationRun,
@@ -24,8 +24,8 @@ RUBRIC = "visibility-plan-standard"
 
 @pytest.fixture()
 def world(app):  # noqa: ANN001, ANN201
-    health = make.agency(app, "Community Paediatrics", "health")
-    psychology = make.agency(app, "Educational Psychology Service", "education")
+    health = make.on(app).agency("Community Paediatrics", "health")
+    psychology = make.on(app).agency("Educational Psychology Service", "education")
     with app.app_context():
         cycle = Cycle(name="Autumn term 2025", start_date=date(2025, 9, 1),
                       end_date=date(2025, 12, 19), academic_year="2025/26", status="closed")
@@ -65,7 +65,7 @@ def _text(client, path: str) -> str:  # noqa: ANN001
 
 
 def test_the_manager_sees_the_agreement_table_on_the_dashboard(app, client, world):
-    sign_in(client, make.user(app, "qi_manager").label)
+    sign_in(client, make.on(app).user("qi_manager").email)
     page = _text(client, f"/dashboard/?year=2025/26&cycle={world['cycle']}")
     assert RUBRIC in page and "0.41" in page
     export = _text(client, f"/dashboard/export/agreement.csv?year=2025/26&cycle={world['cycle']}")
@@ -73,8 +73,8 @@ def test_the_manager_sees_the_agreement_table_on_the_dashboard(app, client, worl
 
 
 def test_an_agency_lead_sees_no_agreement_table_anywhere(app, client, world):
-    lead = make.user(app, "agency_lead", world["health"].label)
-    sign_in(client, lead.label)
+    lead = make.on(app).user("agency_lead", world["health"].name)
+    sign_in(client, lead.email)
     for path in ("/dashboard/", f"/dashboard/?year=2025/26&cycle={world['cycle']}",
                  f"/rates?cycle={world['cycle']}"):
         page = _text(client, path)
@@ -87,8 +87,8 @@ def test_an_agency_lead_sees_no_agreement_table_anywhere(app, client, world):
 
 
 def test_an_auditor_cannot_open_another_agencys_improvement_action(app, client, world):
-    auditor = make.user(app, "auditor", world["health"].label)
-    sign_in(client, auditor.label)
+    auditor = make.on(app).user("auditor", world["health"].name)
+    sign_in(client, auditor.email)
     other = client.get(f"/rates/actions/{world['actions'][world['psychology'].id]}")
     assert other.status_code == 404
     own = client.get(f"/rates/actions/{world['actions'][world['health'].id]}")
@@ -98,8 +98,8 @@ def test_an_auditor_cannot_open_another_agencys_improvement_action(app, client, 
 
 
 def test_an_auditor_sees_only_their_own_agencys_rates(app, client, world):
-    auditor = make.user(app, "auditor", world["health"].label)
-    sign_in(client, auditor.label)
+    auditor = make.on(app).user("auditor", world["health"].name)
+    sign_in(client, auditor.email)
     for path in ("/rates", f"/rates?cycle={world['cycle']}",
                  f"/rates?year=2025/26&agency={world['psychology'].id}"):
         page = _text(client, path)  # another agency asked for is ignored, as for leads
@@ -116,7 +116,7 @@ def test_the_api_gives_an_auditor_their_own_agencys_rates_only(app, client, worl
     from qa_app.api.tokens import create_token
     from qa_app.auth.models import User
 
-    auditor = make.user(app, "auditor", world["health"].label)
+    auditor = make.on(app).user("auditor", world["health"].name)
     with app.app_context():
         _, token = create_token(db.session.get(User, auditor.id), "Reports")
         db.session.commit()

@@ -15,16 +15,16 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from qa_app.api.tokens import create_token
-from qa_app.audits.models import Cycle, Sample, SampleItem
-from qa_app.audits.sample_operations import draw_sample
-from qa_app.audits.sampling import DrawParameters, PlanCandidate, draw
+from qa_app.audits.cycles.models import Cycle, Sample, SampleItem
+from qa_app.audits.cycles.operations import draw_sample
+from qa_app.audits.cycles.sampling import DrawParameters, PlanCandidate, draw
 from qa_app.auth.models import User
 from qa_app.extensions import db
 from qa_app.reporting.models import AggregationRun, RateSnapshot
 from qa_app.reporting.operations import run_aggregation
 from qa_app.reporting.weighting import Stratum, weighted_estimate
-from tests import aggregation_data as build
 from tests import factories as make
+from tests.factories import aggregation as build
 from tests.factories import sign_in
 
 AS_OF = date(2026, 1, 15)
@@ -127,10 +127,10 @@ def _world(app, size: int, share: float) -> dict:
     """10 transition-year plans and 40 others; the sample is drawn and every sampled plan
     graded: 3 of the transition-year plans good, 9 of 10 others (the rest below good)."""
     with app.app_context():
-        north = build.agency("North casework", "local_authority")
-        south = build.agency("South casework", "local_authority")
-        rubric = build.rubric()
-        cycle_id = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19))
+        north = build.agency("North casework", "local_authority").id
+        south = build.agency("South casework", "local_authority").id
+        rubric = build.rubric().id
+        cycle_id = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19)).id
         for i in range(50):
             build.plan(north if i % 2 else south, nc_year=9 if i < 10 else 3)
         db.session.commit()
@@ -211,7 +211,7 @@ def _text(response) -> str:  # noqa: ANN001
 
 
 def test_rates_page_shows_the_weighted_rate_with_the_raw_count(app, client, unequal):
-    sign_in(client, make.user(app, "qi_manager").label)
+    sign_in(client, make.on(app).user("qi_manager").email)
     body = _text(client.get(f"/rates?cycle={unequal['cycle']}&measure=plans_good_or_better"))
     rate, low, high = by_hand([(10, 10, 3), (40, 10, 9)])
     assert "78.0%" in body and "weighted; raw: 12 of 20 (60.0%)" in body
@@ -222,7 +222,7 @@ def test_rates_page_shows_the_weighted_rate_with_the_raw_count(app, client, uneq
 
 
 def test_dashboard_headline_shows_the_weighted_rate(app, client, unequal):
-    sign_in(client, make.user(app, "qi_manager").label)
+    sign_in(client, make.on(app).user("qi_manager").email)
     body = _text(client.get(f"/dashboard/?year=2025/26&cycle={unequal['cycle']}"))
     headline = body.split('id="headline"')[1].split('id="agencies"')[0]
     assert "78.0%" in headline and "weighted; raw: 12 of 20 (60.0%)" in headline
@@ -231,7 +231,7 @@ def test_dashboard_headline_shows_the_weighted_rate(app, client, unequal):
 
 def test_api_rates_carry_the_weighted_figure(app, client, unequal):
     with app.app_context():
-        user = db.session.get(User, make.user(app, "qi_manager").id)
+        user = db.session.get(User, make.on(app).user("qi_manager").id)
         _, token = create_token(user, "Power BI")
         db.session.commit()
     response = client.get(f"/api/v1/rates?period={unequal['cycle']}&measure="

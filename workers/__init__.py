@@ -1,8 +1,14 @@
 """The Celery app, bound to Flask so that every task runs inside an app context.
 
-`celery -A workers worker` imports this module; the Flask app is built lazily, the first
-time a task runs in that process, not at import. The web process binds its own app with
-`celery_init_app`. With no CELERY_BROKER_URL, tasks run in-process (eagerly).
+`celery -A workers worker` (or `beat`) imports this module; the Flask app is not built at
+import but when Celery finalises its app as the worker or beat starts (or, failing that, when
+the first task runs), and it brings every feature's tasks and schedule entries (each feature's
+`init_app`; the task modules are each feature's `tasks.py`, found from qa_app.FEATURES). The
+web process binds its own app with `celery_init_app`. With no CELERY_BROKER_URL, tasks run
+in-process (eagerly).
+
+A task commits once, when its body returns (FlaskTask); a body never commits. Job status that
+must be seen while it runs is written by qa_app.jobs in short transactions of its own.
 
 Time limits come from the benchmarks (the national-scale aggregation takes about 5 s, a
 cycle's 150 letters about 6 s) with wide headroom; Redis hands an unacknowledged message to
@@ -13,19 +19,23 @@ worker died is recovered by the stall check in minutes rather than hours.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from celery import Celery, Task
-from celery.schedules import crontab
 from flask import Flask, current_app, has_app_context
+from sqlalchemy.exc import InterfaceError, OperationalError
 
+from qa_app import FEATURES, transactions
 from qa_app.config import env_int
+from qa_app.extensions import db
 
 _bound_app: Flask | None = None
+_building = False
 
 BROKER_TIMEOUT = 3.0
 """Seconds to connect to, or wait for an answer from, the broker when starting a job."""
@@ -43,7 +53,7 @@ TIME_LIMITS: dict[str, tuple[int, int]] = {
 }
 """(soft, hard) seconds per task: about 25 times the benchmark at national scale."""
 
-DB_RETRY_WAIT_MAX = 60
+DB_RETRY_WAIT_MAX = env_int("JOB_DB_RETRY_WAIT_MAX", 60)
 DB_RETRIES = env_int("JOB_DB_RETRIES", 12)
 DB_RETRY: dict[str, Any] = {
     "retry_backoff": 2,
@@ -53,16 +63,23 @@ DB_RETRY: dict[str, Any] = {
 }
 """Waits of 2, 4, 8, 16, 32 s, then a minute each: 12 retries span about 8 minutes, longer
 than an ordinary PostgreSQL restart or fail-over."""
+RETRY: dict[str, Any] = {"autoretry_for": (OperationalError, InterfaceError), **DB_RETRY}
+"""What every task that reads or writes the database passes to `shared_task`."""
 
 VISIBILITY_TIMEOUT = max(hard for _soft, hard in TIME_LIMITS.values()) + DB_RETRY_WAIT_MAX + 60
 """270 s: above the longest hard limit plus the longest retry wait, with a minute spare."""
 
 
 def flask_app() -> Flask:
+    global _building
     if _bound_app is None:
         from qa_app import create_app
 
-        celery_init_app(create_app())
+        _building = True
+        try:
+            celery_init_app(create_app())
+        finally:
+            _building = False
     assert _bound_app is not None
     return _bound_app
 
@@ -71,13 +88,39 @@ def _app() -> Flask:
     return current_app._get_current_object() if has_app_context() else flask_app()
 
 
+def _committing(body: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(body)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        result = body(*args, **kwargs)
+        transactions.commit_point()
+        return result
+
+    return run
+
+
 class FlaskTask(Task):
-    """Run each task in its own app context, so it has its own database session; put a
-    retry or a failure on the task's job, so no job stays 'running' without a word."""
+    """Run each task in its own app context, so it has its own database session, and commit
+    once when its body returns (nothing on an exception); put a retry or a failure on the
+    task's job, so no job stays 'running' without a word.
+
+    The commit is part of the task's `run`, so a database error while committing is retried
+    like one in the body (`autoretry_for` wraps `run`)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        body = cls.__dict__.get("run")
+        if isinstance(body, staticmethod):
+            cls.run = staticmethod(_committing(body.__func__))  # type: ignore[method-assign]
+        elif callable(body):
+            cls.run = _committing(body)  # type: ignore[method-assign]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         with _app().app_context():
-            return self.run(*args, **kwargs)
+            try:
+                return self.run(*args, **kwargs)
+            except BaseException:
+                _discard_session()
+                raise
 
     def on_retry(self, exc: BaseException, task_id: str, args: Any, kwargs: Any,
                  einfo: Any) -> None:
@@ -94,6 +137,15 @@ class FlaskTask(Task):
 
         with _app().app_context():
             jobs.fail_now(_job_run_id(self, args, kwargs), failure_reason(self, exc))
+
+
+def _discard_session() -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        db.session.remove()
+    except SQLAlchemyError:
+        db.session.registry.clear()
 
 
 def _job_run_id(task: Task, args: Any, kwargs: Any) -> int | None:
@@ -123,9 +175,7 @@ def failure_reason(task: Task, exc: BaseException, *, retried: bool = True) -> s
     return f"Stopped by an unexpected error: {text}"
 
 
-def celery_settings(broker_url: str | None, check_seconds: float | None = None
-                    ) -> dict[str, Any]:
-    check = float(check_seconds or env_int("JOB_CHECK_SECONDS", 60))
+def celery_settings(broker_url: str | None) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "task_serializer": "json",
         "accept_content": ["json"],
@@ -139,24 +189,6 @@ def celery_settings(broker_url: str | None, check_seconds: float | None = None
         "task_default_queue": os.environ.get("CELERY_QUEUE") or "celery",
         "task_annotations": {name: {"soft_time_limit": soft, "time_limit": hard}
                              for name, (soft, hard) in TIME_LIMITS.items()},
-        "beat_schedule": {
-            "nightly-sweep": {
-                "task": "workers.tasks.nightly_sweep",
-                "schedule": crontab(hour=2, minute=0),
-            },
-            "nightly-aggregate": {
-                "task": "workers.tasks.aggregate",
-                "schedule": crontab(hour=2, minute=30),
-            },
-            "recalculate-pending": {
-                "task": "workers.tasks.recalculate_pending",
-                "schedule": check,
-            },
-            "check-stalled-jobs": {
-                "task": "jobs.check_stalled",
-                "schedule": check,
-            },
-        },
     }
     if broker_url:
         timeouts = {"socket_connect_timeout": BROKER_TIMEOUT, "socket_timeout": 10}
@@ -214,7 +246,7 @@ def check_broker(timeout: float = BROKER_TIMEOUT) -> None:
             if conn.transport.driver_type == "redis":
                 client = conn.default_channel.client
                 client.set("ehcp-qa:broker-check", "1", ex=60)
-    except Exception as exc:  # noqa: BLE001  (kombu raises many transport-specific errors)
+    except Exception as exc:  # kombu raises many transport-specific errors
         detail = (str(exc).strip() or type(exc).__name__).splitlines()[0][:200]
         raise BrokerUnavailable(f"cannot reach the job broker at {url}: {detail}") from None
 
@@ -225,7 +257,10 @@ def celery_init_app(flask: Flask) -> Celery:
     broker = flask.config.get("CELERY_BROKER_URL")
     if celery.conf.broker_url != (broker or "memory://localhost/"):
         _forget_connections()
-    celery.conf.update(celery_settings(broker, flask.config.get("JOB_CHECK_SECONDS")))
+    from qa_app.jobs.schedule import beat_schedule
+
+    celery.conf.update(celery_settings(broker))
+    celery.conf.beat_schedule = beat_schedule(flask)
     celery.conf.update(flask.config.get("CELERY_EXTRA", {}))
     celery.set_default()
     _bound_app = flask
@@ -244,4 +279,13 @@ def _forget_connections() -> None:
     celery._local.__dict__.pop("backend", None)
 
 
-celery.autodiscover_tasks(["workers", "qa_app.jobs"], related_name="tasks", force=True)
+@celery.on_after_finalize.connect
+def _bind_on_start(sender: Celery, **_kwargs: Any) -> None:
+    """A worker or beat finalises the Celery app before it reads the schedule: build the Flask
+    app then (unless one is bound or being built), so the schedule holds every feature's
+    entries."""
+    if _bound_app is None and not _building:
+        flask_app()
+
+
+celery.autodiscover_tasks(list(FEATURES), related_name="tasks", force=True)

@@ -7,7 +7,8 @@ wrong passwords here count towards a limit like sign-in does.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
@@ -15,8 +16,9 @@ from sqlalchemy import select
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from qa_app import transactions
 from qa_app.api.models import ApiToken
-from qa_app.api.tokens import commit_noted_use, create_token, lifetime, revoke_token
+from qa_app.api.tokens import create_token, lifetime, note_use, noted_use, revoke_token
 from qa_app.auth.access import ALL_ROLES, roles
 from qa_app.auth.passwords import verify_password
 from qa_app.extensions import db, limiter
@@ -50,10 +52,15 @@ class RevokeForm(FlaskForm):
 
 
 @bp.after_app_request
-def _commit_token_use(response):  # noqa: ANN001, ANN202
-    """An API request that used a token commits the time it was used, once, at its end."""
-    if response.status_code < 500:
-        commit_noted_use()
+def _keep_token_use(response: Response) -> Response:
+    """A token's last use shows every request that used it. A success saved the use with
+    the request's commit; a request refused with a 4xx keeps nothing it wrote, so its use
+    alone is saved now. A server error saves nothing."""
+    used = noted_use()
+    if used is not None and 400 <= response.status_code < 500:
+        db.session.rollback()
+        note_use(*used)
+        transactions.commit_point()
     return response
 
 
@@ -75,7 +82,7 @@ def _wrong_password(_response: object) -> bool:
                key_func=lambda: f"token-password|{getattr(current_user, 'id', '')}",
                deduct_when=_wrong_password,
                error_message="Too many wrong passwords. Wait 10 minutes and try again.")
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     form = TokenForm()
     new_token = None
     if form.validate_on_submit():
@@ -85,7 +92,6 @@ def index():  # noqa: ANN201
             form.password.errors = [WRONG_PASSWORD]
         else:
             _, new_token = create_token(user, form.name.data or "")
-            db.session.commit()
             form = TokenForm(formdata=None)
     days = int(lifetime().days)
     return render_template("api/tokens.html", form=form, tokens=_own_tokens(),
@@ -94,7 +100,7 @@ def index():  # noqa: ANN201
 
 @bp.post("/<int:token_id>/revoke")
 @roles(*ALL_ROLES)
-def revoke(token_id: int):  # noqa: ANN201
+def revoke(token_id: int) -> ResponseReturnValue:
     form = RevokeForm()
     if not form.validate_on_submit():
         abort(400)
@@ -104,7 +110,6 @@ def revoke(token_id: int):  # noqa: ANN201
     if row is None:
         abort(404)
     revoke_token(row, current_user.id)
-    db.session.commit()
     flash(f"The token '{row.name}' has been revoked. Anything using it will stop working.",
           "success")
     return redirect(url_for("api_tokens.index"))

@@ -3,8 +3,8 @@
 A token works for API_TOKEN_DAYS (90 by default) and is refused after that with a JSON
 error that says so. Changing a password or deactivating a person revokes all of their
 tokens with their sessions (auth/operations.py calls `revoke_all`). Each use is noted on
-the token row (at most once a minute); the request commits that note once, after the
-response is built (api/token_views.py), so checking a token never commits by itself.
+the token row (at most once a minute) and saved by the request's commit; a request refused
+with a 4xx still used the token, so its use alone is saved then (api/token_views.py).
 """
 
 from __future__ import annotations
@@ -95,11 +95,16 @@ def user_for_token(token: str) -> User | None:
         expired_refusal(row.expires_at)
     if row.last_used_at is None or now - row.last_used_at > USE_NOTED_EVERY:
         row.last_used_at = now
-        g.api_token_use_noted = True
+        g.api_token_use_noted = (row.id, now)
     return row.user
 
 
-def commit_noted_use() -> None:
-    """Commit a token's last-used time, once, at the end of an API request."""
-    if g.pop("api_token_use_noted", False):
-        db.session.commit()
+def noted_use() -> tuple[int, datetime] | None:
+    """The token this request noted a use of, and when; asked once, at the request's end."""
+    return g.pop("api_token_use_noted", None)
+
+
+def note_use(token_id: int, used_at: datetime) -> None:
+    """Note a token's use again, after the request's own writes were rolled back."""
+    db.session.execute(update(ApiToken).where(ApiToken.id == token_id)
+                       .values(last_used_at=used_at))

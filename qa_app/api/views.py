@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, String, cast, func, select
 
 from qa_app.api.openapi import openapi_document
-from qa_app.audits.models import Cycle
+from qa_app.audits.cycles.models import Cycle
 from qa_app.auth.access import ALL_ROLES, public, roles
 from qa_app.auth.models import Role
 from qa_app.extensions import csrf, db
@@ -35,7 +36,7 @@ class BadParameter(ValueError):
 
 
 @bp.errorhandler(BadParameter)
-def _bad_parameter(error: BadParameter):  # noqa: ANN202
+def _bad_parameter(error: BadParameter) -> ResponseReturnValue:
     return jsonify(error="bad_request", message=str(error)), 400
 
 
@@ -68,13 +69,13 @@ def _page(query: Select[Any], serialise: Any) -> dict[str, Any]:
 
 @bp.get("/openapi.json")
 @public
-def openapi():  # noqa: ANN201
+def openapi() -> ResponseReturnValue:
     return jsonify(openapi_document())
 
 
 @bp.get("/agencies")
 @roles(*ALL_ROLES)
-def agencies():  # noqa: ANN201
+def agencies() -> ResponseReturnValue:
     query = select(Agency).order_by(Agency.name, Agency.id)
     return jsonify(_page(query, lambda row: {"id": row[0].id, "name": row[0].name,
                                               "type": row[0].type}))
@@ -82,7 +83,7 @@ def agencies():  # noqa: ANN201
 
 @bp.get("/cycles")
 @roles(*ALL_ROLES)
-def cycles():  # noqa: ANN201
+def cycles() -> ResponseReturnValue:
     query = select(Cycle).order_by(Cycle.start_date.desc(), Cycle.id.desc())
     return jsonify(_page(query, lambda row: {
         "id": row[0].id, "name": row[0].name, "start_date": row[0].start_date.isoformat(),
@@ -92,7 +93,7 @@ def cycles():  # noqa: ANN201
 
 @bp.get("/targets")
 @roles(*ALL_ROLES)
-def targets():  # noqa: ANN201
+def targets() -> ResponseReturnValue:
     loaded = load_targets(Path(current_app.config["RUBRICS_DIR"]) / "targets.yaml")
     data = [
         {"measure": t.measure, "scope": t.scope, "academic_year": year, "target": value}
@@ -108,7 +109,7 @@ def targets():  # noqa: ANN201
 
 @bp.get("/rates")
 @roles(*ALL_ROLES)
-def rates():  # noqa: ANN201
+def rates() -> ResponseReturnValue:
     runs = current_runs().subquery()
     query = (
         select(RateSnapshot, runs.c.period_kind, runs.c.period_key, runs.c.computed_at,
@@ -151,7 +152,7 @@ def _rate_json(row: Any) -> dict[str, Any]:
 
 @bp.get("/agreement")
 @roles(Role.ADMIN, Role.QI_MANAGER, Role.PANEL_CHAIR, Role.AUDITOR)
-def agreement():  # noqa: ANN201
+def agreement() -> ResponseReturnValue:
     """Agreement between two panel auditors per cycle and criterion, from each cycle's
     current figures: weighted kappa and Gwet's AC1 side by side."""
     runs = current_runs(CYCLE_PERIOD).subquery()

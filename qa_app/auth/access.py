@@ -4,7 +4,8 @@ Every endpoint must declare its roles with `@roles(...)` (or `@public`); an endp
 without a declaration is refused for everyone, so a new route cannot forget access.
 Record-level scoping by agency or assignment is added to every ORM query of a request
 through `with_loader_criteria`, so a view cannot forget it either, and a record the user
-may not see is simply not found (404).
+may not see is simply not found (404). Each model declares its own scope (`lead_sees`,
+`auditor_sees`, `chair_sees`); this module walks the mapped models to find them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import false, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from qa_app.auth.models import Role
@@ -79,87 +80,30 @@ def current_scope() -> Scope | None:
     return g.get("scope")
 
 
-def _agency_criteria(agency_id: int) -> list[Any]:
-    from qa_app.audits.models import Audit, FinalGrade
-    from qa_app.letters.models import Letter, LetterResponse
-    from qa_app.register.models import Advice, Agency, Plan
-
-    own_advice = select(Advice.id).where(Advice.agency_id == agency_id)
-    own_plans = select(Plan.id).where(Plan.agency_id == agency_id)
-    contributed_plans = select(Advice.plan_id).where(Advice.agency_id == agency_id)
-    own_letters = select(Letter.id).where(Letter.agency_id == agency_id)
-
-    def subject(cls: Any) -> Any:
-        return or_(cls.plan_id.in_(own_plans), cls.advice_id.in_(own_advice))
-
-    return [
-        with_loader_criteria(Agency, Agency.id == agency_id),
-        with_loader_criteria(
-            Plan, or_(Plan.agency_id == agency_id, Plan.id.in_(contributed_plans))
-        ),
-        with_loader_criteria(Advice, Advice.agency_id == agency_id),
-        with_loader_criteria(Audit, subject(Audit)),
-        with_loader_criteria(FinalGrade, subject(FinalGrade)),
-        with_loader_criteria(Letter, Letter.agency_id == agency_id),
-        with_loader_criteria(LetterResponse, LetterResponse.letter_id.in_(own_letters)),
-        *_own_agency_figures(agency_id, agreement=False),
-    ]
+SCOPE_METHODS = {
+    Role.AGENCY_LEAD: "lead_sees",
+    Role.AUDITOR: "auditor_sees",
+    Role.PANEL_CHAIR: "chair_sees",
+}
+"""The class method by which a model says which of its rows a role may see. A model that
+does not declare one for a role shows that role every row; admins and managers see all."""
 
 
-def _own_agency_figures(agency_id: int | None, *, agreement: bool) -> list[Any]:
-    """Agency leads and auditors see their own agency's rates and improvement actions only.
-    Agreement between auditors is counted per cycle across every agency, so no agency's
-    share of it can be shown on its own: leads never see it; auditors do (`agreement`),
-    since it shows them which criteria panels read differently, which is their work."""
-    from qa_app.reporting.models import AgreementSnapshot, ImprovementAction, RateSnapshot
+def scoped_models(method: str) -> list[type]:
+    """The mapped models that declare `method` themselves, in a fixed order."""
+    from qa_app.extensions import db
 
-    hidden = [] if agreement else [with_loader_criteria(AgreementSnapshot, false())]
-    if agency_id is None:
-        return [with_loader_criteria(RateSnapshot, false()),
-                with_loader_criteria(ImprovementAction, false()), *hidden]
-    return [
-        with_loader_criteria(RateSnapshot, RateSnapshot.agency_id == agency_id),
-        with_loader_criteria(ImprovementAction, ImprovementAction.agency_id == agency_id),
-        *hidden,
-    ]
-
-
-def _auditor_criteria(user_id: int, agency_id: int | None) -> list[Any]:
-    """Auditors score what they are assigned; beyond that, like their agency's lead, they
-    see their own agency's figures only (see _own_agency_figures)."""
-    from qa_app.audits.models import Audit
-    from qa_app.register.models import Advice, Plan
-
-    my_plans = select(Audit.plan_id).where(Audit.auditor_id == user_id, Audit.plan_id.is_not(None))
-    my_advice = select(Audit.advice_id).where(
-        Audit.auditor_id == user_id, Audit.advice_id.is_not(None)
-    )
-    plans_of_my_advice = select(Advice.plan_id).where(Advice.id.in_(my_advice))
-    return [
-        with_loader_criteria(Audit, Audit.auditor_id == user_id),
-        with_loader_criteria(Plan, or_(Plan.id.in_(my_plans), Plan.id.in_(plans_of_my_advice))),
-        with_loader_criteria(Advice, or_(Advice.id.in_(my_advice), Advice.plan_id.in_(my_plans))),
-        *_own_agency_figures(agency_id, agreement=True),
-    ]
-
-
-def _chair_criteria(user_id: int) -> list[Any]:
-    """Chairs see the audits of the panels they chair, not other panels' work in progress."""
-    from qa_app.audits.models import Audit, Panel
-
-    chaired = select(Panel.id).where(Panel.chair_id == user_id)
-    return [with_loader_criteria(Audit, Audit.panel_id.in_(chaired))]
+    classes = (mapper.class_ for mapper in db.Model.registry.mappers)
+    return sorted((cls for cls in classes if method in vars(cls)), key=lambda c: c.__name__)
 
 
 def criteria_for(scope: Scope) -> list[Any]:
-    """The record filters for a user's role; admins and managers see everything."""
-    if scope.role == Role.AGENCY_LEAD and scope.agency_id is not None:
-        return _agency_criteria(scope.agency_id)
-    if scope.role == Role.AUDITOR:
-        return _auditor_criteria(scope.user_id, scope.agency_id)
-    if scope.role == Role.PANEL_CHAIR:
-        return _chair_criteria(scope.user_id)
-    return []
+    """The record filters for a user's role, each declared by the model it filters."""
+    method = SCOPE_METHODS.get(Role(scope.role)) if scope.role in set(Role) else None
+    if method is None:
+        return []
+    return [with_loader_criteria(cls, getattr(cls, method)(scope))
+            for cls in scoped_models(method)]
 
 
 def apply_scoping(state: ORMExecuteState) -> None:

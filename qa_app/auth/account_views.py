@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from qa_app.auth import second_factor as factor
@@ -14,7 +15,7 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 @bp.route("/")
 @roles(*ALL_ROLES)
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     user = current_user._get_current_object()
     row = factor.confirmed_factor(user.id)
     return render_template(

@@ -9,10 +9,11 @@ from qa_app.auth.models import ROLES_NEEDING_AGENCY, Role, User, UserSession
 from qa_app.auth.passwords import MIN_LENGTH, hash_password
 from qa_app.extensions import db
 from qa_app.register.models import Agency
+from qa_app.rules import RuleError
 from qa_app.timeutil import utcnow
 
 
-class UserError(ValueError):
+class UserError(RuleError):
     """A user could not be created or changed; the message says why."""
 
 

@@ -8,7 +8,7 @@ services also allow, so no QR code library is needed. A code is accepted within 
 is kept). Recovery codes are random, long enough that a SHA-256 hash is safe to store,
 and each is marked used in one UPDATE, so two requests cannot both use it.
 
-Functions here add and flush; the view commits.
+Functions here add and flush; the request commits (qa_app/transactions.py).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
@@ -89,7 +90,6 @@ class TurnOffForm(FlaskForm):
 
 def ask_for_code(user: User, next_url: str) -> Response:
     """Called by the password step instead of signing in: remember who passed it, briefly."""
-    db.session.commit()  # a password rehash made by the password step
     session.clear()
     session["second_factor_user"] = user.id
     session["second_factor_since"] = int(time.time())
@@ -138,7 +138,7 @@ def _account_key() -> str:
 @bp.route("/sign-in/code", methods=["GET", "POST"])
 @public
 @_limited(_pending_key, "Too many wrong codes for this account.")
-def sign_in_code():  # noqa: ANN201
+def sign_in_code() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     user = _pending_user()
@@ -152,7 +152,6 @@ def sign_in_code():  # noqa: ANN201
         if how is None:
             g.second_factor_failed = True
             audit_log.record("user.second_factor_wrong", "user", user.id, user_id=user.id)
-            db.session.commit()
             form.code.errors = [WRONG_CODE]
             return render_template("auth/sign_in_code.html", form=form)
         next_url = session.get("second_factor_next") or url_for("main.home")
@@ -160,7 +159,6 @@ def sign_in_code():  # noqa: ANN201
         operations.start_session(user)
         audit_log.record("user.sign_in", "user", user.id, user_id=user.id,
                          changes={"second_factor": how})
-        db.session.commit()
         login_user(user)
         if how == "recovery code":
             left = factor.unused_recovery_codes(user.id)
@@ -173,12 +171,11 @@ def sign_in_code():  # noqa: ANN201
 @bp.route("/account/second-factor", methods=["GET", "POST"])
 @roles(*ALL_ROLES)
 @_limited(_account_key, "Too many wrong codes or passwords.")
-def set_up():  # noqa: ANN201
+def set_up() -> ResponseReturnValue:
     user = current_user._get_current_object()
     if factor.is_enabled(user):
         return redirect(url_for("account.index"))
     row = factor.start_setup(user)
-    db.session.commit()
     form = SetUpForm()
     if form.validate_on_submit():
         if not verify_password(user.password_hash, form.password.data or ""):
@@ -186,7 +183,6 @@ def set_up():  # noqa: ANN201
             form.password.errors = ["Your password is not correct"]
         else:
             codes = factor.confirm_setup(user, form.code.data or "")
-            db.session.commit()
             if codes is not None:
                 return render_template("auth/second_factor_done.html", codes=codes)
             g.second_factor_failed = True
@@ -200,7 +196,7 @@ def set_up():  # noqa: ANN201
 @bp.route("/account/second-factor/turn-off", methods=["GET", "POST"])
 @roles(*ALL_ROLES)
 @_limited(_account_key, "Too many wrong codes or passwords.")
-def turn_off():  # noqa: ANN201
+def turn_off() -> ResponseReturnValue:
     user = current_user._get_current_object()
     if not factor.is_enabled(user):
         return redirect(url_for("account.index"))
@@ -208,7 +204,6 @@ def turn_off():  # noqa: ANN201
     if form.validate_on_submit():
         if verify_password(user.password_hash, form.password.data or ""):
             factor.turn_off(user, actor_id=user.id)
-            db.session.commit()
             flash("Your authenticator app has been turned off. Signing in now needs your "
                   "password only.", "success")
             return redirect(url_for("account.index"))

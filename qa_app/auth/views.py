@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Request,
     current_app,
     flash,
     jsonify,
@@ -16,6 +17,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
@@ -23,7 +25,7 @@ from qa_app import audit_log
 from qa_app.auth import limits, operations, second_factor
 from qa_app.auth.access import ALL_ROLES, public, roles
 from qa_app.auth.forms import ChangePasswordForm, SignInForm
-from qa_app.auth.models import UserSession
+from qa_app.auth.models import User, UserSession
 from qa_app.auth.passwords import burn_time, hash_password, needs_rehash, verify_password
 from qa_app.auth.second_factor_views import ask_for_code
 from qa_app.extensions import db, login_manager
@@ -35,7 +37,11 @@ WRONG_DETAILS = "Enter a correct email address and password"
 
 
 @login_manager.user_loader
-def load_user(session_id: str):  # noqa: ANN201
+def load_user(session_id: str) -> ResponseReturnValue:
+    """The person behind a live server session. Deleting an idle session and noting when
+    one was last seen are saved by the request's commit. A request that keeps nothing (an
+    error, or the sign-in redirect sent before any page runs) leaves the idle row, which is
+    refused again and deleted by the next request that is kept, such as the sign-in page."""
     row = db.session.execute(
         select(UserSession).where(UserSession.id == session_id)
     ).scalar_one_or_none()
@@ -45,18 +51,16 @@ def load_user(session_id: str):  # noqa: ANN201
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     if now - row.last_seen_at > idle:
         db.session.delete(row)
-        db.session.commit()
         return None
     if now - row.last_seen_at > timedelta(minutes=1):
         row.last_seen_at = now
-        db.session.commit()
     user = row.user
     user.login_session_id = row.id
     return user
 
 
 @login_manager.request_loader
-def load_user_from_token(req):  # noqa: ANN001, ANN201
+def load_user_from_token(req: Request) -> User | None:
     """API requests authenticate with a personal token instead of a session."""
     if not req.path.startswith("/api/"):
         return None
@@ -69,7 +73,7 @@ def load_user_from_token(req):  # noqa: ANN001, ANN201
 
 
 @login_manager.unauthorized_handler
-def unauthorized():  # noqa: ANN201
+def unauthorized() -> ResponseReturnValue:
     if request.path.startswith("/api/"):
         message = "Send a valid API token as the header 'Authorization: Bearer <token>'"
         return jsonify(error="unauthorized", message=message), 401
@@ -89,7 +93,7 @@ def _safe_next(target: str | None) -> str:
 @public
 @limits.per_address()
 @limits.per_account()
-def sign_in():  # noqa: ANN201
+def sign_in() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = SignInForm()
@@ -111,7 +115,6 @@ def sign_in():  # noqa: ANN201
         session.clear()
         operations.start_session(user)
         audit_log.record("user.sign_in", "user", user.id, user_id=user.id)
-        db.session.commit()
         login_user(user)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/sign_in.html", form=form)
@@ -119,10 +122,9 @@ def sign_in():  # noqa: ANN201
 
 @bp.route("/sign-out", methods=["POST"])
 @roles(*ALL_ROLES)
-def sign_out():  # noqa: ANN201
+def sign_out() -> ResponseReturnValue:
     session_id = current_user.get_id()
     operations.end_session(session_id)
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "success")
@@ -131,7 +133,7 @@ def sign_out():  # noqa: ANN201
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @roles(*ALL_ROLES)
-def change_password():  # noqa: ANN201
+def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
@@ -141,7 +143,6 @@ def change_password():  # noqa: ANN201
         operations.set_password(user, form.new_password.data or "")
         session.clear()
         operations.start_session(user)
-        db.session.commit()
         login_user(user)
         flash("Your password has been changed. Other devices have been signed out.", "success")
         return redirect(url_for("main.home"))

@@ -12,9 +12,10 @@ from html import escape
 
 from markupsafe import Markup
 
-from qa_app.reporting.labels import percent_text
+from qa_app.reporting.labels import BELOW_TARGET, NEAR_TARGET, ON_TARGET, percent_text
 
-RAG_COLOURS = {"green": "#00703c", "amber": "#b58800", "red": "#d4351c", None: "#505a5f"}
+RAG_COLOURS = {ON_TARGET: "#00703c", NEAR_TARGET: "#b58800", BELOW_TARGET: "#d4351c",
+               None: "#505a5f"}
 TARGET_COLOUR = "#0b0c0c"
 BAR_COLOUR = "#1d70b8"
 WIDTH = 640
@@ -43,12 +44,12 @@ def _x(value: float, left: float, width: float) -> float:
 
 def _marker(rag: str | None, x: float, y: float) -> str:
     colour = RAG_COLOURS.get(rag, RAG_COLOURS[None])
-    if rag == "green":
+    if rag == ON_TARGET:
         return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{colour}"/>'
-    if rag == "amber":
+    if rag == NEAR_TARGET:
         return (f'<polygon points="{x:.1f},{y - 6:.1f} {x - 6:.1f},{y + 5:.1f} '
                 f'{x + 6:.1f},{y + 5:.1f}" fill="{colour}"/>')
-    if rag == "red":
+    if rag == BELOW_TARGET:
         return (f'<path d="M{x - 5:.1f},{y - 5:.1f} L{x + 5:.1f},{y + 5:.1f} M{x + 5:.1f},'
                 f'{y - 5:.1f} L{x - 5:.1f},{y + 5:.1f}" stroke="{colour}" stroke-width="3"/>')
     return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{colour}"/>'

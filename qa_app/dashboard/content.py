@@ -9,7 +9,7 @@ from typing import Any
 from flask_login import current_user
 from markupsafe import Markup
 
-from qa_app.audits.models import Cycle
+from qa_app.audits.cycles.models import Cycle
 from qa_app.auth.models import Role
 from qa_app.dashboard import charts, queries
 from qa_app.dashboard.filters import Filters

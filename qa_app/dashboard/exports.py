@@ -11,7 +11,8 @@ from flask import Response
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from qa_app.audits.models import Cycle, FinalGrade
+from qa_app.audits.cycles.models import Cycle
+from qa_app.audits.moderation.models import FinalGrade
 from qa_app.cells import safe_cell, safe_row
 from qa_app.extensions import db
 from qa_app.register.models import Advice, Agency, Plan

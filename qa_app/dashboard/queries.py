@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from qa_app.audits.models import Cycle
+from qa_app.audits.cycles.models import Cycle
 from qa_app.extensions import db
 from qa_app.register.models import Agency
 from qa_app.reporting import measures as m

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import Blueprint, abort, render_template, request, stream_with_context
+from flask.typing import ResponseReturnValue
 
 from qa_app.auth.access import roles
 from qa_app.auth.models import Role
@@ -24,7 +25,7 @@ FORMATS = {"csv", "xlsx"}
 
 @bp.route("/")
 @roles(*READERS)
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     filters = read_filters(request)
     board = build(filters)
     agencies = agencies_with_rates(
@@ -40,7 +41,7 @@ def index():  # noqa: ANN201
 
 @bp.route("/data/<chart>.<fmt>")
 @roles(*READERS)
-def chart_data(chart: str, fmt: str):  # noqa: ANN201
+def chart_data(chart: str, fmt: str) -> ResponseReturnValue:
     if fmt not in FORMATS:
         abort(404)
     filters = read_filters(request)
@@ -67,7 +68,7 @@ def chart_data(chart: str, fmt: str):  # noqa: ANN201
 
 @bp.route("/export/<kind>.<fmt>")
 @roles(*READERS)
-def export(kind: str, fmt: str):  # noqa: ANN201
+def export(kind: str, fmt: str) -> ResponseReturnValue:
     filters = read_filters(request)
     if fmt not in FORMATS or not filters.year:
         abort(404)
@@ -82,7 +83,7 @@ def export(kind: str, fmt: str):  # noqa: ANN201
         rows, headers = exports.audit_rows(filters.year), exports.AUDIT_HEADERS
     elif kind == "agreement":
         board = build(filters)
-        rows = exports.agreement_rows(board.agreement)
+        rows = list(exports.agreement_rows(board.agreement))  # read before the request commits
         headers = exports.AGREEMENT_HEADERS
     elif kind == "timeliness":
         rows = exports.timeliness_rows(*year_bounds(filters.year))

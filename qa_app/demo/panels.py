@@ -7,7 +7,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from qa_app.audits.models import Audit, AuditScore, Cycle, FinalCriterionGrade, FinalGrade, Panel
+from qa_app.audits.cycles.models import Cycle
+from qa_app.audits.moderation.models import FinalCriterionGrade, FinalGrade
+from qa_app.audits.panels.models import Panel
+from qa_app.audits.scoring.models import Audit, AuditScore
 from qa_app.auth.models import User
 from qa_app.demo.people import CASEWORK, PROFILES
 from qa_app.demo.register import TRANSITION_YEARS

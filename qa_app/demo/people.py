@@ -75,7 +75,10 @@ DEMO_USERS: list[DemoUser] = [
     _user(Role.AGENCY_LEAD, "lead.therapies", THERAPIES, "Demo lead, therapies"),
     _user(Role.AGENCY_LEAD, "lead.socialcare", SOCIAL_CARE, "Demo lead, social care"),
     _user(Role.AGENCY_LEAD, "lead.oakfield", OAKFIELD, "Demo lead, Oakfield Primary"),
+    _user(Role.AGENCY_LEAD, "lead.staidans", ST_AIDANS, "Demo lead, St Aidan's Academy"),
+    _user(Role.AGENCY_LEAD, "lead.brookside", BROOKSIDE, "Demo lead, Brookside Special School"),
 ]
+"""Every agency has a lead, so every letter the demo issues can be answered."""
 
 
 def create_agencies() -> dict[str, Agency]:

@@ -26,7 +26,6 @@ PLAN_COUNT = 300
 ADVICE_DAYS = 42
 ASSESSMENT_DAYS = 140
 TRANSITION_YEARS = (5, 9)
-EARLIEST_CYCLE_START = date(2025, 9, 1)
 
 OTHER_SETTINGS = {
     "early": ("Little Acorns Day Nursery", "Meadowbank Pre-school"),
@@ -82,9 +81,10 @@ def _issue_date(rng: random.Random, kind: str, requested: date, today: date) -> 
     return issued if issued <= today else None
 
 
-def plan_specs(rng: random.Random, today: date) -> list[PlanSpec]:
-    """Requests span ~14 months, reaching back far enough for the 2025/26 cycles to sample."""
-    first = min(today - timedelta(days=425), EARLIEST_CYCLE_START - timedelta(days=200))
+def plan_specs(rng: random.Random, today: date, first_cycle_start: date) -> list[PlanSpec]:
+    """Requests span ~14 months or more, reaching back far enough for the first cycle to
+    sample."""
+    first = min(today - timedelta(days=425), first_cycle_start - timedelta(days=200))
     span = (today - first).days
     specs = []
     for _ in range(PLAN_COUNT):
@@ -105,8 +105,10 @@ def _numbered(prefix: str, width: int, days: list[date]) -> list[str]:
     return refs
 
 
-def create_plans(rng: random.Random, today: date, agencies: dict[str, Agency]) -> list[Plan]:
-    specs = plan_specs(rng, today)
+def create_plans(
+    rng: random.Random, today: date, first_cycle_start: date, agencies: dict[str, Agency]
+) -> list[Plan]:
+    specs = plan_specs(rng, today, first_cycle_start)
     refs = _numbered("EHCP", 4, [s.request_date for s in specs])
     plans = [
         Plan(

@@ -1,8 +1,10 @@
-"""Seed a deterministic synthetic partnership: register, two audit cycles, audits and final grades.
+"""Seed a deterministic synthetic partnership: register, audit cycles, audits and final grades.
 
 Everything is drawn from ``random.Random(SEED)`` and the ``today`` passed in, so two runs on
-the same day give identical data. Rows are added and flushed on ``db.session``; the caller
-commits once.
+the same day give identical data. The cycles are the two terms that ended most recently
+(audited and finalised) and the term under way, if any (sample drawn, panel set up), so the
+partnership looks live whenever it is seeded. Rows are added and flushed on ``db.session``;
+the caller commits once.
 """
 
 from __future__ import annotations
@@ -13,17 +15,19 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 
 from qa_app import audit_log
-from qa_app.audits.models import Cycle, Panel, PanelMember, Sample, SampleItem
+from qa_app.audits.cycles.models import Cycle, Sample, SampleItem
+from qa_app.audits.panels.models import Panel, PanelMember
 from qa_app.auth.models import Role, User
 from qa_app.demo.panels import PanelRun, Standards, Subject, audit_panel, stratum
 from qa_app.demo.people import DEMO_USERS, DemoUser, create_agencies, create_users
 from qa_app.demo.register import TRANSITION_YEARS, create_advice, create_plans
+from qa_app.demo.terms import recent_terms
 from qa_app.extensions import db
 from qa_app.register.models import Advice, Plan
 from qa_app.standards.models import RubricVersion
 from qa_app.timeutil import academic_year
 
-__all__ = ["DEMO_USERS", "DemoSummary", "DemoUser", "seed_partnership"]
+__all__ = ["DEMO_USERS", "DemoSummary", "DemoUser", "demo_cycles", "seed_partnership"]
 
 SEED = 2025
 SAMPLE_PLANS = 30
@@ -41,12 +45,18 @@ class CycleSpec:
     chair_email: str
 
 
-CYCLES = (
-    CycleSpec("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19), 20250901, 0.0,
-              "chair.one@example.org"),
-    CycleSpec("Spring term 2026", date(2026, 1, 5), date(2026, 3, 27), 20260105, 0.07,
-              "chair.two@example.org"),
-)  # fmt: skip
+IMPROVEMENT = (0.0, 0.07, 0.12)
+"""How much better each cycle's work is than the first's (later panels see the letters bite)."""
+CHAIRS = ("chair.one@example.org", "chair.two@example.org")
+
+
+def demo_cycles(today: date) -> list[CycleSpec]:
+    """One cycle per recent term; each is sampled with a seed taken from its start date."""
+    return [
+        CycleSpec(term.name, term.start, term.end, int(term.start.strftime("%Y%m%d")),
+                  IMPROVEMENT[index], CHAIRS[index % len(CHAIRS)])
+        for index, term in enumerate(recent_terms(today))
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -66,14 +76,15 @@ class DemoSummary:
 def seed_partnership(today: date, rubric_versions: dict[str, RubricVersion]) -> DemoSummary:
     """Build the whole demo partnership; with no rubric versions, cycles are left unaudited."""
     rng = random.Random(SEED)
+    cycles = demo_cycles(today)
     agencies = create_agencies()
     users = create_users()
-    plans = create_plans(rng, today, agencies)
+    plans = create_plans(rng, today, cycles[0].start, agencies)
     advice = create_advice(rng, today, plans, agencies)
     standards = Standards.from_versions(rubric_versions)
     counts: Counter[str] = Counter()
     sampled: set[int] = set()
-    for spec in CYCLES:
+    for spec in cycles:
         _seed_cycle(rng, today, spec, plans, users, standards, sampled, counts)
     db.session.flush()
     summary = DemoSummary(
@@ -81,7 +92,7 @@ def seed_partnership(today: date, rubric_versions: dict[str, RubricVersion]) -> 
         users=len(users),
         plans=len(plans),
         advice=len(advice),
-        cycles=len(CYCLES),
+        cycles=len(cycles),
         sample_items=counts["sample_items"],
         panels=counts["panels"],
         audits=counts["audits"],

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import click
-from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from qa_app.auth.models import User
+from qa_app.console import FeatureGroup, print_table
 from qa_app.extensions import db
 from qa_app.inputs import MAX_ID
 from qa_app.jobs import display
@@ -17,7 +17,7 @@ from qa_app.jobs.models import STATUSES, JobRun
 from qa_app.jobs.recovery import CannotRunAgain, run_again, stalled_query
 
 
-@click.group("jobs")
+@click.group("jobs", cls=FeatureGroup)
 def jobs_group() -> None:
     """List background jobs and run a failed or stalled one again."""
 
@@ -30,7 +30,6 @@ def jobs_group() -> None:
               help="how many of the newest jobs to show")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
-@with_appcontext
 def list_jobs(status: str | None, limit: int, fmt: str) -> None:
     """List the newest jobs: kind, status, progress, attempts and any error."""
     query = select(JobRun).order_by(JobRun.id.desc()).limit(limit)
@@ -49,10 +48,8 @@ def list_jobs(status: str | None, limit: int, fmt: str) -> None:
     if not runs:
         click.echo("No jobs match." if status else "No background job has run yet.")
         return
-    from qa_app.cli import _print_table
-
     rows = [display.row(r, users) for r in runs]
-    _print_table(
+    print_table(
         ["id", "kind", "status", "progress", "attempts", "started by", "queued", "ended",
          "message"],
         [[r.id, r.kind, r.status_words, f"{r.progress}%", r.attempts, r.started_by, r.created,
@@ -62,7 +59,6 @@ def list_jobs(status: str | None, limit: int, fmt: str) -> None:
 
 @jobs_group.command("retry")
 @click.argument("job_id", type=click.IntRange(1, MAX_ID))
-@with_appcontext
 def retry(job_id: int) -> None:
     """Run a failed, partly done or stalled job again, as a new job with the same parameters."""
     run = db.session.get(JobRun, job_id)
@@ -84,5 +80,3 @@ def retry(job_id: int) -> None:
             f"job {job_id} ran again as job {new.id}, which ended "
             f"{display.status_words(new).lower()}: {new.message or 'no reason given'}")
 
-
-commands = [jobs_group]

@@ -78,7 +78,7 @@ def _period_words(kind: str | None, key: str | None) -> str:
 
 
 def _cycle_words(cycle_id: Any) -> str:
-    from qa_app.audits.models import Cycle
+    from qa_app.audits.cycles.models import Cycle
     from qa_app.extensions import db
 
     try:

@@ -1,5 +1,6 @@
 """Start every job one way: record it, hand it to a worker (or run it here), and never leave a
-'queued' row behind when the hand-over fails.
+'queued' row behind when the hand-over fails. This is the one place that commits a job's row
+before its task runs: a worker must find the row it is sent.
 
 With a broker configured the broker is checked with short connect and read timeouts, so a
 broker that is down, frozen or refusing writes answers in seconds; the row is then failed
@@ -71,12 +72,26 @@ def send(run: JobRun, kind: Kind | None = None) -> Launched:
         check_broker(BROKER_TIMEOUT)
         with quick_connection() as conn:
             sent = celery.send_task(kind.task, kwargs=kwargs, connection=conn, retry=False)
-    except Exception as exc:  # noqa: BLE001  (kombu and redis raise many kinds)
+    except Exception as exc:  # kombu and redis raise many kinds
         reason = (str(exc) if isinstance(exc, BrokerUnavailable)
                   else f"the job broker did not accept the job: {_first_line(exc)}")
         _fail_by_id(run_id, f"Not started: {reason}")
         raise JobNotStarted(reason, run_id) from None
     return Launched(run=run, queued=True, task_id=sent.id)
+
+
+def send_again(run_ids: list[int]) -> None:
+    """Commit the rows just marked to be sent again, then hand each to a worker; one the
+    broker refuses is failed with the reason and the rest are still sent."""
+    db.session.commit()
+    for run_id in run_ids:
+        run = db.session.get(JobRun, run_id)
+        if run is None:
+            continue
+        try:
+            send(run)
+        except JobNotStarted:
+            log.warning("job %s could not be sent again: the broker refused it", run_id)
 
 
 def _run_here(celery: Any, kind: Kind, kwargs: dict[str, Any], run_id: int) -> Launched:
@@ -90,7 +105,7 @@ def _run_here(celery: Any, kind: Kind, kwargs: dict[str, Any], run_id: int) -> L
     try:
         outcome = task.apply(kwargs=kwargs, throw=False)
         result, error = outcome.result, outcome.result if outcome.failed() else None
-    except Exception as exc:  # noqa: BLE001  (whatever stopped the task, the row must say so)
+    except Exception as exc:  # whatever stopped the task, the row must say so
         result, error = None, exc.exc if isinstance(exc, Retry) and exc.exc else exc
     db.session.rollback()
     db.session.expire_all()

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from qa_app import audit_log
 from qa_app.extensions import db
 from qa_app.jobs.kinds import KINDS, UnknownJob, kind_of
-from qa_app.jobs.launcher import JobNotStarted, Launched, launch, send
-from qa_app.jobs.lifecycle import fail
+from qa_app.jobs.launcher import Launched, launch, send_again
+from qa_app.jobs.lifecycle import fail, fail_now
 from qa_app.jobs.models import JobRun
 from qa_app.timeutil import utcnow
 
@@ -40,7 +40,7 @@ def max_attempts() -> int:
     return int(current_app.config.get("JOB_MAX_ATTEMPTS", 3))
 
 
-def stalled_query(now=None):  # noqa: ANN001, ANN201
+def stalled_query(now: datetime | None = None) -> Select[tuple[JobRun]]:
     """Queued or running jobs with no sign of life for longer than the stall time."""
     cutoff = (now or utcnow()) - timedelta(seconds=stall_seconds())
     last_sign = func.coalesce(JobRun.heartbeat_at, JobRun.started_at, JobRun.created_at)
@@ -81,13 +81,7 @@ def check_stalled() -> CheckOutcome:
         run.message = (f"Sent again: it {silent} for {minutes} "
                        f"(attempt {run.attempts} of {limit})")
         resent.append(run.id)
-    db.session.commit()
-    for run_id in resent:
-        run = db.session.get(JobRun, run_id)
-        try:
-            send(run)
-        except JobNotStarted:
-            log.warning("job %s could not be sent again: the broker refused it", run_id)
+    send_again(resent)
     if resent or failed:
         log.warning("stalled jobs: sent again %s, failed %s", resent, failed)
     return CheckOutcome(resent=resent, failed=failed)
@@ -118,10 +112,10 @@ def run_again(run: JobRun, *, origin: str, user_id: int | None = None) -> Launch
                      changes={"kind": run.job, "status": original_status, "params": params})
     db.session.flush()
     launched = launch(kind.name, params, origin=origin, started_by_id=user_id)
+    fail_now(original_id, f"Stopped responding; run again as job {launched.run.id}")
     original = db.session.get(JobRun, original_id)
-    if original is not None and original.status in {"queued", "running"}:
-        fail(original, f"Stopped responding; run again as job {launched.run.id}")
-        db.session.commit()
+    if original is not None:
+        db.session.refresh(original)
     return launched
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
@@ -45,7 +46,7 @@ class RunAgainForm(FlaskForm):
 
 @bp.route("/")
 @roles(*STAFF)
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     page = query_int("page", 1, low=1, high=MAX_PAGE, strict=True) or 1
     form = JobFilterForm(formdata=request.args)
     form.status.choices = [SelectChoice("", "Any status")] + [
@@ -87,7 +88,7 @@ def _users(runs: list[JobRun]) -> dict[int, User]:
 
 @bp.route("/<int:job_id>/run-again", methods=["GET", "POST"])
 @roles(*STAFF)
-def run_again_page(job_id: int):  # noqa: ANN201
+def run_again_page(job_id: int) -> ResponseReturnValue:
     run = db.session.get(JobRun, job_id) or abort(404)
     form = RunAgainForm()
     if not can_run_again(run):

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
-from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from qa_app.console import FeatureGroup, print_table
 from qa_app.extensions import db
 
+if TYPE_CHECKING:
+    from qa_app.audits.cycles.models import Cycle
 
-@click.group("letters")
+
+@click.group("letters", cls=FeatureGroup)
 def letters_group() -> None:
     """Formal feedback letters to agencies and their responses."""
 
 
-def _cycle(name: str):  # noqa: ANN202
+def _cycle(name: str) -> Cycle:
     from qa_app.letters.operations import LetterError, find_cycle
 
     try:
@@ -30,7 +34,6 @@ def _cycle(name: str):  # noqa: ANN202
 @click.option("--partial", is_flag=True,
               help="write the letters although some sampled plans or advice are not finalised; "
                    "each letter then says how much of the sample it is based on")
-@with_appcontext
 def generate(cycle_name: str, partial: bool) -> None:
     """Write a draft letter for every agency with final grades in the cycle.
 
@@ -65,14 +68,12 @@ def generate(cycle_name: str, partial: bool) -> None:
 
 @letters_group.command("list")
 @click.option("--cycle", "cycle_name", required=True, help="exact name (or id) of the cycle")
-@with_appcontext
 def list_letters(cycle_name: str) -> None:
     """List the cycle's letters with where each response stands."""
     _list(_cycle(cycle_name).id)
 
 
 def _list(cycle_id: int) -> None:
-    from qa_app.cli import _print_table
     from qa_app.letters.queries import cycle_tracker
 
     rows = cycle_tracker(cycle_id, date.today())
@@ -85,7 +86,7 @@ def _list(cycle_id: int) -> None:
         table.append([row.shown.id, row.shown.reference, row.agency_name, row.status.words,
                       response.due_date.isoformat() if response else "-",
                       row.pending_correction.reference if row.pending_correction else "-"])
-    _print_table(["id", "reference", "agency", "status", "response due", "correction draft"],
+    print_table(["id", "reference", "agency", "status", "response due", "correction draft"],
                  table)
 
 
@@ -93,7 +94,6 @@ def _list(cycle_id: int) -> None:
 @click.argument("letter_id", type=int)
 @click.option("--chair", "chair_email", required=True,
               help="email of the panel chair who signs the letter")
-@with_appcontext
 def issue(letter_id: int, chair_email: str) -> None:
     """Issue draft LETTER_ID, signed by a chair of one of the cycle's panels."""
     from qa_app.auth.models import User
@@ -108,7 +108,6 @@ def issue(letter_id: int, chair_email: str) -> None:
         letter = issue_letter(letter_id, actor_id=chair.id)
     except LetterError as exc:
         raise click.ClickException(str(exc)) from None
-    db.session.commit()
     assert letter.response is not None
     click.echo(f"Issued {letter.reference} (SHA-256 {letter.sha256}); response due "
                f"{letter.response.due_date.isoformat()}.")
@@ -116,7 +115,6 @@ def issue(letter_id: int, chair_email: str) -> None:
 
 @letters_group.command("verify")
 @click.option("--cycle", "cycle_name", default=None, help="only this cycle's letters")
-@with_appcontext
 def verify(cycle_name: str | None) -> None:
     """Check every issued letter's PDF and content against their recorded SHA-256."""
     from qa_app.letters.integrity import describe, failures
@@ -132,5 +130,3 @@ def verify(cycle_name: str | None) -> None:
             "them from a backup and tell the quality improvement manager")
     click.echo(f"All {count} issued letters match their recorded SHA-256 (PDF and content).")
 
-
-commands = [letters_group]

@@ -8,13 +8,16 @@ its hash decides whether regenerating a letter changes anything.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import or_, select
 
-from qa_app.audits.models import Audit, AuditScore, Cycle, FinalGrade
+from qa_app.audits.cycles.models import Cycle
+from qa_app.audits.moderation.models import FinalGrade
+from qa_app.audits.scoring.models import Audit, AuditScore
 from qa_app.auth.models import Role, User
 from qa_app.extensions import db
 from qa_app.letters.document import (
@@ -31,6 +34,7 @@ from qa_app.register.models import Agency
 from qa_app.reporting import queries as stored
 from qa_app.standards.models import RubricVersion
 from qa_app.standards.targets import exact
+from qa_app.text import clean_text
 
 CRITERION_MEASURE = "criterion_good_or_better"
 FIGURE_ROWS = (
@@ -89,19 +93,35 @@ def previous_cycle(cycle: Cycle) -> Cycle | None:
     ).scalar_one_or_none()
 
 
+POST_WORDS = frozenset(Role.AGENCY_LEAD.label.lower().split())
+
+
 def addressee(agency: Agency) -> str:
-    lead = db.session.execute(
+    """The name of the agency's lead (the active user with the agency lead role) that a letter
+    greets; "The lead for <agency>" (greeted "Dear colleague,") when no lead has one."""
+    leads = db.session.execute(
         select(User).where(User.agency_id == agency.id, User.role == Role.AGENCY_LEAD.value,
-                           User.active.is_(True)).order_by(User.id).limit(1)
-    ).scalar_one_or_none()
-    return lead.display_name if lead else f"The lead for {agency.name}"
+                           User.active.is_(True)).order_by(User.id)
+    ).scalars()
+    names = (name for lead in leads if (name := personal_name(lead)))
+    return next(names, f"The lead for {agency.name}")
+
+
+def personal_name(user: User) -> str | None:
+    """The user's name as a letter may greet them; None for the default taken from the email
+    address ("j.smith") or a name that describes the post ("Demo lead, paediatrics")."""
+    name = " ".join(clean_text(user.display_name or "").split())
+    words = set(re.findall(r"[^\W\d_]+", name.lower()))
+    if not name or name.lower() == user.email.split("@")[0].lower() or words & POST_WORDS:
+        return None
+    return name
 
 
 def _own_audits(agency_id: int, cycle_id: int) -> Any:
     """Audits of the subjects whose final grade in the cycle counts for this agency: the
-    agency recorded with the grade (audits/recorded.py), as the letter's figures use, not the
-    register's owner now, so a plan or advice moved since never leaves the appendix and the
-    figures disagreeing."""
+    agency recorded with the grade (audits/moderation/recorded.py), as the letter's figures
+    use, not the register's owner now, so a plan or advice moved since never leaves the
+    appendix and the figures disagreeing."""
     graded = select(FinalGrade.plan_id, FinalGrade.advice_id).where(
         FinalGrade.cycle_id == cycle_id, FinalGrade.agency_id == agency_id).subquery()
     return or_(

@@ -14,9 +14,8 @@ from typing import Any
 
 from qa_app.reporting import labels
 
-RAG_WORDS = {rag: labels.STATUS_WORDS[rag]
-             for rag in (labels.ON_TARGET, labels.NEAR_TARGET, labels.BELOW_TARGET)}
 NO_TARGET = labels.STATUS_WORDS[labels.NO_TARGET]
+NOT_AUDITED = "Not audited"
 
 
 @dataclass(frozen=True)
@@ -41,6 +40,12 @@ class Rate:
     @property
     def tag_class(self) -> str:
         return labels.status_tag_class(self.rag, self.target)
+
+    @property
+    def percent_text(self) -> str:
+        """Written as every figure is (labels.percent_text: never rounded across its target)."""
+        exact = self.exact
+        return NOT_AUDITED if exact is None else labels.percent_text(exact, self.target)
 
     @property
     def target_text(self) -> str:
@@ -242,10 +247,3 @@ def _rate(raw: dict[str, Any] | None) -> Rate | None:
 
 def long_date(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
-
-
-def percent_text(rate: Rate | None) -> str:
-    """A letter's rate, written the one way every figure is (reporting.labels)."""
-    if rate is None or rate.exact is None:
-        return "Not audited"
-    return labels.percent_text(rate.exact, rate.target)

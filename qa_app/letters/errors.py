@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from qa_app.rules import RuleError
 
-class LetterError(ValueError):
+
+class LetterError(RuleError):
     """The action cannot be done; the message says why, in words for the person asking."""
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     inspect,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,7 +23,8 @@ from qa_app.extensions import db
 from qa_app.timeutil import utcnow
 
 if TYPE_CHECKING:
-    from qa_app.audits.models import Cycle
+    from qa_app.audits.cycles.models import Cycle
+    from qa_app.auth.access import Scope
     from qa_app.register.models import Agency
 
 
@@ -86,6 +88,10 @@ class Letter(db.Model):
     def is_issued(self) -> bool:
         return self.status == "issued"
 
+    @classmethod
+    def lead_sees(cls, scope: Scope) -> Any:
+        return cls.agency_id == scope.agency_id
+
 
 class LetterResponse(db.Model):
     """The agency's formal reply, later presented to the partnership board."""
@@ -107,6 +113,11 @@ class LetterResponse(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     letter: Mapped[Letter] = relationship(back_populates="response")
+
+    @classmethod
+    def lead_sees(cls, scope: Scope) -> Any:
+        own_letters = select(Letter.id).where(Letter.agency_id == scope.agency_id)
+        return cls.letter_id.in_(own_letters)
 
     @property
     def submitted(self) -> bool:

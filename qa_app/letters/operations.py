@@ -18,10 +18,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from qa_app import audit_log
-from qa_app.audits.models import Cycle, Panel
+from qa_app.audits.cycles import queries as cycle_queries
+from qa_app.audits.cycles.models import Cycle
+from qa_app.audits.panels.models import Panel
 from qa_app.auth.models import Role, User
 from qa_app.extensions import db
-from qa_app.inputs import parse_id
 from qa_app.letters import content as letter_content
 from qa_app.letters.content import default_paragraphs
 from qa_app.letters.document import Facts, LetterContent, long_date
@@ -56,9 +57,7 @@ class Generated:
 
 
 def find_cycle(name_or_id: str) -> Cycle:
-    cycle = db.session.execute(select(Cycle).where(Cycle.name == name_or_id)).scalar_one_or_none()
-    if cycle is None and (cycle_id := parse_id(name_or_id)) is not None:
-        cycle = db.session.get(Cycle, cycle_id)
+    cycle = cycle_queries.find_cycle(name_or_id)
     if cycle is None:
         raise LetterError(f"there is no audit cycle called {name_or_id!r}")
     return cycle

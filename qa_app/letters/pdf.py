@@ -48,8 +48,8 @@ from qa_app.letters.document import (
     LetterContent,
     ResponseSheet,
     long_date,
-    percent_text,
 )
+from qa_app.text import clean_text, unix_newlines
 
 MARKING = "OFFICIAL-SENSITIVE"
 AUTHOR_SUFFIX = "multi-agency audit panel"
@@ -69,7 +69,7 @@ RAG_COLOURS = {
 GRID = colors.HexColor("#b1b4b6")
 HEAD_FILL = colors.HexColor("#f3f2f1")
 rl_config.useA85 = 0  # binary streams: ASCII85 only makes files bigger and slower to write
-_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 @lru_cache(maxsize=1)
@@ -86,13 +86,14 @@ def _glyphs() -> frozenset[int]:
 
 
 def drawable(text: str | None) -> str:
-    """Text the embedded font can draw: control characters become spaces; characters the
-    font lacks (emoji, most non-Latin scripts in Vera) become the replacement character, or
-    "?" where the font has none; so do characters beyond the Basic Multilingual Plane, as
-    ReportLab cannot map them back to text."""
+    """Text the embedded font can draw: CRLF and CR (stored before text was cleaned on the
+    way in) become line breaks, other control characters spaces; characters the font lacks
+    (emoji, most non-Latin scripts in Vera) become the replacement character, or "?" where
+    the font has none; so do characters beyond the Basic Multilingual Plane, as ReportLab
+    cannot map them back to text."""
     glyphs = _glyphs()
     fallback = "\ufffd" if 0xFFFD in glyphs else "?"
-    cleaned = unicodedata.normalize("NFC", _INVALID.sub(" ", text or ""))
+    cleaned = unicodedata.normalize("NFC", _INVALID.sub(" ", unix_newlines(text or "")))
     if cleaned.isascii() and cleaned.isprintable():
         return cleaned
     return "".join(
@@ -116,16 +117,20 @@ def _style(name: str, size: float = 10, **extra: Any) -> ParagraphStyle:
 
 
 _glyphs()
+MIN_TEXT_SIZE = 10
+"""No text a reader needs is smaller: notes, quotations and table cells included. Every
+text colour has a contrast of at least 4.5:1 on its background (WCAG AA)."""
 BODY = _style("body", 10.5, spaceAfter=7)
-SMALL = _style("small", 8.5, spaceAfter=4)
-CELL = _style("cell", 8.5)
-CELL_HEAD = _style("cellhead", 8.5, font=BOLD)
-CELL_NUM = _style("cellnum", 8.5, alignment=TA_RIGHT)
-QUOTE = _style("quote", 9.5, leftIndent=8 * mm, spaceAfter=4,
+NOTE = _style("note", MIN_TEXT_SIZE, spaceAfter=4)
+LEAD_IN = _style("leadin", MIN_TEXT_SIZE, spaceAfter=4, keepWithNext=1)
+CELL = _style("cell", MIN_TEXT_SIZE, splitLongWords=0)
+CELL_HEAD = _style("cellhead", MIN_TEXT_SIZE, font=BOLD, splitLongWords=0)
+CELL_NUM = _style("cellnum", MIN_TEXT_SIZE, alignment=TA_RIGHT, splitLongWords=0)
+QUOTE = _style("quote", MIN_TEXT_SIZE, leftIndent=8 * mm, spaceAfter=4,
                textColor=colors.HexColor("#383f43"))
 BULLET = _style("bullet", 10.5, leftIndent=6 * mm, bulletIndent=1 * mm, spaceAfter=3)
-H1 = _style("h1", 14, font=BOLD, spaceBefore=6, spaceAfter=8)
-H2 = _style("h2", 12, font=BOLD, spaceBefore=10, spaceAfter=6)
+H1 = _style("h1", 14, font=BOLD, spaceBefore=6, spaceAfter=8, keepWithNext=1)
+H2 = _style("h2", 12, font=BOLD, spaceBefore=10, spaceAfter=6, keepWithNext=1)
 HEAD_NAME = _style("letterhead", 16, font=BOLD, spaceAfter=2)
 RIGHT = _style("right", 10, alignment=TA_RIGHT)
 
@@ -205,7 +210,7 @@ def _build(story: list[Flowable], **document: Any) -> bytes:
 
 
 def _paragraphs(text: str | None, style: ParagraphStyle = BODY) -> list[Flowable]:
-    blocks = re.split(r"\n\s*\n", (text or "").strip())
+    blocks = re.split(r"\n\s*\n", clean_text(text or "").strip())
     return [Paragraph(safe(block), style) for block in blocks if block.strip()]
 
 
@@ -224,17 +229,59 @@ def _cell(value: Any, width: float, style: ParagraphStyle) -> Any:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
+def _narrowest(rows: list[list[Any]], column: int) -> float:
+    """The width a column needs so that no word in it overflows (headings are bold)."""
+    def longest(values: Iterable[Any], font: str) -> float:
+        words = (w for v in values if not isinstance(v, Flowable)
+                 for w in drawable(str(v)).split())
+        return max((pdfmetrics.stringWidth(w, font, CELL.fontSize) for w in words), default=0)
+
+    return 2 * CELL_PADDING + max(longest([rows[0][column]], BOLD),
+                                  longest([row[column] for row in rows[1:]], FONT))
+
+
+def _fit_whole(rows: list[list[Any]], widths: list[float],
+               whole: set[int]) -> tuple[list[float], list[tuple[Any, ...]]]:
+    """Columns of references are never wrapped: each is widened to its longest value, taking
+    room from the other columns down to their longest word; a value still too long is set
+    smaller, on one line, rather than split."""
+    widths = list(widths)
+    smaller: list[tuple[Any, ...]] = []
+    for c in sorted(whole):
+        texts = [drawable(str(row[c])).replace("\n", " ") for row in rows[1:]]
+        longest = max((pdfmetrics.stringWidth(t, FONT, CELL.fontSize) for t in texts), default=0)
+        slack = {i: max(0.0, widths[i] - _narrowest(rows, i))
+                 for i in range(len(widths)) if i not in whole}
+        extra = min(max(0.0, longest + 2 * CELL_PADDING - widths[c]), sum(slack.values()))
+        if extra:
+            total = sum(slack.values())
+            for i, spare in slack.items():
+                widths[i] -= extra * spare / total
+            widths[c] += extra
+        room = widths[c] - 2 * CELL_PADDING
+        for r, text in enumerate(texts, start=1):
+            drawn = pdfmetrics.stringWidth(text, FONT, CELL.fontSize)
+            if drawn > room:
+                size = CELL.fontSize * room / drawn
+                smaller.append(("FONT", (c, r), (c, r), FONT, size, size * 1.35))
+    return widths, smaller
+
+
 def _table(rows: list[list[Any]], widths: list[float], *, numeric_from: int = 99,
-           extra: Iterable[tuple[Any, ...]] = ()) -> Table:
+           whole: Iterable[int] = (), extra: Iterable[tuple[Any, ...]] = ()) -> Table:
+    """`whole` names the columns of references: each value is drawn whole, on one line."""
+    columns = set(whole)
+    widths, smaller = _fit_whole(rows, widths, columns)
     cells = [
-        [_cell(v, widths[c], CELL_HEAD if r == 0 else CELL_NUM if c >= numeric_from else CELL)
+        [drawable(str(v)).replace("\n", " ") if c in columns and r > 0 else
+         _cell(v, widths[c], CELL_HEAD if r == 0 else CELL_NUM if c >= numeric_from else CELL)
          for c, v in enumerate(row)]
         for r, row in enumerate(rows)
     ]
     table = Table(cells, colWidths=widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), FONT, 8.5, CELL.leading),
-        ("FONT", (0, 0), (-1, 0), BOLD, 8.5, CELL.leading),
+        ("FONT", (0, 0), (-1, -1), FONT, CELL.fontSize, CELL.leading),
+        ("FONT", (0, 0), (-1, 0), BOLD, CELL.fontSize, CELL.leading),
         ("ALIGN", (numeric_from, 1), (-1, -1), "RIGHT"),
         ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
         ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
@@ -243,6 +290,7 @@ def _table(rows: list[list[Any]], widths: list[float], *, numeric_from: int = 99
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 3),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        *smaller,
         *extra,
     ]))
     return table
@@ -252,7 +300,7 @@ def _rate_cell(figure: Figure, previous: bool = False) -> str:
     rate = figure.previous if previous else figure.current
     if rate is None or not rate.n:
         return "Not audited"
-    return f"{percent_text(rate)} ({rate.good} of {rate.n})"
+    return f"{rate.percent_text} ({rate.good} of {rate.n})"
 
 
 def figures_table(figures: Iterable[Figure], previous_name: str | None) -> Table:
@@ -264,7 +312,7 @@ def figures_table(figures: Iterable[Figure], previous_name: str | None) -> Table
         now = figure.current
         rows.append([
             figure.label, now.n if now else "–", now.good if now else "–",
-            percent_text(now) if now else "Not audited",
+            now.percent_text if now else "Not audited",
             now.target_text if now else "None", figure.rag_words,
             _rate_cell(figure, previous=True),
         ])
@@ -279,20 +327,22 @@ def figures_table(figures: Iterable[Figure], previous_name: str | None) -> Table
 
 
 def _findings(findings: Iterable[Finding]) -> list[Flowable]:
+    """Each finding with its quotations, kept on one page where they fit."""
     story: list[Flowable] = []
     for finding in findings:
         rate = finding.rate
-        story.append(Paragraph(
-            f"<b>{safe(finding.title)}</b>: {rate.good} of {rate.n} rated good or better "
-            f"({percent_text(rate)})", BULLET, bulletText="•"))
-        story.extend(Paragraph(f"“{safe(e.text)}”", QUOTE) for e in finding.evidence)
+        story.append(KeepTogether([
+            Paragraph(f"<b>{safe(finding.title)}</b>: {rate.good} of {rate.n} rated good or "
+                      f"better ({rate.percent_text})", BULLET, bulletText="•"),
+            *(Paragraph(f"“{safe(e.text)}”", QUOTE) for e in finding.evidence),
+        ]))
     return story
 
 
 def _letterhead(content: LetterContent) -> list[Flowable]:
     head = content.letterhead
     block: list[Flowable] = [Paragraph(safe(head.name), HEAD_NAME)]
-    block += [Paragraph(safe(line), SMALL) for line in head.address]
+    block += [Paragraph(safe(line), NOTE) for line in head.address]
     logo = _logo(head.logo_path)
     if logo is None:
         return block
@@ -314,7 +364,7 @@ def _logo(path: str | None) -> Image | None:
         image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
         image.hAlign = "RIGHT"
         return image
-    except Exception:  # noqa: BLE001  (Pillow raises many kinds of error for a bad image)
+    except Exception:  # Pillow raises many kinds of error for a bad image
         return None
 
 
@@ -339,7 +389,7 @@ def letter_pdf(content: LetterContent) -> bytes:
     story += [Heading("Your agency's figures", H2),
               Paragraph("Counted is the work audited (for timeliness, the advice that was "
                         "due); Met is the work rated good or better, or provided on time. "
-                        "Status gives the colour rating in words.", SMALL),
+                        "Status gives the colour rating in words.", LEAD_IN),
               figures_table(facts.figures, facts.previous_cycle_name)]
     if not facts.figures:
         story.append(Paragraph("No rates have been computed for your agency this cycle.", BODY))
@@ -349,7 +399,7 @@ def letter_pdf(content: LetterContent) -> bytes:
               *_findings(facts.areas)]
     if facts.strengths or facts.areas:
         story.append(Paragraph("Quotations are short extracts from auditors' notes, chosen so "
-                               "that no child can be identified.", SMALL))
+                               "that no child can be identified.", NOTE))
     story += [Heading("Your formal response", H2), Paragraph(safe(content.response_request), BODY),
               Paragraph("This PDF is not tagged for assistive technology. The same letter is "
                         f"available as an accessible web page: {safe(content.html_location)}.",
@@ -367,7 +417,7 @@ def letter_pdf(content: LetterContent) -> bytes:
                               "Good or better"]]
     rows += [[i.reference, i.kind, i.standard, i.grade, "Yes" if i.good_or_better else "No"]
              for i in facts.items]
-    story.append(_table(rows, [w * mm for w in (28, 32, 56, 30, 20)]))
+    story.append(_table(rows, [w * mm for w in (28, 32, 56, 30, 20)], whole=(0,)))
     return _build(story, title=f"{content.subject}: {facts.agency_name}",
                   subject=f"Letter {content.reference} to {facts.agency_name}",
                   author=f"{content.letterhead.name} {AUTHOR_SUFFIX}",
@@ -421,7 +471,8 @@ def board_pack_pdf(pack: BoardPack) -> bytes:
                      long_date(sheet.due_date) if sheet.due_date else "–",
                      received + (" (late)" if sheet.late else ""),
                      long_date(sheet.presented_on) if sheet.presented_on else "–"])
-    story += [Heading("Summary", H2), _table(rows, [w * mm for w in (40, 26, 26, 26, 24, 24)])]
+    story += [Heading("Summary", H2),
+              _table(rows, [w * mm for w in (40, 26, 26, 26, 24, 24)], whole=(1,))]
     for entry in pack.entries:
         story += [PageBreak(), Heading(entry.agency_name, H2, level=0),
                   Paragraph(f"Letter {safe(entry.response.reference or 'not issued')}", BODY),

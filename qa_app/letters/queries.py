@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from qa_app.audits.models import Cycle, FinalGrade
+from qa_app.audits.cycles.models import Cycle
+from qa_app.audits.moderation.models import FinalGrade
 from qa_app.extensions import db
 from qa_app.letters.content import letterhead, previous_cycle
 from qa_app.letters.document import BoardEntry, BoardPack, LetterContent, ResponseSheet

@@ -17,7 +17,8 @@ from flask import g, has_app_context
 from sqlalchemy import and_, exists, func, select
 
 from qa_app import audit_log
-from qa_app.audits.models import Cycle, FinalGrade, Sample, SampleItem
+from qa_app.audits.cycles.models import Cycle, Sample, SampleItem
+from qa_app.audits.moderation.models import FinalGrade
 from qa_app.extensions import db
 from qa_app.letters import content as letter_content
 from qa_app.letters.errors import LetterError

@@ -16,18 +16,21 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from qa_app.audits.models import Cycle, FinalGrade
-from qa_app.auth.access import ALL_ROLES, STAFF, get_visible_or_404, roles
+from qa_app.audits.cycles.models import Cycle
+from qa_app.audits.moderation.models import FinalGrade
+from qa_app.auth.access import STAFF, get_visible_or_404, roles
 from qa_app.auth.models import Role
 from qa_app.extensions import db
 from qa_app.inputs import parse_id, query_int
 from qa_app.jobs import JobNotStarted, JobRun, launch
+from qa_app.jobs.display import status_words as job_status_words
 from qa_app.letters import operations, queries
 from qa_app.letters.content import letterhead
-from qa_app.letters.document import RAG_WORDS, LetterContent, long_date, percent_text
+from qa_app.letters.document import LetterContent, long_date
 from qa_app.letters.forms import (
     CorrectionForm,
     EditLetterForm,
@@ -42,6 +45,7 @@ from qa_app.letters.models import Letter
 from qa_app.letters.pdf import board_pack_pdf, response_pdf, salutation
 from qa_app.letters.queries import status_of
 from qa_app.letters.readiness import record_partial_choice
+from qa_app.rules import show_on_form
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
 
@@ -52,15 +56,15 @@ OFFICE = (*STAFF, Role.PANEL_CHAIR)
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"long_date": long_date, "percent": percent_text, "rag_words": RAG_WORDS,
-            "salutation": salutation}
+    return {"long_date": long_date, "salutation": salutation,
+            "job_status_words": job_status_words}
 
 
 def _is(*allowed: Role) -> bool:
     return current_user.role in {str(r) for r in allowed}
 
 
-def _pdf_response(data: bytes, filename: str):  # noqa: ANN202
+def _pdf_response(data: bytes, filename: str) -> ResponseReturnValue:
     response = current_app.response_class(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
@@ -76,15 +80,13 @@ def _readable_letter(letter_id: int) -> Letter:
 
 
 @bp.route("/")
-@roles(*ALL_ROLES)
-def index():  # noqa: ANN201
+@roles(*STAFF, Role.PANEL_CHAIR, Role.AGENCY_LEAD)
+def index() -> ResponseReturnValue:
     today = date.today()
     if _is(Role.AGENCY_LEAD):
         letters = queries.issued_letters_for_agency()
         return render_template("letters/agency.html", letters=letters, today=today,
                                status_of=status_of)
-    if _is(Role.AUDITOR):
-        return render_template("letters/not_for_auditors.html")
     cycles = queries.cycles_newest_first()
     chosen = _chosen_cycle(cycles)
     rows = queries.cycle_tracker(chosen.id, today) if chosen else []
@@ -110,7 +112,7 @@ def _chosen_cycle(cycles: Any) -> Cycle | None:
 
 @bp.route("/generate", methods=["POST"])
 @roles(*STAFF)
-def generate():  # noqa: ANN201
+def generate() -> ResponseReturnValue:
     form = GenerateForm()
     cycle_id = parse_id(str(form.cycle_id.data))
     if not form.validate_on_submit() or cycle_id is None:
@@ -128,7 +130,7 @@ def generate():  # noqa: ANN201
 
 @bp.route("/cycles/<int:cycle_id>/partial", methods=["GET", "POST"])
 @roles(*STAFF)
-def partial(cycle_id: int):  # noqa: ANN201
+def partial(cycle_id: int) -> ResponseReturnValue:
     """Confirm step: letters on an unfinished sample only by an explicit, logged choice."""
     cycle = get_visible_or_404(Cycle, cycle_id)
     ready = operations.readiness(cycle.id)
@@ -146,7 +148,7 @@ def partial(cycle_id: int):  # noqa: ANN201
     return render_template("letters/partial.html", cycle=cycle, ready=ready, form=form)
 
 
-def _start_generation(cycle: Cycle, *, partial: bool):  # noqa: ANN202
+def _start_generation(cycle: Cycle, *, partial: bool) -> ResponseReturnValue:
     back = url_for("letters.index", cycle=cycle.id)
     try:
         basis = operations.check_can_write(cycle, partial=partial)
@@ -175,12 +177,12 @@ def _start_generation(cycle: Cycle, *, partial: bool):  # noqa: ANN202
 
 @bp.route("/<int:letter_id>")
 @roles(*READERS)
-def show(letter_id: int):  # noqa: ANN201
+def show(letter_id: int) -> ResponseReturnValue:
     letter = _readable_letter(letter_id)
     return _letter_page(letter)
 
 
-def _letter_page(letter: Letter, **forms: Any):  # noqa: ANN202
+def _letter_page(letter: Letter, **forms: Any) -> ResponseReturnValue:
     today = date.today()
     content = LetterContent.from_json(letter.content) if letter.content else None
     newer = queries.newer_issued(letter) if letter.is_issued else None
@@ -209,7 +211,7 @@ def _letter_page(letter: Letter, **forms: Any):  # noqa: ANN202
 
 @bp.route("/<int:letter_id>/pdf")
 @roles(*READERS)
-def pdf(letter_id: int):  # noqa: ANN201
+def pdf(letter_id: int) -> ResponseReturnValue:
     letter = _readable_letter(letter_id)
     try:
         data = operations.verified_pdf(letter)
@@ -225,7 +227,7 @@ def pdf(letter_id: int):  # noqa: ANN201
 
 @bp.route("/<int:letter_id>/edit", methods=["GET", "POST"])
 @roles(Role.PANEL_CHAIR)
-def edit(letter_id: int):  # noqa: ANN201
+def edit(letter_id: int) -> ResponseReturnValue:
     letter = get_visible_or_404(Letter, letter_id)
     if letter.is_issued or not letter.content:
         abort(404)
@@ -246,9 +248,8 @@ def edit(letter_id: int):  # noqa: ANN201
                 correction_note=form.correction_note.data, omitted=form.omitted.data)
         except operations.LetterError as exc:
             db.session.rollback()
-            form.opening.errors = [*form.opening.errors, str(exc)]
+            show_on_form(form, exc, "opening")
         else:
-            db.session.commit()
             flash(f"Draft {letter.reference} saved.", "success")
             return redirect(url_for("letters.show", letter_id=letter.id))
     return render_template("letters/edit.html", letter=letter, form=form)
@@ -256,7 +257,7 @@ def edit(letter_id: int):  # noqa: ANN201
 
 @bp.route("/<int:letter_id>/issue", methods=["POST"])
 @roles(Role.PANEL_CHAIR)
-def issue(letter_id: int):  # noqa: ANN201
+def issue(letter_id: int) -> ResponseReturnValue:
     letter = get_visible_or_404(Letter, letter_id)
     if not IssueForm().validate_on_submit():
         abort(400)
@@ -266,7 +267,6 @@ def issue(letter_id: int):  # noqa: ANN201
         db.session.rollback()
         flash(f"The letter was not issued: {exc}.")
     else:
-        db.session.commit()
         flash(f"Letter {letter.reference} issued. The agency lead can now read and answer it.",
               "success")
     return redirect(url_for("letters.show", letter_id=letter_id))
@@ -274,7 +274,7 @@ def issue(letter_id: int):  # noqa: ANN201
 
 @bp.route("/<int:letter_id>/correct", methods=["POST"])
 @roles(Role.PANEL_CHAIR)
-def correct(letter_id: int):  # noqa: ANN201
+def correct(letter_id: int) -> ResponseReturnValue:
     letter = get_visible_or_404(Letter, letter_id)
     form = CorrectionForm()
     if not form.validate_on_submit():
@@ -286,14 +286,13 @@ def correct(letter_id: int):  # noqa: ANN201
         db.session.rollback()
         flash(f"No correction was started: {exc}.")
         return redirect(url_for("letters.show", letter_id=letter.id))
-    db.session.commit()
     flash(f"Correction {draft.reference} started as a draft.", "success")
     return redirect(url_for("letters.show", letter_id=draft.id))
 
 
 @bp.route("/<int:letter_id>/response", methods=["GET", "POST"])
 @roles(Role.AGENCY_LEAD)
-def respond(letter_id: int):  # noqa: ANN201
+def respond(letter_id: int) -> ResponseReturnValue:
     letter = _readable_letter(letter_id)
     response = letter.response
     if response is None or response.submitted:
@@ -306,9 +305,8 @@ def respond(letter_id: int):  # noqa: ANN201
                                        complete_by=form.complete_by.data)
         except operations.LetterError as exc:
             db.session.rollback()
-            form.changes.errors = [*form.changes.errors, str(exc)]
+            show_on_form(form, exc, "changes")
         else:
-            db.session.commit()
             flash("Your agency's response has been sent to the partnership.", "success")
             return redirect(url_for("letters.show", letter_id=letter.id))
     return render_template("letters/respond.html", letter=letter, response=response, form=form,
@@ -317,7 +315,7 @@ def respond(letter_id: int):  # noqa: ANN201
 
 @bp.route("/<int:letter_id>/presented", methods=["POST"])
 @roles(*STAFF)
-def presented(letter_id: int):  # noqa: ANN201
+def presented(letter_id: int) -> ResponseReturnValue:
     letter = get_visible_or_404(Letter, letter_id)
     form = PresentedForm()
     if not form.validate_on_submit():
@@ -327,9 +325,8 @@ def presented(letter_id: int):  # noqa: ANN201
                                   presented_on=form.presented_on.data)
     except operations.LetterError as exc:
         db.session.rollback()
-        form.presented_on.errors = [*form.presented_on.errors, str(exc)]
+        show_on_form(form, exc, "presented_on")
         return _letter_page(letter, presented_form=form, form=form)
-    db.session.commit()
     flash(f"Recorded: the response to {letter.reference} was presented to the board on "
           f"{long_date(form.presented_on.data)}.", "success")
     return redirect(url_for("letters.show", letter_id=letter.id))
@@ -337,7 +334,7 @@ def presented(letter_id: int):  # noqa: ANN201
 
 @bp.route("/<int:letter_id>/response.pdf")
 @roles(*READERS)
-def response_document(letter_id: int):  # noqa: ANN201
+def response_document(letter_id: int) -> ResponseReturnValue:
     letter = _readable_letter(letter_id)
     if letter.response is None or not letter.response.submitted:
         abort(404)
@@ -348,7 +345,7 @@ def response_document(letter_id: int):  # noqa: ANN201
 
 @bp.route("/cycles/<int:cycle_id>/board-pack.pdf")
 @roles(*OFFICE)
-def board_pack(cycle_id: int):  # noqa: ANN201
+def board_pack(cycle_id: int) -> ResponseReturnValue:
     cycle = get_visible_or_404(Cycle, cycle_id)
     try:
         pack = queries.board_pack(cycle, date.today())
@@ -360,13 +357,13 @@ def board_pack(cycle_id: int):  # noqa: ANN201
 
 @bp.route("/results")
 @roles(Role.AGENCY_LEAD)
-def results():  # noqa: ANN201
+def results() -> ResponseReturnValue:
     return render_template("letters/results.html", results=queries.audit_results())
 
 
 @bp.route("/results/<int:grade_id>")
 @roles(Role.AGENCY_LEAD)
-def result(grade_id: int):  # noqa: ANN201
+def result(grade_id: int) -> ResponseReturnValue:
     grade = get_visible_or_404(FinalGrade, grade_id)
     return render_template("letters/result.html", result=queries.result_of(grade),
                            criteria=queries.criterion_rows(grade),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -16,7 +17,7 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/")
 @roles(*ALL_ROLES)
-def home():  # noqa: ANN201
+def home() -> ResponseReturnValue:
     counts = {
         "agencies": db.session.scalar(select(func.count()).select_from(Agency)),
         "plans": db.session.scalar(select(func.count()).select_from(Plan)),
@@ -27,6 +28,6 @@ def home():  # noqa: ANN201
 
 @bp.route("/users")
 @roles(Role.ADMIN)
-def users():  # noqa: ANN201
+def users() -> ResponseReturnValue:
     rows = db.session.execute(select(User).order_by(User.role, User.email)).scalars().all()
     return render_template("main/users.html", users=rows)

@@ -1,8 +1,9 @@
-"""`ehcp-qa import plans|advice|audits FILE`: all or nothing, with every problem listed.
+"""`ehcp-qa agencies add|list`, `ehcp-qa sweep`, and `ehcp-qa import plans|advice|audits FILE`.
 
-The command imports in its own process, whatever the file's size (no worker needed); it
-takes the same per-kind lock as the import page and its jobs, and a database that fails
-mid-import is reported in one line, nothing written.
+An import is all or nothing, with every problem listed. The command imports in its own
+process, whatever the file's size (no worker needed); it takes the same per-kind lock as the
+import page and its jobs, and a database that fails mid-import is reported in one line,
+nothing written.
 """
 
 from __future__ import annotations
@@ -10,12 +11,63 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import with_appcontext
+from sqlalchemy import select
 
+from qa_app import console
+from qa_app.console import FeatureGroup, print_table
 from qa_app.extensions import db
 
 
-@click.group("import")
+@click.group("agencies", cls=FeatureGroup)
+def agencies_group() -> None:
+    """Organisations that write plans or advice."""
+
+
+@agencies_group.command("add")
+@click.argument("name")
+@click.option("--type", "agency_type", required=True, help="local_authority, education, "
+              "health, social_care or setting")
+def agencies_add(name: str, agency_type: str) -> None:
+    """Add an agency with its exact NAME (imports match agencies by this name)."""
+    from qa_app.register.operations import RegisterError, add_agency
+
+    try:
+        agency = add_agency(name, agency_type)
+    except RegisterError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Added agency {agency.id}: {agency.name} ({agency.type})")
+
+
+@agencies_group.command("list")
+def agencies_list() -> None:
+    """List agencies with their type."""
+    from qa_app.register.models import Agency
+
+    rows = db.session.execute(select(Agency).order_by(Agency.name)).scalars().all()
+    if not rows:
+        click.echo("No agencies yet: add one with `ehcp-qa agencies add NAME --type TYPE`.")
+        return
+    print_table(["id", "type", "name"], [[a.id, a.type, a.name] for a in rows])
+
+
+@console.command("sweep")
+@click.option("--today", default=None, help="date to sweep as of (YYYY-MM-DD); default today")
+def sweep(today: str | None) -> None:
+    """Run the nightly sweep now (on the worker when a broker is configured)."""
+    from qa_app.jobs import launch
+
+    launched = launch("nightly_sweep", {"today": today})
+    if launched.queued:
+        click.echo(f"Queued job {launched.run.id} on the worker (task {launched.task_id}).")
+        return
+    if not launched.ok:
+        raise click.ClickException(launched.run.message or "the sweep did not finish")
+    data = launched.result
+    click.echo(f"Overdue advice as of {data['as_of']}:")
+    print_table(["agency", "overdue"], [[k, v] for k, v in data["overdue_by_agency"].items()])
+
+
+@click.group("import", cls=FeatureGroup)
 def import_group() -> None:
     """Import the plan register, the advice log or historic audits (CSV or XLSX)."""
 
@@ -63,7 +115,6 @@ def _import_checked(kind: str, path: str, mapping: str | None, check_only: bool)
         click.echo(f"Checked {report.rows} rows of {Path(path).name}: no problems. "
                    "Nothing was written (run again without --check to import).")
         return
-    db.session.commit()
     click.echo(f"Imported {kind} from {Path(path).name}: {report.summary()}")
 
 
@@ -74,7 +125,6 @@ def _command(kind: str, help_text: str) -> click.Command:
                   "columns")
     @click.option("--check", "check_only", is_flag=True,
                   help="Check every row and list the problems, but write nothing.")
-    @with_appcontext
     def command(file: str, mapping: str | None, check_only: bool) -> None:
         _import(kind, file, mapping, check_only)
 
@@ -85,5 +135,3 @@ def _command(kind: str, help_text: str) -> click.Command:
 _command("plans", "Import the EHCP register: one row per plan, matched on plan_ref.")
 _command("advice", "Import the advice log: one row per piece of advice, matched on advice_ref.")
 _command("audits", "Import historic audits: one row per audit, one column per criterion id.")
-
-commands = [import_group]

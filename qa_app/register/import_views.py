@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -64,7 +65,7 @@ def _limit_upload(_endpoint: str | None, _values: dict[str, Any] | None) -> None
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def _too_large(_error: RequestEntityTooLarge):  # noqa: ANN202
+def _too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
     db.session.rollback()
     limit_mb = max_bytes() // 1024 // 1024
     return render_template("imports/too_large.html", limit_mb=limit_mb), 413
@@ -72,7 +73,7 @@ def _too_large(_error: RequestEntityTooLarge):  # noqa: ANN202
 
 @bp.route("/", methods=["GET", "POST"])
 @roles(*STAFF)
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     form = ImportForm()
     if not form.validate_on_submit():
         status = 400 if form.errors else 200
@@ -89,8 +90,6 @@ def index():  # noqa: ANN201
             return redirect(url_for("imports.job", job_id=launched.run.id))
         report = run_import(form.kind.data, upload.stream, file_name, mapping=renames,
                             mapping_name=mapping_name, actor_id=current_user.id)
-        if report.ok:
-            db.session.commit()
     except ImportBusy as exc:
         return _refused(form, str(exc), 409)
     except JobNotStarted as exc:
@@ -105,7 +104,7 @@ def index():  # noqa: ANN201
     return render_template("imports/done.html", report=report, kind=KINDS[report.kind])
 
 
-def _refused(form: ImportForm, reason: str, status: int):  # noqa: ANN202
+def _refused(form: ImportForm, reason: str, status: int) -> ResponseReturnValue:
     db.session.rollback()
     form.file.errors = [reason[:1].upper() + reason[1:]]
     return render_template("imports/index.html", form=form, kinds=KINDS), status
@@ -127,7 +126,7 @@ def _problems(form: ImportForm, report: Any) -> str:
 
 @bp.route("/jobs/<int:job_id>")
 @roles(*STAFF)
-def job(job_id: int):  # noqa: ANN201
+def job(job_id: int) -> ResponseReturnValue:
     """A large import's progress, then its outcome as the import in the request shows it."""
     run = db.session.get(JobRun, job_id)
     if run is None or run.job != JOB_KIND:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, event, false
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, event, false, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qa_app.extensions import db, sql_in
 from qa_app.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from qa_app.auth.access import Scope
 
 
 class AgencyType(enum.StrEnum):
@@ -75,6 +79,10 @@ class Agency(db.Model):
     def __repr__(self) -> str:
         return f"<Agency {self.id} {self.name!r}>"
 
+    @classmethod
+    def lead_sees(cls, scope: Scope) -> Any:
+        return cls.id == scope.agency_id
+
 
 class Plan(db.Model):
     """One EHCP. `ref` is pseudonymous; the product never stores a child's identity."""
@@ -133,6 +141,21 @@ class Plan(db.Model):
             return "Secondary"
         return "Post-16"
 
+    @classmethod
+    def lead_sees(cls, scope: Scope) -> Any:
+        """A lead sees their agency's plans and the plans their agency advised on."""
+        contributed = select(Advice.plan_id).where(Advice.agency_id == scope.agency_id)
+        return or_(cls.agency_id == scope.agency_id, cls.id.in_(contributed))
+
+    @classmethod
+    def auditor_sees(cls, scope: Scope) -> Any:
+        """An auditor sees the plans they audit and the plans of the advice they audit."""
+        from qa_app.audits.scoring.models import Audit
+
+        advice_plans = select(Advice.plan_id).where(
+            Advice.id.in_(Audit.assigned_advice(scope.user_id)))
+        return or_(cls.id.in_(Audit.assigned_plans(scope.user_id)), cls.id.in_(advice_plans))
+
 
 @event.listens_for(Plan, "before_insert")
 @event.listens_for(Plan, "before_update")
@@ -175,6 +198,18 @@ class Advice(db.Model):
 
     plan: Mapped[Plan] = relationship(back_populates="advice")
     agency: Mapped[Agency] = relationship()
+
+    @classmethod
+    def lead_sees(cls, scope: Scope) -> Any:
+        return cls.agency_id == scope.agency_id
+
+    @classmethod
+    def auditor_sees(cls, scope: Scope) -> Any:
+        """An auditor sees the advice they audit and the advice of the plans they audit."""
+        from qa_app.audits.scoring.models import Audit
+
+        return or_(cls.id.in_(Audit.assigned_advice(scope.user_id)),
+                   cls.plan_id.in_(Audit.assigned_plans(scope.user_id)))
 
     @property
     def days_late(self) -> int | None:

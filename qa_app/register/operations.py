@@ -7,9 +7,10 @@ from sqlalchemy import select
 from qa_app import audit_log
 from qa_app.extensions import db
 from qa_app.register.models import Advice, AdviceException, Agency, AgencyType, Plan, PlanException
+from qa_app.rules import RuleError
 
 
-class RegisterError(ValueError):
+class RegisterError(RuleError):
     """A register change was refused; the message says why."""
 
 

@@ -42,7 +42,8 @@ class RecordedGrade:
 
 def plan_final_grades(plan_id: int) -> list[RecordedGrade]:
     """The final grades the viewer may see for a plan, oldest first."""
-    from qa_app.audits.models import Cycle, FinalGrade
+    from qa_app.audits.cycles.models import Cycle
+    from qa_app.audits.moderation.models import FinalGrade
 
     rows = db.session.execute(
         select(FinalGrade, Cycle.name, Agency.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -20,6 +21,7 @@ from qa_app.register.models import (
 )
 from qa_app.register.operations import RegisterError, set_advice_exception, set_plan_exception
 from qa_app.register.queries import plan_final_grades
+from qa_app.rules import show_on_form
 
 bp = Blueprint("register", __name__)
 
@@ -28,7 +30,7 @@ PAGE_SIZE = 50
 
 @bp.route("/agencies")
 @roles(*STAFF)
-def agencies():  # noqa: ANN201
+def agencies() -> ResponseReturnValue:
     rows = db.session.execute(
         select(Agency, func.count(Plan.id))
         .outerjoin(Plan, Plan.agency_id == Agency.id)
@@ -40,7 +42,7 @@ def agencies():  # noqa: ANN201
 
 @bp.route("/plans")
 @roles(*STAFF, Role.PANEL_CHAIR)
-def plans():  # noqa: ANN201
+def plans() -> ResponseReturnValue:
     page = query_int("page", 1, low=1, high=MAX_PAGE, strict=True) or 1
     query = select(Plan).order_by(Plan.ref)
     pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
@@ -49,7 +51,7 @@ def plans():  # noqa: ANN201
 
 @bp.route("/plans/<int:plan_id>")
 @roles(*ALL_ROLES)
-def plan(plan_id: int):  # noqa: ANN201
+def plan(plan_id: int) -> ResponseReturnValue:
     plan_row = get_visible_or_404(Plan, plan_id)
     advice = db.session.execute(
         select(Advice).where(Advice.plan_id == plan_row.id).order_by(Advice.ref)
@@ -62,7 +64,7 @@ def plan(plan_id: int):  # noqa: ANN201
 
 @bp.route("/plans/<int:plan_id>/exception", methods=["GET", "POST"])
 @roles(*STAFF)
-def plan_exception(plan_id: int):  # noqa: ANN201
+def plan_exception(plan_id: int) -> ResponseReturnValue:
     """Question page, then a check step, then the change is saved and audit-logged."""
     plan_row = get_visible_or_404(Plan, plan_id)
     form = PlanExceptionForm()
@@ -79,9 +81,8 @@ def plan_exception(plan_id: int):  # noqa: ANN201
             changed = set_plan_exception(plan_row, form.exception.data,
                                          form.exception_note.data, actor_id=current_user.id)
         except RegisterError as exc:
-            form.exception.errors = [*form.exception.errors, str(exc)]
+            show_on_form(form, exc, "exception")
         else:
-            db.session.commit()
             flash("The statutory exception has been saved." if changed
                   else "Nothing changed: the plan already had these answers.", "success")
             return redirect(url_for("register.plan", plan_id=plan_row.id))
@@ -91,7 +92,7 @@ def plan_exception(plan_id: int):  # noqa: ANN201
 
 @bp.route("/advice/<int:advice_id>", methods=["GET", "POST"])
 @roles(*ALL_ROLES)
-def advice(advice_id: int):  # noqa: ANN201
+def advice(advice_id: int) -> ResponseReturnValue:
     row = get_visible_or_404(Advice, advice_id)
     form = None
     if current_user.role in STAFF:
@@ -100,7 +101,6 @@ def advice(advice_id: int):  # noqa: ANN201
         if request.method == "POST" and form.validate_on_submit():
             changed = set_advice_exception(row, form.exception.data, form.exception_note.data,
                                            actor_id=current_user.id)
-            db.session.commit()
             if changed:
                 flash("The statutory exception has been saved.", "success")
             return redirect(url_for("register.advice", advice_id=row.id))

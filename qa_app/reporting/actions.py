@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import select
 
 from qa_app import audit_log
-from qa_app.audits.models import Cycle
+from qa_app.audits.cycles.models import Cycle
 from qa_app.extensions import db
 from qa_app.reporting import measures
 from qa_app.reporting.figures import Context

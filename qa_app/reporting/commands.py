@@ -8,19 +8,19 @@ import json
 from typing import Any
 
 import click
-from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from qa_app import console
 from qa_app.cells import safe_cell
+from qa_app.console import print_table
 from qa_app.extensions import db
 from qa_app.reporting.labels import percent_figure, percent_text, status, status_words
 from qa_app.reporting.periods import ACADEMIC_YEAR, CYCLE, PeriodError, find_cycle, year_period
 
 
-@click.command("aggregate")
+@console.command("aggregate")
 @click.option("--cycle", "cycle_name", default=None, help="exact name of one audit cycle")
 @click.option("--year", default=None, help="one academic year, such as 2025/26")
-@with_appcontext
 def aggregate(cycle_name: str | None, year: str | None) -> None:
     """Recompute the rates (default: every cycle and academic year with something to report).
 
@@ -56,13 +56,11 @@ def _periods(cycle_name: str | None, year: str | None) -> list[tuple[str | None,
 
 
 def _print_summary(data: dict[str, Any]) -> None:
-    from qa_app.cli import _print_table
-
     if not data["periods"]:
         click.echo("Nothing to aggregate: there are no cycles or final grades yet.")
         return
     click.echo(f"Rates as of {data['as_of']} (targets version {data['targets_version']}):")
-    _print_table(
+    print_table(
         ["period", "kind", "figures", "rates", "run"],
         [[p["label"], p["kind"], p["status"], p["rates"], p["run_id"]] for p in data["periods"]],
     )
@@ -77,14 +75,13 @@ TABLE = ["period", "agency", "measure", "scope", "breakdown", "n", "good", "rate
          "target", "status"]
 
 
-@click.command("rates")
+@console.command("rates")
 @click.option("--cycle", "cycle_name", default=None, help="exact name of one audit cycle")
 @click.option("--year", default=None, help="one academic year, such as 2025/26")
 @click.option("--agency", "agency_name", default=None, help="exact name of one agency")
 @click.option("--measure", default=None, help="one measure, such as plans_good_or_better")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
-@with_appcontext
 def rates(cycle_name: str | None, year: str | None, agency_name: str | None,
           measure: str | None, fmt: str) -> None:
     """Print the current rates (default: every period aggregated so far)."""
@@ -115,9 +112,7 @@ def rates(cycle_name: str | None, year: str | None, agency_name: str | None,
     elif not records:
         click.echo("No rates yet for that choice: run `ehcp-qa aggregate` first.")
     else:
-        from qa_app.cli import _print_table
-
-        _print_table(TABLE, [_table_row(r) for r in records])
+        print_table(TABLE, [_table_row(r) for r in records])
 
 
 def _records(wanted: list[tuple[str, str]], agency_id: int | None,
@@ -164,5 +159,3 @@ def _table_row(r: dict[str, Any]) -> list[Any]:
     return [r["period"], r["agency"], r["measure"], r["scope"], r["breakdown"] or "-", r["n"],
             r["good"], rate, interval, pct(r["target"]), r["status_text"]]
 
-
-commands = [aggregate, rates]

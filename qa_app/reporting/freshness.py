@@ -12,7 +12,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from qa_app.audits.models import Cycle
+from qa_app.audits.cycles.models import Cycle
 from qa_app.extensions import db
 from qa_app.register.models import Agency
 from qa_app.reporting import labels

@@ -40,7 +40,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from qa_app.audits.models import Audit, AuditScore, FinalCriterionGrade, FinalGrade
+from qa_app.audits.moderation.models import FinalCriterionGrade, FinalGrade
+from qa_app.audits.scoring.models import Audit, AuditScore
 from qa_app.register.models import Advice, Plan
 from qa_app.reporting import weighting
 from qa_app.reporting.agreement import rank_tables
@@ -65,7 +66,7 @@ EXCLUDING_EXCEPTIONS = "excluding_exceptions"
 
 
 
-class days_between(FunctionElement[int]):  # noqa: N801  (reads as an SQL function)
+class days_between(FunctionElement[int]):  # reads as an SQL function
     """Whole days from the second date to the first."""
 
     type = Integer()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -12,12 +13,16 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qa_app.extensions import db
 from qa_app.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from qa_app.auth.access import Scope
 
 RAG_VALUES = "('green', 'amber', 'red')"
 
@@ -83,6 +88,15 @@ class RateSnapshot(db.Model):
 
     run: Mapped[AggregationRun] = relationship(back_populates="rates")
 
+    @classmethod
+    def lead_sees(cls, scope: Scope) -> Any:
+        return cls.agency_id == scope.agency_id
+
+    @classmethod
+    def auditor_sees(cls, scope: Scope) -> Any:
+        """Auditors, like their agency's lead, see their own agency's figures only."""
+        return false() if scope.agency_id is None else cls.agency_id == scope.agency_id
+
 
 class AgreementSnapshot(db.Model):
     """How often two panel auditors gave a criterion the same grade in a cycle, the
@@ -108,6 +122,13 @@ class AgreementSnapshot(db.Model):
     ac1: Mapped[float | None] = mapped_column(Float)
 
     run: Mapped[AggregationRun] = relationship(back_populates="agreement")
+
+    @classmethod
+    def lead_sees(cls, _scope: Scope) -> Any:
+        """Agreement is counted per cycle across every agency, so no agency's share of it can
+        be shown on its own: leads never see it. Auditors do: it shows them which criteria
+        panels read differently, which is their work."""
+        return false()
 
 
 class ImprovementAction(db.Model):
@@ -138,6 +159,15 @@ class ImprovementAction(db.Model):
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     closing_note: Mapped[str | None] = mapped_column(Text)
+
+    @classmethod
+    def lead_sees(cls, scope: Scope) -> Any:
+        return cls.agency_id == scope.agency_id
+
+    @classmethod
+    def auditor_sees(cls, scope: Scope) -> Any:
+        """Auditors, like their agency's lead, see their own agency's figures only."""
+        return false() if scope.agency_id is None else cls.agency_id == scope.agency_id
 
 
 EVERY_PERIOD = "all"

@@ -7,9 +7,10 @@ from datetime import date
 
 from sqlalchemy import select
 
-from qa_app.audits.models import Cycle, FinalGrade
+from qa_app.audits.cycles import queries as cycle_queries
+from qa_app.audits.cycles.models import Cycle
+from qa_app.audits.moderation.models import FinalGrade
 from qa_app.extensions import db
-from qa_app.inputs import parse_id
 from qa_app.standards.targets import is_academic_year
 
 CYCLE = "cycle"
@@ -55,10 +56,8 @@ def year_period(academic_year: str) -> Period:
 
 
 def find_cycle(name_or_id: str) -> Cycle:
-    """A cycle by its exact name, or by its id (the key the worker is given)."""
-    cycle = db.session.execute(select(Cycle).where(Cycle.name == name_or_id)).scalar_one_or_none()
-    if cycle is None and (cycle_id := parse_id(name_or_id)) is not None:
-        cycle = db.session.get(Cycle, cycle_id)
+    """A cycle by its name (any case), or by its id (the key the worker is given)."""
+    cycle = cycle_queries.find_cycle(name_or_id)
     if cycle is None:
         raise PeriodError(f"there is no audit cycle called {name_or_id!r}")
     return cycle

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
-from qa_app.audits.models import Cycle
+from qa_app.audits.cycles.models import Cycle
 from qa_app.extensions import db
 from qa_app.jobs import JobRun
 from qa_app.register.models import Agency

@@ -2,12 +2,13 @@
 
 A change to a final grade (or its criteria), to a submitted audit, or to a plan or advice
 in the register adds a request for the periods it affects, in the same transaction as the
-change (a session hook, so no write path can forget it). Once that transaction commits,
-a recalculation of just those periods starts: on the worker when a broker is set (one
-queued job serves every request made before it starts), else in-process at the end of
-the request or command. Until it lands, pages say the figures are being recalculated and
-since when. Bulk register imports, which write through Core rather than the ORM, ask with
-`request_everything`.
+change (a session hook, so no write path can forget it), and queues the start of a
+recalculation to follow that transaction's commit (qa_app/transactions.py), whether a
+request, a task or a command made it; a rollback drops both. The recalculation of just
+those periods runs on the worker when a broker is set (one queued job serves every
+request made before it starts), else in-process. Until it lands, pages say the figures
+are being recalculated and since when. Bulk register imports, which write through Core
+rather than the ORM, ask with `request_everything`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import event, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
-from qa_app.audits.models import Audit, AuditScore, FinalCriterionGrade, FinalGrade
+from qa_app import transactions
+from qa_app.audits.moderation.models import FinalCriterionGrade, FinalGrade
+from qa_app.audits.scoring.models import Audit, AuditScore
 from qa_app.extensions import db
 from qa_app.jobs import JobRun
 from qa_app.register.models import Advice, Plan
@@ -33,21 +36,23 @@ log = logging.getLogger(__name__)
 
 ASKED = "recalculation_asked"
 ASKED_FOR = "recalculation_asked_for"
-COMMITTED = "recalculation_committed"
 JOB = "recalculate"
 
 PeriodRef = tuple[str, str]
 
 
 def request(periods: Iterable[PeriodRef], reason: str, session: Session | None = None) -> None:
-    """Ask, within the current transaction, for these periods to be recalculated."""
+    """Ask, within the current transaction, for these periods to be recalculated once it
+    commits."""
     session = session or db.session()
     asked = session.info.setdefault(ASKED_FOR, set())
     for kind, key in sorted(set(periods) - asked):
         session.add(RecalculationRequest(period_kind=kind, period_key=key,
                                          reason=reason[:200], requested_at=utcnow()))
         asked.add((kind, key))
-    session.info[ASKED] = True
+    if not session.info.get(ASKED):
+        session.info[ASKED] = True
+        transactions.after_commit(start_after_commit)
 
 
 def request_everything(reason: str) -> None:
@@ -108,45 +113,36 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         request(periods, reasons[0], session)
 
 
-def _after_commit(session: Session) -> None:
-    session.info.pop(ASKED_FOR, None)
-    if session.info.pop(ASKED, False):
-        session.info[COMMITTED] = True
+def _transaction_ended(session: Session, transaction: SessionTransaction) -> None:
+    """Committed, rolled back or closed: the next transaction asks afresh."""
+    if transaction.parent is None:
+        session.info.pop(ASKED, None)
+        session.info.pop(ASKED_FOR, None)
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(ASKED, None)
-    session.info.pop(ASKED_FOR, None)
+def start_after_commit() -> None:
+    """Queued by the first request of a transaction: start the recalculation it asked for.
+    A failure to start leaves the requests pending for the scheduled check."""
+    if not current_app.config.get("RECALCULATE_ON_CHANGE", True):
+        return
+    try:
+        launch()
+    except Exception:  # the change itself is saved; the request stays
+        db.session.rollback()
+        log.exception("could not start the recalculation; it stays pending")
 
 
 def init_app(app: Flask) -> None:
-    """Watch every session; start the recalculation when the app context of a request,
-    command or task ends after a commit that asked for one."""
+    """Watch every session, so that every change that affects a figure asks for it."""
     if not getattr(Session, "_recalculation_hooks", False):
         event.listen(Session, "before_flush", _before_flush)
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback",
-                     lambda s, t: None if t.nested else _after_rollback(s))
+        event.listen(Session, "after_transaction_end", _transaction_ended)
         Session._recalculation_hooks = True  # type: ignore[attr-defined]
 
     @app.template_global()
     def recalculating_since(kind: str, key: str) -> str | None:
         since = pending_since(kind, key)
         return None if since is None else format_datetime(since)
-
-    @app.teardown_appcontext
-    def _start_recalculation(_exc: BaseException | None) -> None:
-        session = db.session()
-        if not session.info.pop(COMMITTED, False):
-            return
-        if not current_app.config.get("RECALCULATE_ON_CHANGE", True):
-            return
-        try:
-            session.rollback()
-            launch()
-        except Exception:  # noqa: BLE001  (the change itself is saved; the request stays)
-            session.rollback()
-            log.exception("could not start the recalculation; it stays pending")
 
 
 def launch() -> int | None:

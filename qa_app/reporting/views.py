@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
@@ -16,6 +17,7 @@ from qa_app.auth.models import Role
 from qa_app.extensions import db
 from qa_app.inputs import query_int
 from qa_app.jobs import JobNotStarted, JobRun, launch
+from qa_app.jobs.display import status_words as job_status_words
 from qa_app.reporting import labels, queries
 from qa_app.reporting.measures import CRITERION, ISSUED, ON_TIME
 from qa_app.reporting.models import ImprovementAction
@@ -87,7 +89,7 @@ def _min_n() -> int | None:
 
 @bp.route("")
 @roles(*ALL_ROLES)
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     lead = current_user.role in OWN_AGENCY_ONLY
     show_agreement = current_user.role != Role.AGENCY_LEAD
     staff = current_user.role in STAFF
@@ -123,6 +125,7 @@ def index():  # noqa: ANN201
         lead=lead,
         staff=staff,
         job=job if job is not None and job.job == "aggregate" else None,
+        job_status_words=job_status_words,
         form=RecalculateForm() if staff else None,
         labels=labels,
         min_n=_min_n(),
@@ -131,7 +134,7 @@ def index():  # noqa: ANN201
 
 @bp.route("/recalculate", methods=["POST"])
 @roles(*STAFF)
-def recalculate():  # noqa: ANN201
+def recalculate() -> ResponseReturnValue:
     form = RecalculateForm()
     if not form.validate_on_submit():
         abort(400)
@@ -151,7 +154,7 @@ def recalculate():  # noqa: ANN201
 
 @bp.route("/actions/<int:action_id>")
 @roles(*ALL_ROLES)
-def action(action_id: int):  # noqa: ANN201
+def action(action_id: int) -> ResponseReturnValue:
     row = get_visible_or_404(ImprovementAction, action_id)
     agency = queries.agency_name(row.agency_id)
     return render_template("reporting/action.html", action=row, agency=agency, labels=labels)

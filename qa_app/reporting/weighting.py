@@ -35,8 +35,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select
 
-from qa_app.audits.models import FinalGrade, Sample, SampleItem
-from qa_app.audits.sampling import OTHER, TRANSITION
+from qa_app.audits.cycles.models import Sample, SampleItem
+from qa_app.audits.cycles.sampling import OTHER, TRANSITION
+from qa_app.audits.moderation.models import FinalGrade
 from qa_app.reporting.figures import Context, Figures, WeightedRate
 from qa_app.reporting.stats import Z_95
 

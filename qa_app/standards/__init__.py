@@ -1,1 +1,15 @@
 """Practice standards: rubric and targets files loaded into typed objects, and pure grading."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The practice standards pages and `ehcp-qa rubrics`."""
+    from qa_app.navigation import add_item
+    from qa_app.standards import commands, views
+
+    app.register_blueprint(views.bp)
+    app.cli.add_command(commands.rubrics_group)
+    add_item(app, "Practice standards", "standards.index", 120, ("standards.",))

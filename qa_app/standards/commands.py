@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import click
-from flask.cli import with_appcontext
 
+from qa_app.console import FeatureGroup
 from qa_app.extensions import db
 
 
-@click.group("rubrics")
+@click.group("rubrics", cls=FeatureGroup)
 def rubrics_group() -> None:
     """Practice-standard rubric files (YAML)."""
 
@@ -29,7 +29,6 @@ def validate(paths: tuple[str, ...]) -> None:
 
 @rubrics_group.command("load")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-@with_appcontext
 def load(paths: tuple[str, ...]) -> None:
     """Store rubric files as new versions (default: every file in the rubrics folder)."""
     from qa_app.standards.operations import load_rubric_files
@@ -42,11 +41,8 @@ def load(paths: tuple[str, ...]) -> None:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         raise SystemExit(1) from None
-    db.session.commit()
     for version in result.loaded:
         click.echo(f"loaded {version.rubric_id} version {version.version}")
     for version in result.unchanged:
         click.echo(f"unchanged {version.rubric_id} version {version.version}")
 
-
-commands = [rubrics_group]

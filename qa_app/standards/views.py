@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from qa_app.auth.access import ALL_ROLES, get_visible_or_404, roles
@@ -15,7 +16,7 @@ bp = Blueprint("standards", __name__, url_prefix="/standards")
 
 @bp.route("/")
 @roles(*ALL_ROLES)
-def index():  # noqa: ANN201
+def index() -> ResponseReturnValue:
     versions = db.session.execute(
         select(RubricVersion).order_by(RubricVersion.rubric_id, RubricVersion.id.desc())
     ).scalars().all()
@@ -25,7 +26,7 @@ def index():  # noqa: ANN201
 
 @bp.route("/<int:version_id>")
 @roles(*ALL_ROLES)
-def show(version_id: int):  # noqa: ANN201
+def show(version_id: int) -> ResponseReturnValue:
     version = get_visible_or_404(RubricVersion, version_id)
     rubric = rubric_of(version)
     current = current_versions().get(version.rubric_id)

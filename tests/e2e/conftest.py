@@ -3,11 +3,13 @@
 - `live_server` serves the session's `app` (tests/conftest.py) from a daemon thread for
   the whole session. The database is emptied after every test by the autouse
   `_empty_database` fixture, so the server holds no data of its own: each test makes its
-  records with tests/factories.py, and they are gone when it ends.
+  records with tests/factories/, and they are gone when it ends.
 - `browser` is one headless Chromium for the session (never downloaded: the system one
   at /usr/bin/chromium). `page` is a fresh context (no cookies) and page per test,
   closed before the database is emptied.
 - `browser_log` collects the page's console messages and uncaught errors.
+
+Signing in, waiting for a page and checking it are in tests/e2e/browser.py.
 
 Every test in this folder is marked `e2e`.
 """
@@ -16,13 +18,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
 from tests.e2e.axe import AXE_PATH, axe_available
+from tests.e2e.browser import BrowserLog
 from tests.services import need
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -84,20 +86,6 @@ def browser(_playwright):  # noqa: ANN001, ANN201
         yield chromium
     finally:
         chromium.close()
-
-
-@dataclass
-class BrowserLog:
-    """What the page said on its console, and the errors it did not catch."""
-
-    console: list[tuple[str, str]] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-
-    def errors(self) -> list[str]:
-        return [text for kind, text in self.console if kind == "error"]
-
-    def csp_reports(self) -> list[str]:
-        return [text for _, text in self.console if "Content Security Policy" in text]
 
 
 @pytest.fixture()

@@ -5,17 +5,16 @@ from datetime import date
 from playwright.sync_api import expect
 
 from tests import factories as make
-from tests.e2e.test_foundation_pages import check_page, sign_in
+from tests.e2e.browser import check_page, sign_in
 
 
 def test_cycle_pages_accessible(app, page, browser_log):
-    casework = make.agency(app, "SEND Casework Team", "local_authority")
-    health = make.agency(app, "Community Paediatrics", "health")
+    casework = make.on(app).agency("SEND Casework Team", "local_authority")
+    health = make.on(app).agency("Community Paediatrics", "health")
     for i in range(30):
-        plan = make.plan(app, casework.id, ref=f"EHCP-{i:02d}", nc_year=(5, 9, 1, 4, 8)[i % 5])
-        make.advice(app, plan.id, health.id, received=date(2025, 10, 1))
-    email = make.user(app, "qi_manager").label
-    page.goto("/sign-in")
+        plan = make.on(app).plan(casework.id, ref=f"EHCP-{i:02d}", nc_year=(5, 9, 1, 4, 8)[i % 5])
+        make.on(app).advice(plan.id, health.id, received=date(2025, 10, 1))
+    email = make.on(app).user("qi_manager").email
     sign_in(page, email)
     page.goto("/cycles/")
     check_page(page, browser_log, "cycles index empty")

@@ -8,25 +8,17 @@ from playwright.sync_api import Page, expect
 
 from tests import factories as make
 from tests.e2e.axe import assert_no_violations
+from tests.e2e.browser import sign_in
 from tests.factories import PASSWORD
-from tests.test_dashboard import _many_agencies, _world
 
 pytestmark = pytest.mark.e2e
 
 
-def _sign_in(page: Page, email: str) -> None:
-    page.goto("/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url("/")
-
-
 @pytest.mark.parametrize("role", ["qi_manager", "agency_lead"])
 def test_dashboard_pages_have_no_accessibility_violations(app: Flask, page: Page, role: str):
-    _, health, _, cycle_id = _world(app)
-    person = make.user(app, role, health.label if role == "agency_lead" else None)
-    _sign_in(page, person.label)
+    _, health, _, cycle_id = make.on(app).dashboard_world()
+    person = make.on(app).user(role, health.name if role == "agency_lead" else None)
+    sign_in(page, person.email)
     nav = page.get_by_role("navigation", name="Main sections")
     nav.get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Quality dashboard")
@@ -45,14 +37,14 @@ def test_heat_map_of_many_agencies_and_open_actions(app: Flask, page: Page):
     from qa_app.extensions import db
     from qa_app.reporting.models import ImprovementAction
 
-    agencies = _many_agencies(app, 15)
+    agencies = make.on(app).many_agencies(15)
     with app.app_context():
         for agency in agencies[:7]:
             db.session.add(ImprovementAction(agency_id=agency.id, measure="advice_on_time",
                                              academic_year="2025/26", reason="Late advice."))
         db.session.commit()
-    manager = make.user(app, "qi_manager")
-    _sign_in(page, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(page, manager.email)
     page.goto("/dashboard/")
     heat = page.locator("table.app-heat")
     expect(heat.locator("thead th")).to_have_count(1 + 1 + 10)
@@ -69,8 +61,8 @@ def test_heat_map_of_many_agencies_and_open_actions(app: Flask, page: Page):
 
 
 def test_api_token_page_creates_and_revokes(app: Flask, page: Page):
-    manager = make.user(app, "qi_manager")
-    _sign_in(page, manager.label)
+    manager = make.on(app).user("qi_manager")
+    sign_in(page, manager.email)
     page.get_by_role("link", name="API tokens").click()
     assert_no_violations(page, "API tokens (empty)")
     page.get_by_label("What the token is for").fill("Power BI")

@@ -8,19 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests import factories as make
-from tests.e2e.axe import assert_no_violations
+from tests.e2e.browser import BrowserLog, check_page, path_of, sign_in, wait_for_path
 from tests.factories import PASSWORD
-
-if TYPE_CHECKING:
-    from tests.e2e.conftest import BrowserLog
 
 pytestmark = pytest.mark.e2e
 
@@ -37,67 +32,35 @@ class World:
 @pytest.fixture()
 def world(app: Flask) -> World:
     """Agencies of every type, a plan with advice, and one user for each role."""
-    casework = make.agency(app, "SEND Casework Team", "local_authority")
-    psychology = make.agency(app, "Educational Psychology Service", "education")
-    paediatrics = make.agency(app, "Community Paediatrics", "health")
-    social_care = make.agency(app, "Children's Social Care", "social_care")
-    make.agency(app, "Oakfield Primary School", "setting")
-    plan = make.plan(app, casework.id, nc_year=9)
-    make.plan(app, casework.id, nc_year=3)
+    casework = make.on(app).agency("SEND Casework Team", "local_authority")
+    psychology = make.on(app).agency("Educational Psychology Service", "education")
+    paediatrics = make.on(app).agency("Community Paediatrics", "health")
+    social_care = make.on(app).agency("Children's Social Care", "social_care")
+    make.on(app).agency("Oakfield Primary School", "setting")
+    plan = make.on(app).plan(casework.id, nc_year=9)
+    make.on(app).plan(casework.id, nc_year=3)
     advice = [
-        make.advice(
-            app,
+        make.on(app).advice(
             plan.id,
             psychology.id,
             advice_type="educational_psychology",
             received=date(2025, 10, 13),
         ),
-        make.advice(app, plan.id, paediatrics.id, advice_type="health", received=date(2025, 11, 3)),
-        make.advice(
-            app, plan.id, social_care.id, advice_type="social_care", exception="missed_appointment"
+        make.on(app).advice(
+            plan.id, paediatrics.id, advice_type="health", received=date(2025, 11, 3)
+        ),
+        make.on(app).advice(
+            plan.id, social_care.id, advice_type="social_care", exception="missed_appointment"
         ),
     ]
     emails = {
-        "admin": make.user(app, "admin").label,
-        "qi_manager": make.user(app, "qi_manager").label,
-        "panel_chair": make.user(app, "panel_chair").label,
-        "auditor": make.user(app, "auditor", psychology.label).label,
-        "agency_lead": make.user(app, "agency_lead", paediatrics.label).label,
+        "admin": make.on(app).user("admin").email,
+        "qi_manager": make.on(app).user("qi_manager").email,
+        "panel_chair": make.on(app).user("panel_chair").email,
+        "auditor": make.on(app).user("auditor", psychology.name).email,
+        "agency_lead": make.on(app).user("agency_lead", paediatrics.name).email,
     }
-    return World(emails, plan.label, sorted(a.label for a in advice))
-
-
-def path_of(page: Page) -> str:
-    """The path of the page's URL, without query or fragment."""
-    return urlsplit(page.url).path
-
-
-def wait_for_path(page: Page, path: str) -> None:
-    # A redirect keeps the fragment of the request (e.g. #main-content after the skip
-    # link), so compare paths, not whole URLs.
-    page.wait_for_url(lambda url: urlsplit(url).path == path)
-
-
-def check_page(page: Page, log: BrowserLog, label: str) -> None:
-    """axe finds nothing, GOV.UK Frontend ran under the CSP, and nothing was refused."""
-    assert_no_violations(page, label)
-    state = page.evaluate(
-        """() => ({
-          supported: document.body.classList.contains('govuk-frontend-supported'),
-          modules: document.querySelectorAll('[data-module]').length,
-          initialised: [...document.querySelectorAll('[data-module]')].filter((el) =>
-            el.dataset.module.split(' ').every((m) => el.hasAttribute(`data-${m}-init`))
-          ).length,
-        })"""
-    )
-    assert state["supported"], f"{label}: the nonced inline script did not run (CSP?)"
-    assert state["modules"] > 0, f"{label}: no GOV.UK Frontend components on the page"
-    assert state["initialised"] == state["modules"], (
-        f"{label}: GOV.UK Frontend initialised {state['initialised']} of "
-        f"{state['modules']} components; app.mjs or govuk-frontend.min.js did not run"
-    )
-    assert not log.csp_reports(), f"{label}: Content Security Policy refusals: {log.csp_reports()}"
-    assert not log.page_errors, f"{label}: uncaught JavaScript errors: {log.page_errors}"
+    return World(emails, plan.ref, sorted(a.ref for a in advice))
 
 
 def assert_section_marked(page: Page, name: str) -> None:
@@ -116,12 +79,6 @@ def assert_section_marked(page: Page, name: str) -> None:
     )
 
 
-def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    page.get_by_label("Email address", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_sign_in_page_and_its_error_state_are_accessible(
     page: Page, browser_log: BrowserLog, world: World
 ) -> None:
@@ -130,7 +87,7 @@ def test_sign_in_page_and_its_error_state_are_accessible(
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
     check_page(page, browser_log, "the sign-in page")
 
-    sign_in(page, world.emails["admin"], "not the right password")
+    sign_in(page, world.emails["admin"], "not the right password", lands_on=None)
     expect(page.locator(".govuk-error-summary")).to_contain_text(
         "Enter a correct email address and password"
     )

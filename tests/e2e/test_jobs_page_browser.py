@@ -15,7 +15,7 @@ from qa_app.jobs import JobRun
 from qa_app.timeutil import utcnow
 from tests import factories as make
 from tests.e2e.axe import assert_no_violations
-from tests.factories import PASSWORD
+from tests.e2e.browser import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +25,7 @@ def manager(app: Flask) -> str:
     from workers import celery_init_app
 
     celery_init_app(app)  # Run again runs the job in this process
-    user = make.user(app, "qi_manager")
+    user = make.on(app).user("qi_manager")
     long_ago = utcnow() - timedelta(hours=3)
     with app.app_context():
         db.session.add_all([
@@ -38,15 +38,7 @@ def manager(app: Flask) -> str:
                    created_at=long_ago, started_at=long_ago, finished_at=long_ago),
         ])
         db.session.commit()
-    return user.label
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/sign-in")
-    page.get_by_label("Email address", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/sign-in" not in url)
+    return user.email
 
 
 def test_jobs_page_is_accessible_reflows_and_runs_a_job_again(page: Page, manager: str) -> None:

@@ -6,7 +6,6 @@ moderates, and the final grade is stored. axe-core checks every page on the way.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
@@ -15,12 +14,8 @@ from sqlalchemy import select
 
 from qa_app.extensions import db
 from tests import factories as make
-from tests.e2e.axe import assert_no_violations
-from tests.factories import PASSWORD
-from tests.test_panels import judged_ids, load_rubrics, make_cycle, person
-
-if TYPE_CHECKING:
-    from tests.e2e.conftest import BrowserLog
+from tests.e2e.browser import BrowserLog, assert_accessible, sign_in, sign_out
+from tests.factories import judged_ids
 
 pytestmark = pytest.mark.e2e
 
@@ -30,40 +25,20 @@ CRITERIA = judged_ids("ehcp-plan.yaml", nc_year=9)
 
 @pytest.fixture()
 def people(app: Flask) -> dict[str, str]:
-    load_rubrics(app)
-    casework = make.agency(app, "SEND Casework Team", "local_authority")
-    psychology = make.agency(app, "Educational Psychology Service", "education")
-    paediatrics = make.agency(app, "Community Paediatrics", "health")
-    plan = make.plan(app, casework.id, ref=PLAN_REF, nc_year=9)
-    make_cycle(app, [plan.id], [])
+    make.on(app).shipped_rubrics()
+    casework = make.on(app).agency("SEND Casework Team", "local_authority")
+    psychology = make.on(app).agency("Educational Psychology Service", "education")
+    paediatrics = make.on(app).agency("Community Paediatrics", "health")
+    plan = make.on(app).plan(casework.id, ref=PLAN_REF, nc_year=9)
+    make.on(app).sampled_cycle([plan.id], [])
+    person = make.on(app).person
     return {
-        "manager": person(app, "qi_manager", email="manager@example.org").label,
-        "admin": person(app, "admin", email="admin@example.org").label,
-        "chair": person(app, "panel_chair", email="chair@example.org", name="Chris Chair").label,
-        "ann": person(app, "auditor", psychology.id, "ann@example.org", "Ann Psychologist").label,
-        "bob": person(app, "auditor", paediatrics.id, "bob@example.org", "Bob Paediatrician").label,
+        "manager": person("qi_manager", email="manager@example.org").email,
+        "admin": person("admin", email="admin@example.org").email,
+        "chair": person("panel_chair", email="chair@example.org", name="Chris Chair").email,
+        "ann": person("auditor", psychology.id, "ann@example.org", "Ann Psychologist").email,
+        "bob": person("auditor", paediatrics.id, "bob@example.org", "Bob Paediatrician").email,
     }
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/sign-in")
-    page.get_by_label("Email address", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".app-account")).to_contain_text(email)
-
-
-def sign_out(page: Page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
-
-
-def checked(page: Page, label: str, log: BrowserLog | None = None) -> None:
-    """axe finds nothing; with JavaScript on, nothing was refused by the CSP either."""
-    assert_no_violations(page, label)
-    if log is not None:
-        assert not log.csp_reports(), f"{label}: CSP refusals {log.csp_reports()}"
-        assert not log.page_errors, f"{label}: JavaScript errors {log.page_errors}"
 
 
 def focused_name(page: Page) -> str:
@@ -87,15 +62,15 @@ def manager_sets_up_the_panel(page: Page, log: BrowserLog, people: dict[str, str
     sign_in(page, people["manager"])
     page.get_by_role("link", name="Panels").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Panels")
-    checked(page, "the panels list", log)
+    assert_accessible(page, "the panels list", log)
     page.get_by_role("button", name="Create a panel").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Create a panel")
-    checked(page, "the create panel form", log)
+    assert_accessible(page, "the create panel form", log)
 
     page.get_by_role("button", name="Create panel").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Choose a cycle")
     expect(page.locator(".govuk-error-summary")).to_be_focused()
-    checked(page, "the create panel form with errors", log)
+    assert_accessible(page, "the create panel form with errors", log)
 
     page.get_by_label("Cycle", exact=True).select_option(label="Autumn term 2025 (2025/26)")
     page.get_by_label("Panel name").fill("Autumn multi-agency panel")
@@ -105,14 +80,14 @@ def manager_sets_up_the_panel(page: Page, log: BrowserLog, people: dict[str, str
     page.get_by_role("button", name="Create panel").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Autumn multi-agency panel")
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Panel Autumn")
-    checked(page, "the new panel", log)
+    assert_accessible(page, "the new panel", log)
 
     page.get_by_role("button", name="Assign the sample").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("2 audits assigned")
     table = page.locator("table", has_text=PLAN_REF)
     expect(table).to_contain_text("Ann Psychologist")
     expect(table).to_contain_text("Bob Paediatrician")
-    checked(page, "the panel with its assignment table", log)
+    assert_accessible(page, "the panel with its assignment table", log)
     sign_out(page)
 
 
@@ -152,7 +127,7 @@ def ann_scores_without_javascript(browser, live_server: str, people: dict[str, s
 def bob_scores_with_the_keyboard(page: Page, log: BrowserLog, people: dict[str, str]) -> None:
     sign_in(page, people["bob"])
     page.goto("/my-audits/")
-    checked(page, "my audits", log)
+    assert_accessible(page, "my audits", log)
     link = page.get_by_role("link", name=PLAN_REF)
     for _ in range(60):
         page.keyboard.press("Tab")
@@ -160,14 +135,14 @@ def bob_scores_with_the_keyboard(page: Page, log: BrowserLog, people: dict[str, 
             break
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Audit of EHC plan {PLAN_REF}")
-    checked(page, "the scoring form", log)
+    assert_accessible(page, "the scoring form", log)
 
     tab_to(page, "action", "submit")
     page.keyboard.press("Enter")
     expect(page.locator(".govuk-error-summary")).to_be_focused()
     expect(page.locator(".govuk-error-summary")).to_contain_text(
         "Select a grade for Child or young person's voice")
-    checked(page, "the scoring form with errors", log)
+    assert_accessible(page, "the scoring form with errors", log)
 
     for cid in CRITERIA:
         grade = 2 if cid == "child_voice" else 3
@@ -181,12 +156,13 @@ def bob_scores_with_the_keyboard(page: Page, log: BrowserLog, people: dict[str, 
     expect(page.locator("[data-overall-now]")).to_have_text(
         f"With the grades chosen on this page ({len(CRITERIA)} of {len(CRITERIA)} criteria "
         "graded), the overall grade would be Requires improvement. Save the draft to keep them.")
-    checked(page, "the scoring form with the overall grade worked out as it is filled in", log)
+    assert_accessible(
+        page, "the scoring form with the overall grade worked out as it is filled in", log)
     tab_to(page, "action", "submit")
     page.keyboard.press("Enter")
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Audit submitted")
     expect(page.locator("main")).to_contain_text("Requires improvement (2)")
-    checked(page, "a submitted audit", log)
+    assert_accessible(page, "a submitted audit", log)
     sign_out(page)
 
 
@@ -194,18 +170,18 @@ def chair_moderates(page: Page, log: BrowserLog, people: dict[str, str]) -> None
     sign_in(page, people["chair"])
     page.get_by_role("link", name="Moderation").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Moderation")
-    checked(page, "the moderation list", log)
+    assert_accessible(page, "the moderation list", log)
     page.get_by_role("link", name="Autumn multi-agency panel").click()
     expect(page.locator("main")).to_contain_text("Needs moderation (1)")
-    checked(page, "the moderation queue", log)
+    assert_accessible(page, "the moderation queue", log)
     page.get_by_role("link", name=re.compile("^Compare")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Compare audits of {PLAN_REF}")
     expect(page.locator("main")).to_contain_text("The auditors differ on: overall grade")
-    checked(page, "the side-by-side comparison", log)
+    assert_accessible(page, "the side-by-side comparison", log)
 
     page.get_by_role("button", name="Save final grade").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Choose the final overall grade")
-    checked(page, "the comparison with errors", log)
+    assert_accessible(page, "the comparison with errors", log)
     fieldset = page.get_by_role("group", name="Final overall grade")
     fieldset.get_by_label("Requires improvement").check()
     page.get_by_label("Reason for the final grade").fill(
@@ -213,7 +189,7 @@ def chair_moderates(page: Page, log: BrowserLog, people: dict[str, str]) -> None
     page.get_by_role("button", name="Save final grade").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Final grade")
     expect(page.locator("main")).to_contain_text("Finalised (1)")
-    checked(page, "the moderation queue after finalising", log)
+    assert_accessible(page, "the moderation queue after finalising", log)
     sign_out(page)
 
 
@@ -226,7 +202,8 @@ def test_a_panel_runs_from_assignment_to_final_grade(
     bob_scores_with_the_keyboard(page, browser_log, people)
     chair_moderates(page, browser_log, people)
 
-    from qa_app.audits.models import Audit, FinalGrade
+    from qa_app.audits.moderation.models import FinalGrade
+    from qa_app.audits.scoring.models import Audit
 
     with app.app_context():
         final = db.session.execute(select(FinalGrade)).scalar_one()
@@ -238,17 +215,17 @@ def test_a_panel_runs_from_assignment_to_final_grade(
 
     sign_in(page, people["admin"])
     page.goto("/audit-log/")
-    checked(page, "the audit log", browser_log)
+    assert_accessible(page, "the audit log", browser_log)
     page.get_by_label("Record type").select_option("final_grade")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("tbody")).to_contain_text("final_grade.moderated")
-    checked(page, "the filtered audit log", browser_log)
+    assert_accessible(page, "the filtered audit log", browser_log)
 
 
 def test_the_manager_changes_the_chair_then_removes_the_panel(app: Flask, page: Page,
                                                               people: dict[str, str]):
-    from qa_app.audits.models import Cycle
-    from qa_app.audits.panels import create_panel
+    from qa_app.audits.cycles.models import Cycle
+    from qa_app.audits.panels.operations import create_panel
     from qa_app.auth.models import User
 
     with app.app_context():
@@ -257,18 +234,18 @@ def test_the_manager_changes_the_chair_then_removes_the_panel(app: Flask, page: 
         create_panel(cycle_id=cycle.id, name="Autumn panel", chair_id=ids[people["chair"]],
                      auditor_ids=[ids[people["ann"]], ids[people["bob"]]])
         db.session.commit()
-    other = person(app, "panel_chair", email="dana@example.org", name="Dana Chair").label
+    other = make.on(app).person("panel_chair", email="dana@example.org", name="Dana Chair").email
     sign_in(page, people["manager"])
     page.goto("/panels/")
     page.get_by_role("link", name="Autumn panel").click()
     page.get_by_role("link", name="Change name, chair or meeting date").click()
-    checked(page, "changing a panel")
+    assert_accessible(page, "changing a panel")
     page.get_by_label("Chair").select_option(label=f"Dana Chair ({other})")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Panel details saved")).to_be_visible()
     expect(page.locator(".govuk-summary-list")).to_contain_text("Dana Chair")
     page.get_by_role("link", name="Remove this panel").click()
-    checked(page, "removing a panel")
+    assert_accessible(page, "removing a panel")
     page.get_by_role("button", name="Remove panel").click()
     expect(page.get_by_text("Panel Autumn panel removed")).to_be_visible()
-    checked(page, "the panels list after removing one")
+    assert_accessible(page, "the panels list after removing one")

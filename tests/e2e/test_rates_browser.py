@@ -4,7 +4,6 @@ Recalculate button working under the app's Content-Security-Policy."""
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
@@ -13,13 +12,9 @@ from playwright.sync_api import Page, expect
 from qa_app.extensions import db
 from qa_app.reporting.models import ImprovementAction
 from qa_app.reporting.operations import run_aggregation
-from tests import aggregation_data as build
 from tests import factories as make
-from tests.e2e.axe import assert_no_violations
-from tests.factories import PASSWORD
-
-if TYPE_CHECKING:
-    from tests.e2e.conftest import BrowserLog
+from tests.e2e.browser import BrowserLog, assert_accessible, sign_in
+from tests.factories import aggregation as build
 
 pytestmark = pytest.mark.e2e
 
@@ -27,17 +22,17 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture()
 def world(app: Flask) -> dict[str, object]:
     with app.app_context():
-        la = build.agency("SEND Casework Team", "local_authority")
-        health = build.agency("Community Paediatrics", "health")
-        plan_rubric, advice_rubric = build.rubric(), build.rubric("advice", "advice")
-        cycle = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19))
+        la = build.agency("SEND Casework Team", "local_authority").id
+        health = build.agency("Community Paediatrics", "health").id
+        plan_rubric, advice_rubric = build.rubric().id, build.rubric("advice", "advice").id
+        cycle = build.cycle("Autumn term 2025", date(2025, 9, 1), date(2025, 12, 19)).id
         for n in range(6):
-            plan = build.plan(la, nc_year=5 + n % 2)
+            plan = build.plan(la, nc_year=5 + n % 2).id
             build.final_grade(plan_rubric, 2 + n % 3, cycle_id=cycle, plan_id=plan,
                               criteria={"child_voice": 2 + n % 2, "outcomes": 3})
             for grade in (3, 2 + n % 3):
                 build.panel_audit(plan_rubric, cycle, {"child_voice": grade}, plan_id=plan)
-            advice = build.advice(plan, health, received=date(2025, 10, 19 + n), agency_grade=3)
+            advice = build.advice(plan, health, received=date(2025, 10, 19 + n), agency_grade=3).id
             build.final_grade(advice_rubric, 2 + n % 2, cycle_id=cycle, advice_id=advice)
         db.session.commit()
         run_aggregation(as_of=date(2026, 6, 1))
@@ -47,23 +42,9 @@ def world(app: Flask) -> dict[str, object]:
     return {
         "cycle": cycle,
         "action": action_id,
-        "manager": make.user(app, "qi_manager").label,
-        "lead": make.user(app, "agency_lead", "Community Paediatrics").label,
+        "manager": make.on(app).user("qi_manager").email,
+        "lead": make.on(app).user("agency_lead", "Community Paediatrics").email,
     }
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/sign-in")
-    page.get_by_label("Email address", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: not url.endswith("/sign-in"))
-
-
-def check(page: Page, log: BrowserLog, label: str) -> None:
-    assert_no_violations(page, label)
-    assert not log.csp_reports(), f"{label}: {log.csp_reports()}"
-    assert not log.page_errors, f"{label}: {log.page_errors}"
 
 
 def test_the_manager_reads_and_recalculates_the_rates(page: Page, browser_log: BrowserLog,
@@ -71,22 +52,22 @@ def test_the_manager_reads_and_recalculates_the_rates(page: Page, browser_log: B
     sign_in(page, str(world["manager"]))
     page.goto("/rates")
     expect(page.get_by_role("heading", level=1)).to_have_text("Rates: 2025/26")
-    check(page, browser_log, "rates for the year (manager)")
+    assert_accessible(page, "rates for the year (manager)", browser_log)
     page.get_by_role("link", name="Autumn term 2025 (cycle)").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Rates: Autumn term 2025")
     expect(page.get_by_text("Agreement between two auditors, Autumn term 2025")).to_be_visible()
-    check(page, browser_log, "rates for a cycle (manager)")
+    assert_accessible(page, "rates for a cycle (manager)", browser_log)
     page.get_by_label("Measure").select_option("criterion_good_or_better")
     page.get_by_role("button", name="Show rates").click()
     expect(page.locator("caption").first).to_contain_text("Criteria good or better")
-    check(page, browser_log, "criterion rates (manager)")
+    assert_accessible(page, "criterion rates (manager)", browser_log)
     page.get_by_role("button", name="Recalculate").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Rates recalculated.")
-    check(page, browser_log, "rates after recalculating (manager)")
+    assert_accessible(page, "rates after recalculating (manager)", browser_log)
     if world["action"]:
         page.goto(f"/rates/actions/{world['action']}")
         expect(page.get_by_role("heading", level=1)).to_contain_text("Community Paediatrics")
-        check(page, browser_log, "an improvement action (manager)")
+        assert_accessible(page, "an improvement action (manager)", browser_log)
 
 
 def test_an_agency_lead_reads_their_rates(page: Page, browser_log: BrowserLog,
@@ -96,4 +77,4 @@ def test_an_agency_lead_reads_their_rates(page: Page, browser_log: BrowserLog,
     expect(page.get_by_role("heading", level=1)).to_have_text("Rates: 2025/26")
     expect(page.get_by_text("Partnership (all agencies)")).to_have_count(0)
     expect(page.get_by_role("button", name="Recalculate")).to_have_count(0)
-    check(page, browser_log, "rates (agency lead)")
+    assert_accessible(page, "rates (agency lead)", browser_log)

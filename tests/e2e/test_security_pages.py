@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING
 
 import pyotp
 import pytest
@@ -14,11 +13,8 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests import factories as make
-from tests.e2e.test_foundation_pages import check_page, sign_in, wait_for_path
+from tests.e2e.browser import BrowserLog, check_page, sign_in, wait_for_path
 from tests.factories import PASSWORD
-
-if TYPE_CHECKING:
-    from tests.e2e.conftest import BrowserLog
 
 pytestmark = pytest.mark.e2e
 
@@ -43,10 +39,8 @@ def check(page: Page, log: BrowserLog, label: str) -> None:
 
 def test_account_tokens_and_authenticator_pages(app: Flask, page: Page,
                                                 browser_log: BrowserLog) -> None:
-    email = make.user(app, "qi_manager").label
-    page.goto("/sign-in")
+    email = make.on(app).user("qi_manager").email
     sign_in(page, email)
-    wait_for_path(page, "/")
 
     page.get_by_role("link", name="Your account").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
@@ -80,8 +74,7 @@ def test_account_tokens_and_authenticator_pages(app: Flask, page: Page,
 
     page.get_by_role("button", name="Sign out").click()
     wait_for_path(page, "/sign-in")
-    sign_in(page, email)
-    wait_for_path(page, "/sign-in/code")
+    sign_in(page, email, lands_on="/sign-in/code")
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Enter the code from your authenticator app")
     check(page, browser_log, "the sign-in code page")

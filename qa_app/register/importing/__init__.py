@@ -15,8 +15,9 @@ from typing import IO, Any
 from flask import current_app
 
 from qa_app import audit_log
+from qa_app.audits.history_import import records as audits
 from qa_app.extensions import db
-from qa_app.register.importing import advice, audits, lock, plans
+from qa_app.register.importing import advice, lock, plans
 from qa_app.register.importing.identifying import checked_rows, refuse_identifying_columns
 from qa_app.register.importing.lock import ImportBusy
 from qa_app.register.importing.mapping import Columns, Field, load_mapping, resolve_columns

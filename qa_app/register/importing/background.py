@@ -5,7 +5,8 @@ for too long, so the page keeps the file under `instance/imports/` with a random
 an `import_file` job whose parameters carry only that name, and shows the job's progress.
 The job checks and writes the file exactly as an import in the request does (all or
 nothing, the same lock), keeps its row errors for the page, and deletes the file once it
-has ended; a database error it will retry keeps the file for the retry.
+has ended (its outcome committed once, when the task returns); a database error it will
+retry keeps the file for the retry.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-from qa_app import jobs
+from qa_app import jobs, transactions
 from qa_app.extensions import db
 from qa_app.jobs.models import ENDED, JobRun
 from qa_app.register.importing import (
@@ -138,22 +139,23 @@ def run_stored(kind: str, file: str, file_name: str, mapping: str | None, mappin
     params = {"kind": kind, "file": file, "file_name": file_name, "mapping": mapping,
               "mapping_name": mapping_name, "actor_id": actor_id}
     run = jobs.start(job_run_id, KIND, params)
-    db.session.commit()
-    ended = True
     try:
-        return _import(run, params)
+        result = _import(run, params)
     except (OperationalError, InterfaceError):
         db.session.rollback()
-        ended = last_try
+        if last_try:
+            discard(file, mapping)
         raise
     except SQLAlchemyError:
         log.exception("import job %s was refused by the database", run.id)
-        return _failed(run, "The database refused the import, so nothing was imported. "
-                       "Upload the file again; if it is refused again, the data may need "
-                       "checking.")
-    finally:
-        if ended:
-            discard(file, mapping)
+        result = _failed(run, "The database refused the import, so nothing was imported. "
+                         "Upload the file again; if it is refused again, the data may need "
+                         "checking.")
+    except BaseException:
+        discard(file, mapping)
+        raise
+    transactions.after_commit(lambda: discard(file, mapping))
+    return result
 
 
 def _import(run: JobRun, params: dict[str, Any]) -> dict[str, Any]:
@@ -188,14 +190,12 @@ def _import(run: JobRun, params: dict[str, Any]) -> dict[str, Any]:
                        "was imported.", result)
     run.message = f"Imported {report.file_name}: {report.summary()}"
     jobs.finish(run, result)
-    db.session.commit()
     return result
 
 
 def _failed(run: JobRun, reason: str, result: dict[str, Any] | None = None) -> dict[str, Any]:
     db.session.rollback()
     jobs.fail(run, reason, result)
-    db.session.commit()
     return result or {"error": reason}
 
 

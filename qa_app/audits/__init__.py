@@ -1,0 +1,33 @@
+"""Audits: cycles and their samples, panels and assignment, scoring, moderation and final
+grades, and the import of historic audits.
+
+    cycles/      cycles, the sample draw and sample size
+    panels/      panels, their members, assignment of the sample to auditors
+    scoring/     the scoring form built from a rubric, saving and submitting an audit
+    moderation/  the chair's comparison of two audits, final grades
+    history_import/  historic audits from a spreadsheet (opened by register/importing)
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the audits pages, the `ehcp-qa` command groups and the navigation items."""
+    from qa_app.audits.cycles import commands as cycle_commands
+    from qa_app.audits.cycles import views as cycle_views
+    from qa_app.audits.moderation import views as moderation_views
+    from qa_app.audits.panels import commands as panel_commands
+    from qa_app.audits.panels import views as panel_views
+    from qa_app.audits.scoring import views as scoring_views
+    from qa_app.navigation import add_item
+
+    for blueprint in (cycle_views.bp, panel_views.bp, scoring_views.bp, moderation_views.bp):
+        app.register_blueprint(blueprint)
+    for group in (*cycle_commands.commands, *panel_commands.commands):
+        app.cli.add_command(group)
+    add_item(app, "My audits", "scoring.my_audits", 20, ("scoring.",))
+    add_item(app, "Moderation", "moderation.index", 30, ("moderation.",))
+    add_item(app, "Panels", "panels.index", 70, ("panels.",))
+    add_item(app, "Cycles", "cycles.index", 80, ("cycles.",))

@@ -1,0 +1,2 @@
+"""Where a panel's auditors disagree, the chair's decision; the final grades every rate
+counts."""

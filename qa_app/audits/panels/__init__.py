@@ -1,0 +1,1 @@
+"""Multi-agency panels for a cycle, and who audits each sampled subject."""

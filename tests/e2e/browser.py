@@ -1,0 +1,87 @@
+"""What every browser test does the same way: sign in and out through the real form, wait
+for a page, and check a page is accessible and ran its scripts under the app's CSP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.axe import assert_no_violations
+from tests.factories import PASSWORD
+
+
+@dataclass
+class BrowserLog:
+    """What the page said on its console, and the errors it did not catch."""
+
+    console: list[tuple[str, str]] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def errors(self) -> list[str]:
+        return [text for kind, text in self.console if kind == "error"]
+
+    def csp_reports(self) -> list[str]:
+        return [text for _, text in self.console if "Content Security Policy" in text]
+
+
+def path_of(page: Page) -> str:
+    """The path of the page's URL, without query or fragment."""
+    return urlsplit(page.url).path
+
+
+def wait_for_path(page: Page, path: str) -> None:
+    # A redirect keeps the fragment of the request (e.g. #main-content after the skip
+    # link), so compare paths, not whole URLs.
+    page.wait_for_url(lambda url: urlsplit(url).path == path)
+
+
+def sign_in(page: Page, email: str, password: str = PASSWORD, *,
+            lands_on: str | None = "/") -> None:
+    """Sign in through the form (from the sign-in page the browser is on, or a fresh one),
+    then wait to land on `lands_on`; None stays put, to read the form's error."""
+    if path_of(page) != "/sign-in":
+        page.goto("/sign-in")
+    page.get_by_label("Email address", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    if lands_on is None:
+        return
+    wait_for_path(page, lands_on)
+    if lands_on == "/":
+        expect(page.locator(".app-account")).to_contain_text(email)
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+
+
+def assert_accessible(page: Page, label: str, log: BrowserLog | None = None) -> None:
+    """axe finds nothing; with the page's log, nothing was refused by the CSP either."""
+    assert_no_violations(page, label)
+    if log is not None:
+        refused = log.csp_reports()
+        assert not refused, f"{label}: Content Security Policy refusals: {refused}"
+        assert not log.page_errors, f"{label}: uncaught JavaScript errors: {log.page_errors}"
+
+
+def check_page(page: Page, log: BrowserLog, label: str) -> None:
+    """Accessible, and GOV.UK Frontend's JavaScript ran: every component initialised."""
+    assert_accessible(page, label, log)
+    state = page.evaluate(
+        """() => ({
+          supported: document.body.classList.contains('govuk-frontend-supported'),
+          modules: document.querySelectorAll('[data-module]').length,
+          initialised: [...document.querySelectorAll('[data-module]')].filter((el) =>
+            el.dataset.module.split(' ').every((m) => el.hasAttribute(`data-${m}-init`))
+          ).length,
+        })"""
+    )
+    assert state["supported"], f"{label}: the nonced inline script did not run (CSP?)"
+    assert state["modules"] > 0, f"{label}: no GOV.UK Frontend components on the page"
+    assert state["initialised"] == state["modules"], (
+        f"{label}: GOV.UK Frontend initialised {state['initialised']} of "
+        f"{state['modules']} components; app.mjs or govuk-frontend.min.js did not run"
+    )
