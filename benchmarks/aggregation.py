@@ -222,8 +222,8 @@ def measure(url: str) -> dict[str, float]:
                 conn.execute(text(BARE)).all()
                 bare.append(time.perf_counter() - start)
 
-        def timed(step):  # noqa: ANN001, ANN202
-            def run(conn, ctx):  # noqa: ANN001, ANN202
+        def timed(step):
+            def run(conn, ctx):
                 start = time.perf_counter()
                 result = step(conn, ctx)
                 steps[step.__name__] = steps.get(step.__name__, 0.0) + time.perf_counter() - start

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
-def timings(client, path: str, count: int, headers: dict[str, str] | None = None) -> list[float]:  # noqa: ANN001
+def timings(client, path: str, count: int, headers: dict[str, str] | None = None) -> list[float]:
     client.get(path, headers=headers)
     out = []
     for _ in range(count):

@@ -146,7 +146,7 @@ def run_child(database_url: str, folder: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def scratch_postgres(server_url: str):  # noqa: ANN201
+def scratch_postgres(server_url: str):
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 

@@ -160,7 +160,7 @@ def page_count(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
-def peak_kib(action) -> float:  # noqa: ANN001
+def peak_kib(action) -> float:
     tracemalloc.start()
     action()
     peak = tracemalloc.get_traced_memory()[1]

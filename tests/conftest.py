@@ -94,7 +94,7 @@ class EhcpQaRunner:
     def __init__(self, flask_app: Flask) -> None:
         self._runner = flask_app.test_cli_runner()
 
-    def invoke(self, args: list[str], **kwargs):  # noqa: ANN003, ANN201
+    def invoke(self, args: list[str], **kwargs):
         from qa_app.cli import cli
 
         return self._runner.invoke(cli, args=args, **kwargs)

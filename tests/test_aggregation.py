@@ -19,7 +19,7 @@ from tests.factories import aggregation as build
 AS_OF = date(2026, 6, 1)
 
 
-def count(model) -> int:  # noqa: ANN001
+def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
@@ -33,7 +33,7 @@ def plans_graded(agency_id: int, cycle_id: int, rubric: int, grades: list[int]) 
 
 
 @pytest.fixture()
-def partnership(app):  # noqa: ANN001, ANN201
+def partnership(app):
     """One agency whose plans are 2 of 10 good or better in Autumn 2025 (red against 80%);
     every child-voice grade is good."""
     with app.app_context():
@@ -45,7 +45,7 @@ def partnership(app):  # noqa: ANN001, ANN201
     return {"agency": la, "rubric": rubric, "cycle": autumn, "grades": grades}
 
 
-def aggregate(app, **kwargs) -> dict:  # noqa: ANN001
+def aggregate(app, **kwargs) -> dict:
     with app.app_context():
         result = run_aggregation(as_of=AS_OF, **kwargs)
         db.session.commit()
@@ -104,7 +104,7 @@ def test_two_runs_at_once_store_one_result(app, partnership, monkeypatch):
         try:
             barrier.wait(timeout=30)
             results.append(aggregate(app))
-        except Exception as exc:  # noqa: BLE001  (reported by the assertion below)
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(2)]

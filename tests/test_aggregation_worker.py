@@ -21,7 +21,7 @@ TASK = "workers.tasks.aggregate"
 
 
 @pytest.fixture()
-def graded(app):  # noqa: ANN001, ANN201
+def graded(app):
     """Two cycles of plans and advice with final grades and pairs of panel audits."""
     with app.app_context():
         la, health = build.agency("Casework", "local_authority").id, build.agency("Health").id
@@ -43,18 +43,18 @@ def graded(app):  # noqa: ANN001, ANN201
         db.session.commit()
 
 
-def count(model) -> int:  # noqa: ANN001
+def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def new_job(app) -> int:  # noqa: ANN001
+def new_job(app) -> int:
     with app.app_context():
         job = enqueue_record("aggregate", {"period_kind": None, "period_key": None})
         db.session.commit()
         return job.id
 
 
-def job_state(app, job_id: int) -> tuple[str, int]:  # noqa: ANN001
+def job_state(app, job_id: int) -> tuple[str, int]:
     with app.app_context():
         job = db.session.get(JobRun, job_id)
         return job.status, job.progress

@@ -76,7 +76,7 @@ def test_ac1_on_a_textbook_table():
 
 
 @pytest.fixture()
-def cycle_run(app):  # noqa: ANN001, ANN201
+def cycle_run(app):
     """Two panel auditors per plan on a rubric with the uneven scale 1,2,3,5 and a computed
     criterion; one aggregation."""
     body = {
@@ -105,7 +105,7 @@ def cycle_run(app):  # noqa: ANN001, ANN201
     return cycle
 
 
-def stored(app) -> dict[str, AgreementSnapshot]:  # noqa: ANN001
+def stored(app) -> dict[str, AgreementSnapshot]:
     with app.app_context():
         rows = db.session.scalars(select(AgreementSnapshot)).all()
         db.session.expunge_all()
@@ -139,7 +139,7 @@ def test_pages_show_ac1_beside_kappa(app, client, cycle_run):
     assert "AC1" in section and f"{voice.ac1:.2f}" in section
 
 
-def _token(app, role: str, agency: str | None = None) -> dict[str, str]:  # noqa: ANN001
+def _token(app, role: str, agency: str | None = None) -> dict[str, str]:
     from qa_app.api.tokens import create_token
     from qa_app.auth.models import User
 

@@ -11,7 +11,7 @@ from tests import factories as make
 
 
 @pytest.fixture()
-def token(app) -> str:  # noqa: ANN001
+def token(app) -> str:
     from qa_app.api.tokens import create_token
     from qa_app.auth.models import User
 
@@ -24,7 +24,7 @@ def token(app) -> str:  # noqa: ANN001
     return value
 
 
-def test_api_conforms_to_its_openapi_document(app, token):  # noqa: ANN001
+def test_api_conforms_to_its_openapi_document(app, token):
     """Every operation, with generated parameters, answers as its document says."""
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     headers = {"Authorization": f"Bearer {token}"}
@@ -35,7 +35,7 @@ def test_api_conforms_to_its_openapi_document(app, token):  # noqa: ANN001
         @given(case=operation.as_strategy())
         @settings(max_examples=25, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
-        def conforms(case) -> None:  # noqa: ANN001
+        def conforms(case) -> None:
             case.call_and_validate(headers=headers)
 
         conforms()

@@ -18,13 +18,13 @@ from tests.factories import PASSWORD, csrf_token, sign_in
 NEW_PASSWORD = "a different long passphrase"
 
 
-def _create(client, password: str = PASSWORD, name: str = "Power BI"):  # noqa: ANN001, ANN202
+def _create(client, password: str = PASSWORD, name: str = "Power BI"):
     token = csrf_token(client, "/account/api-tokens/")
     return client.post("/account/api-tokens/", data={"csrf_token": token, "name": name,
                                                      "password": password})
 
 
-def _token(client) -> str:  # noqa: ANN001
+def _token(client) -> str:
     page = _create(client).get_data(as_text=True)
     match = re.search(r"(eqa_[A-Za-z0-9_-]{20,})", page)
     assert match, page
@@ -35,7 +35,7 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _count_tokens(app) -> int:  # noqa: ANN001
+def _count_tokens(app) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(ApiToken))
 

@@ -35,7 +35,7 @@ def rows(page: str) -> list[str]:
 
 
 @pytest.fixture()
-def admin(app: Flask, client):  # noqa: ANN201
+def admin(app: Flask, client):
     user = make.on(app).person("admin", email="admin-log@example.org")
     sign_in(client, user.email)
     return user

@@ -48,7 +48,7 @@ def _probe_blueprint() -> Blueprint:
 
     @probe.get("/<outcome>")
     @public
-    def write(outcome: str):  # noqa: ANN202
+    def write(outcome: str):
         _write(f"Probe {outcome}")
         if outcome == "ok":
             return "saved"

@@ -19,19 +19,19 @@ from tests import factories as make
 from tests.factories import csrf_token, sign_in
 
 
-def _text(response) -> str:  # noqa: ANN001
+def _text(response) -> str:
     return re.sub(r"\s+", " ", response.get_data(as_text=True))
 
 
 @pytest.fixture()
-def manager(app, client):  # noqa: ANN001, ANN201
+def manager(app, client):
     person = make.on(app).user("qi_manager")
     sign_in(client, person.email)
     return person
 
 
 @pytest.fixture()
-def spring(app) -> int:  # noqa: ANN001
+def spring(app) -> int:
     with app.app_context():
         cycle = Cycle(name="Spring term 2026", start_date=date(2026, 1, 5),
                       end_date=date(2026, 3, 27), academic_year="2025/26")
@@ -41,7 +41,7 @@ def spring(app) -> int:  # noqa: ANN001
 
 
 @pytest.fixture()
-def register(app):  # noqa: ANN001, ANN201
+def register(app):
     casework = make.on(app).agency("SEND Casework Team", "local_authority")
     health = make.on(app).agency("Community Paediatrics", "health")
     for i in range(30):
@@ -49,12 +49,12 @@ def register(app):  # noqa: ANN001, ANN201
         make.on(app).advice(plan.id, health.id, received=date(2025, 10, 1))
 
 
-def _count(app, model) -> int:  # noqa: ANN001
+def _count(app, model) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))
 
 
-def _post(client, path: str, data: dict, token_from: str = "/cycles/new"):  # noqa: ANN001, ANN201
+def _post(client, path: str, data: dict, token_from: str = "/cycles/new"):
     return client.post(path, data={**data, "csrf_token": csrf_token(client, token_from)})
 
 
@@ -118,11 +118,20 @@ def test_edit_and_close_and_reopen(app, client, manager, spring):
         cycle = db.session.get(Cycle, spring)
         assert (cycle.name, cycle.start_date, cycle.end_date) == (
             "Spring 2026", date(2026, 1, 6), date(2026, 3, 27))
-    closed = _post(client, f"/cycles/{spring}/close", {})
+    check = _text(client.get(f"/cycles/{spring}/close"))
+    assert "Auditors can no longer save drafts or submit audits" in check
+    assert "No sample has been drawn" in check
+    forged = _post(client, f"/cycles/{spring}/close", {})
+    assert forged.status_code == 400 and "The cycle has not been closed" in _text(forged)
+    with app.app_context():
+        assert db.session.get(Cycle, spring).status == "open"
+    closed = _post(client, f"/cycles/{spring}/close", {"confirmed": "yes"},
+                   f"/cycles/{spring}/close")
     page = _text(client.get(closed.headers["Location"]))
     assert "Cycle Spring 2026 closed." in page and "Reopen this cycle" in page
-    assert "This cycle is closed" in page
-    again = _text(client.get(_post(client, f"/cycles/{spring}/close", {}).headers["Location"]))
+    assert "This cycle is closed" in page and "Close this cycle" not in page
+    again = _text(client.get(_post(client, f"/cycles/{spring}/close", {"confirmed": "yes"})
+                             .headers["Location"]))
     assert "Spring 2026 is already closed" in again
     _post(client, f"/cycles/{spring}/reopen", {})
     with app.app_context():
@@ -149,7 +158,7 @@ def test_calculator_defaults_to_the_eligible_plans_and_shows_the_working(app, cl
     assert "Enter a margin from 0.5 to 50 points" in bad
 
 
-def _draw(client, spring: int, **fields):  # noqa: ANN001, ANN003, ANN201
+def _draw(client, spring: int, **fields):
     data = {"size": "10", "seed": "4242", "transition_share": "40", "include_advice": "yes",
             "min_advice_per_agency": "1", "exclude_days": "365", "issued_by_end": "no"}
     return _post(client, f"/cycles/{spring}/sample", data | fields, f"/cycles/{spring}")

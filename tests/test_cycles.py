@@ -26,7 +26,7 @@ from qa_app.standards.models import RubricVersion
 from tests import factories as make
 
 
-def _count(model) -> int:  # noqa: ANN001
+def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
@@ -223,7 +223,7 @@ def test_cycles_commands_bad_input_is_one_clear_message(app, runner, args, messa
 
 
 @pytest.fixture()
-def register(app):  # noqa: ANN001, ANN201
+def register(app):
     casework = make.on(app).agency("SEND Casework Team", "local_authority")
     health = make.on(app).agency("Community Paediatrics", "health")
     psychology = make.on(app).agency("=Educational Psychology Service", "education")
@@ -237,7 +237,7 @@ def register(app):  # noqa: ANN001, ANN201
     return casework
 
 
-def _spring(runner) -> None:  # noqa: ANN001
+def _spring(runner) -> None:
     result = runner.invoke(["cycles", "create", "--name", "Spring term 2026", "--start",
                             "05/01/2026", "--end", "27/03/2026"])
     assert result.exit_code == 0, result.output

@@ -106,7 +106,7 @@ def test_spreadsheet_formulas_are_neutralised():
     assert safe_cell("Brookside") == "Brookside" and safe_cell(3) == 3
 
 
-def _heat_columns(page):  # noqa: ANN001, ANN202
+def _heat_columns(page):
     table = page.split('class="govuk-table app-heat"')[1].split("</thead>")[0]
     return [cell.split(">", 1)[1].split("<")[0]
             for cell in table.split("<th ")[2:]]

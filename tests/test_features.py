@@ -40,7 +40,7 @@ NAVIGATION = [
 ]
 
 
-def _fresh_app(database_url, tmp_path):  # noqa: ANN001, ANN202
+def _fresh_app(database_url, tmp_path):
     from qa_app import create_app
 
     return create_app({"ENV_NAME": "test", "DATABASE_URL": database_url,

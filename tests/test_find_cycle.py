@@ -16,7 +16,7 @@ SPRING = "Spring term 2026"
 
 
 @pytest.fixture()
-def spring(app) -> int:  # noqa: ANN001
+def spring(app) -> int:
     return make.on(app).cycle(SPRING, date(2026, 1, 5), date(2026, 3, 27)).id
 
 

@@ -152,15 +152,16 @@ def test_letter_forms_posted_without_their_date_are_shown_again_with_a_message(a
     lead = app.test_client()
     sign_in(lead, world.emails["agency_lead"])
     url = f"/letters/{world.letter_id}/response"
-    page = lead.post(url, data={"csrf_token": csrf_token(lead, url), "changes": "Train staff",
-                                "owner": "Head of Service"})
+    page = lead.post(url, data={"csrf_token": csrf_token(lead, url), "action": "continue",
+                                "rows-0-change": "Train staff", "rows-0-owner": "Head of Service"})
     text = page.get_data(as_text=True)
-    assert page.status_code == 200 and "Enter the date the changes will be made by" in text
+    assert page.status_code == 200 and "Enter the date change 1 will be done by" in text
     assert "Train staff" in text  # what was typed is kept
-    partial = lead.post(url, data={"csrf_token": csrf_token(lead, url), "changes": "x",
-                                   "owner": "y", "complete_by": ["1", "2"]})
+    partial = lead.post(url, data={"csrf_token": csrf_token(lead, url), "action": "continue",
+                                   "rows-0-change": "x", "rows-0-owner": "y",
+                                   "rows-0-complete_by": ["1", "2"]})
     assert partial.status_code == 200
-    assert "Enter the date the changes will be made by" in partial.get_data(as_text=True)
+    assert "The date for change 1 must be a real date" in partial.get_data(as_text=True)
     staff = app.test_client()
     sign_in(staff, world.emails["qi_manager"])
     token = csrf_token(staff, f"/letters/{world.letter_id}")

@@ -35,7 +35,7 @@ def plan_rows(count: int, year: int = 5, *, reverse: bool = False) -> list[list[
 
 
 @pytest.fixture()
-def manager(app, client, monkeypatch):  # noqa: ANN001, ANN201
+def manager(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "IMPORT_JOB_ROWS", JOB_ROWS)
     make.on(app).agency(CASEWORK, "local_authority")
     person = make.on(app).user("qi_manager")
@@ -43,31 +43,31 @@ def manager(app, client, monkeypatch):  # noqa: ANN001, ANN201
     return person
 
 
-def post(client, data: bytes, name: str = "register.csv"):  # noqa: ANN001, ANN201
+def post(client, data: bytes, name: str = "register.csv"):
     form = {"kind": "plans", "csrf_token": csrf_token(client, "/imports/"),
             "file": (io.BytesIO(data), name)}
     return client.post("/imports/", data=form, content_type="multipart/form-data")
 
 
-def text_of(response) -> str:  # noqa: ANN001
+def text_of(response) -> str:
     return re.sub(r"\s+", " ", response.get_data(as_text=True))
 
 
-def stored_plans(app) -> dict[str, int]:  # noqa: ANN001
+def stored_plans(app) -> dict[str, int]:
     from qa_app.register.models import Plan
 
     with app.app_context():
         return dict(db.session.execute(select(Plan.ref, Plan.nc_year)).all())
 
 
-def job_runs(app) -> list[JobRun]:  # noqa: ANN001
+def job_runs(app) -> list[JobRun]:
     with app.app_context():
         runs = db.session.execute(select(JobRun).order_by(JobRun.id)).scalars().all()
         db.session.expunge_all()
         return list(runs)
 
 
-def kept_files(app) -> list[str]:  # noqa: ANN001
+def kept_files(app) -> list[str]:
     folder = Path(app.instance_path) / "imports"
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
@@ -154,7 +154,7 @@ def test_other_jobs_and_other_roles_get_not_found(app, client, manager):
     assert other.get(f"/imports/jobs/{run_id}").status_code == 404
 
 
-def _at_once(count: int, work) -> list[object]:  # noqa: ANN001
+def _at_once(count: int, work) -> list[object]:
     """Run `work(i)` in `count` threads released together; return what each returned."""
     barrier = threading.Barrier(count)
     results: list[object] = [None] * count
@@ -163,7 +163,7 @@ def _at_once(count: int, work) -> list[object]:  # noqa: ANN001
         barrier.wait()
         try:
             results[i] = work(i)
-        except Exception as exc:  # noqa: BLE001  (the test asserts there were none)
+        except Exception as exc:
             results[i] = exc
 
     threads = [threading.Thread(target=body, args=(i,)) for i in range(count)]
@@ -195,7 +195,7 @@ def test_two_large_imports_of_one_file_at_once_store_each_row_once(app, manager)
     assert kept_files(app) == []
 
 
-def _import_now(app, data: bytes) -> str:  # noqa: ANN001
+def _import_now(app, data: bytes) -> str:
     """Import as the command and the page do: commit when clean."""
     from qa_app.register.importing import run_import
 
@@ -218,7 +218,7 @@ def test_two_updating_imports_in_opposite_orders_do_not_deadlock(app, manager):
 
 
 @pytest.fixture()
-def plans_lock_held(app):  # noqa: ANN001, ANN201
+def plans_lock_held(app):
     """Another plans import holding the lock (its transaction open) until the test ends."""
     from qa_app.register.importing import lock
 
@@ -301,7 +301,7 @@ def test_a_large_upload_is_imported_by_a_real_worker(app, database_url, tmp_path
         _rebind(app)
 
 
-def _rebind(app) -> None:  # noqa: ANN001
+def _rebind(app) -> None:
     """Put Celery and the rate limiter back on the session's app."""
     from qa_app.extensions import limiter
     from workers import celery_init_app

@@ -28,7 +28,7 @@ def manager(app, client):
 
 
 def post(client, data: bytes | None, name: str = "register.csv", kind: str = "plans",
-         token: str | None = None, mapping: bytes | None = None):  # noqa: ANN201
+         token: str | None = None, mapping: bytes | None = None):
     form: dict[str, object] = {"kind": kind}
     form["csrf_token"] = token if token is not None else csrf_token(client, "/imports/")
     if data is not None:
@@ -38,7 +38,7 @@ def post(client, data: bytes | None, name: str = "register.csv", kind: str = "pl
     return client.post("/imports/", data=form, content_type="multipart/form-data")
 
 
-def text_of(response) -> str:  # noqa: ANN001
+def text_of(response) -> str:
     return re.sub(r"\s+", " ", response.get_data(as_text=True))
 
 

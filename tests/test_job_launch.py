@@ -23,13 +23,13 @@ from tests.private_redis import PrivateRedis, free_port
 
 
 @pytest.fixture()
-def redis_server(tmp_path):  # noqa: ANN001, ANN201
+def redis_server(tmp_path):
     server = PrivateRedis(tmp_path).start()
     yield server
     server.stop()
 
 
-def _app_with(app, tmp_path, **settings):  # noqa: ANN001, ANN003, ANN202
+def _app_with(app, tmp_path, **settings):
     from qa_app import create_app
 
     return create_app({"ENV_NAME": "test", "DATABASE_URL": app.config["DATABASE_URL"],
@@ -37,7 +37,7 @@ def _app_with(app, tmp_path, **settings):  # noqa: ANN001, ANN003, ANN202
 
 
 @pytest.fixture()
-def rebind(app):  # noqa: ANN001, ANN201
+def rebind(app):
     """Put Celery and the rate limiter back on the session's app after the test."""
     yield
     from qa_app.extensions import limiter
@@ -47,7 +47,7 @@ def rebind(app):  # noqa: ANN001, ANN201
     limiter.init_app(app)
 
 
-def _jobs(app) -> list[tuple[str, str]]:  # noqa: ANN001
+def _jobs(app) -> list[tuple[str, str]]:
     with app.app_context():
         return [(r.status, r.message or "") for r in
                 db.session.execute(select(JobRun).order_by(JobRun.id)).scalars()]

@@ -27,7 +27,7 @@ FAST_RECOVERY = {"JOB_STALL_SECONDS": "2", "JOB_CHECK_SECONDS": "1", "JOB_MAX_AT
 
 
 @pytest.fixture()
-def redis_server(tmp_path):  # noqa: ANN001, ANN201
+def redis_server(tmp_path):
     server = PrivateRedis(tmp_path).start()
     yield server
     server.stop()
@@ -41,7 +41,7 @@ def queue() -> str:
 
 
 @pytest.fixture()
-def broker_app(app, redis_server, queue, tmp_path):  # noqa: ANN001, ANN201
+def broker_app(app, redis_server, queue, tmp_path):
     """The app as a web process with a broker: jobs go to the private Redis, on `queue`."""
     from qa_app import create_app
     from workers import celery_init_app
@@ -56,7 +56,7 @@ def broker_app(app, redis_server, queue, tmp_path):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture()
-def graded(app):  # noqa: ANN001, ANN201
+def graded(app):
     """One cycle with final grades: enough for the aggregation to read, pause and write."""
     with app.app_context():
         la = build.agency("Casework", "local_authority").id
@@ -71,14 +71,14 @@ def graded(app):  # noqa: ANN001, ANN201
         db.session.commit()
 
 
-def job(app, job_id: int) -> JobRun:  # noqa: ANN001
+def job(app, job_id: int) -> JobRun:
     with app.app_context():
         run = db.session.get(JobRun, job_id)
         db.session.expunge(run)
         return run
 
 
-def worker(database_url: str, folder, redis_server: PrivateRedis, queue: str, *,  # noqa: ANN001
+def worker(database_url: str, folder, redis_server: PrivateRedis, queue: str, *,
            beat: bool, env: dict[str, str] | None = None) -> WorkerProcess:
     folder.mkdir(exist_ok=True)
     return WorkerProcess(database_url, folder, queue=queue, broker_url=redis_server.url,

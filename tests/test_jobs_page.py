@@ -18,14 +18,14 @@ from tests import factories as make
 
 
 @pytest.fixture(autouse=True)
-def _jobs_run_in_this_app(app):  # noqa: ANN001, ANN202
+def _jobs_run_in_this_app(app):
     """Jobs run in-process in the app Celery was last bound to; bind it to this one."""
     from workers import celery_init_app
 
     celery_init_app(app)
 
 
-def _row(app, **values) -> int:  # noqa: ANN001, ANN003
+def _row(app, **values) -> int:
     with app.app_context():
         run = JobRun(**{"params": {}, "attempts": 1, "origin": "command", **values})
         db.session.add(run)
@@ -33,7 +33,7 @@ def _row(app, **values) -> int:  # noqa: ANN001, ANN003
         return run.id
 
 
-def _job(app, job_id: int) -> JobRun:  # noqa: ANN001
+def _job(app, job_id: int) -> JobRun:
     with app.app_context():
         run = db.session.get(JobRun, job_id)
         db.session.expunge(run)
@@ -41,7 +41,7 @@ def _job(app, job_id: int) -> JobRun:  # noqa: ANN001
 
 
 @pytest.fixture()
-def jobs(app):  # noqa: ANN001, ANN201
+def jobs(app):
     manager = make.on(app).user("qi_manager", email="sam.manager@example.org")
     long_ago = utcnow() - timedelta(hours=2)
     return {

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.worker
 
 
 @pytest.fixture(scope="module")
-def worker(app, database_url, tmp_path_factory):  # noqa: ANN001, ANN201
+def worker(app, database_url, tmp_path_factory):
     need("Redis", reachable(REDIS_URL, 6379))
     process = WorkerProcess(database_url, tmp_path_factory.mktemp("worker"))
     process.start()

@@ -30,7 +30,7 @@ def test_a_rate_just_short_of_its_target_is_not_rounded_up_to_it() -> None:
     assert Rate(n=0, good=0, target=80.0).percent_text == "Not audited"
 
 
-def test_the_letter_pdf_and_page_show_the_same_words(app) -> None:  # noqa: ANN001
+def test_the_letter_pdf_and_page_show_the_same_words(app) -> None:
     from flask import render_template_string
     from pypdf import PdfReader
 

@@ -16,7 +16,7 @@ from tests import factories as make
 from tests.services import need
 
 
-def _generate(app, data, agency_id: int):  # noqa: ANN001, ANN202
+def _generate(app, data, agency_id: int):
     from qa_app.letters.models import Letter
     from qa_app.letters.operations import generate_letter
 

@@ -16,14 +16,14 @@ from tests.factories import csrf_token, sign_in
 
 
 @pytest.fixture(autouse=True)
-def _jobs_run_in_this_app(app):  # noqa: ANN001, ANN202
+def _jobs_run_in_this_app(app):
     """Eager jobs run in the app Celery was last bound to; another test may have built one."""
     from workers import celery_init_app
 
     celery_init_app(app)
 
 
-def _generate(client, app, data, sign_out: bool = True):  # noqa: ANN001, ANN202
+def _generate(client, app, data, sign_out: bool = True):
     sign_in(client, data.manager_email)
     token = csrf_token(client, f"/letters/?cycle={data.cycle_id}")
     response = client.post("/letters/generate", data={"cycle_id": data.cycle_id,
@@ -33,7 +33,7 @@ def _generate(client, app, data, sign_out: bool = True):  # noqa: ANN001, ANN202
     return response
 
 
-def _letter_id(app, agency_id: int, version: int = 1) -> int:  # noqa: ANN001
+def _letter_id(app, agency_id: int, version: int = 1) -> int:
     from qa_app.letters.models import Letter
 
     with app.app_context():
@@ -41,17 +41,24 @@ def _letter_id(app, agency_id: int, version: int = 1) -> int:  # noqa: ANN001
             Letter.agency_id == agency_id, Letter.version == version)).scalar_one()
 
 
-def _issue(client, app, data, agency_id: int) -> int:  # noqa: ANN001
+def _checked(client, path: str) -> dict[str, str]:
+    """The check page's form as a browser would post it: its token and what it showed."""
+    page = client.get(path).get_data(as_text=True)
+    return {"csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1),
+            "checked": re.search(r'name="checked"[^>]*value="([^"]*)"', page).group(1)}
+
+
+def _issue(client, app, data, agency_id: int) -> int:
     letter_id = _letter_id(app, agency_id)
     sign_in(client, data.chair_email)
-    token = csrf_token(client, f"/letters/{letter_id}")
-    response = client.post(f"/letters/{letter_id}/issue", data={"csrf_token": token})
+    response = client.post(f"/letters/{letter_id}/issue",
+                           data=_checked(client, f"/letters/{letter_id}/issue"))
     assert response.status_code == 302
     client.post("/sign-out", data={"csrf_token": csrf_token(client, "/")})
     return letter_id
 
 
-def _ready(client, app, notes=None):  # noqa: ANN001, ANN202
+def _ready(client, app, notes=None):
     data = make.on(app).letter_partnership(notes=notes)
     assert _generate(client, app, data).status_code == 302
     return data
@@ -114,8 +121,11 @@ def test_agency_lead_sees_only_her_agencys_issued_letters(app, client):
         assert client.get(path).status_code == 404, path
     token = csrf_token(client, f"/letters/{own}/response")
     posted = client.post(f"/letters/{theirs}/response", data={
-        "csrf_token": token, "changes": "x", "owner": "y", "complete_by": ["1", "6", "2026"]})
+        "csrf_token": token, "rows-0-change": "x", "rows-0-owner": "y",
+        "rows-0-complete_by": ["1", "6", "2099"], "action": "continue"})
     assert posted.status_code == 404
+    assert client.post(f"/letters/{theirs}/response/check", data={
+        "csrf_token": token, "checked": "x"}).status_code == 404
     assert client.get(f"/letters/cycles/{data.cycle_id}/board-pack.pdf").status_code == 404
 
 
@@ -156,7 +166,7 @@ def test_letter_page_shows_the_same_content_as_the_pdf(app, client):
         assert phrase in pdf_text and phrase in page.replace("&#39;", "'"), phrase
     due = re.search(r"by (\d{1,2} \w+ \d{4})", pdf_text).group(1)
     assert due in page
-    assert "Submit your agency's response" in page
+    assert "Write your agency’s response" in page
 
 
 def test_hostile_notes_are_escaped_in_html(app, client):
@@ -242,7 +252,8 @@ def test_chair_edits_a_draft_then_no_route_changes_the_issued_letter(app, client
                                                           "strengths": "s", "areas": "a"})
     assert empty.status_code == 200 and "Enter the opening paragraph" in empty.get_data(
         as_text=True)
-    client.post(f"/letters/{letter_id}/issue", data={"csrf_token": token})
+    client.post(f"/letters/{letter_id}/issue",
+                data=_checked(client, f"/letters/{letter_id}/issue"))
     with app.app_context():
         before = db.session.get(Letter, letter_id)
         snapshot = (before.pdf, before.sha256, before.opening, before.status)
@@ -251,7 +262,8 @@ def test_chair_edits_a_draft_then_no_route_changes_the_issued_letter(app, client
     assert client.post(f"/letters/{letter_id}/edit", data={
         "csrf_token": token, "opening": "Changed", "strengths": "s", "areas": "a"}
     ).status_code == 404
-    again = client.post(f"/letters/{letter_id}/issue", data={"csrf_token": token},
+    again = client.post(f"/letters/{letter_id}/issue", data={"csrf_token": token,
+                                                              "checked": snapshot[1]},
                         follow_redirects=True)
     assert "cannot be changed" in again.get_data(as_text=True)
     with app.app_context():
@@ -293,14 +305,23 @@ def test_response_form_validates_then_records_a_late_response(app, client):
     assert "will be marked as late" in form_page
     token = csrf_token(client, f"/letters/{letter_id}/response")
     bad = client.post(f"/letters/{letter_id}/response", data={
-        "csrf_token": token, "changes": "", "owner": "Head of Service",
-        "complete_by": ["31", "2", "2026"]})
+        "csrf_token": token, "rows-0-change": "", "rows-0-owner": "Head of Service",
+        "rows-0-complete_by": ["31", "2", "2026"], "action": "continue"})
     body = bad.get_data(as_text=True)
     assert bad.status_code == 200
-    assert "Enter what your agency will change" in body and "must be a real date" in body
-    good = client.post(f"/letters/{letter_id}/response", data={
-        "csrf_token": token, "changes": "Rewrite <b>outcomes</b> with families.",
-        "owner": "Head of Service", "complete_by": ["30", "6", "2026"]}, follow_redirects=True)
+    assert "The date for change 1 must be a real date" in body
+    empty = client.post(f"/letters/{letter_id}/response", data={
+        "csrf_token": token, "rows-0-change": "", "rows-0-owner": "Head of Service",
+        "rows-0-complete_by": ["", "", ""], "action": "continue"})
+    assert "Enter what will change for change 1" in empty.get_data(as_text=True)
+    later = date.today() + timedelta(days=90)
+    client.post(f"/letters/{letter_id}/response", data={
+        "csrf_token": token, "rows-0-change": "Rewrite <b>outcomes</b> with families.",
+        "rows-0-owner": "Head of Service", "action": "continue",
+        "rows-0-complete_by": [str(later.day), str(later.month), str(later.year)]})
+    good = client.post(f"/letters/{letter_id}/response/check",
+                       data=_checked(client, f"/letters/{letter_id}/response/check"),
+                       follow_redirects=True)
     body = good.get_data(as_text=True)
     assert "Response received (late)" in body and "&lt;b&gt;outcomes&lt;/b&gt;" in body
     assert client.get(f"/letters/{letter_id}/response").status_code == 302
@@ -315,9 +336,13 @@ def test_manager_records_the_board_date_and_downloads_the_board_pack(app, client
     letter_id = _issue(client, app, data, data.health_id)
     sign_in(client, data.health_lead_email)
     token = csrf_token(client, f"/letters/{letter_id}/response")
+    later = date.today() + timedelta(days=90)
     client.post(f"/letters/{letter_id}/response", data={
-        "csrf_token": token, "changes": "Rewrite outcomes.", "owner": "Head of Service",
-        "complete_by": ["30", "6", "2026"]})
+        "csrf_token": token, "rows-0-change": "Rewrite outcomes.",
+        "rows-0-owner": "Head of Service", "action": "continue",
+        "rows-0-complete_by": [str(later.day), str(later.month), str(later.year)]})
+    client.post(f"/letters/{letter_id}/response/check",
+                data=_checked(client, f"/letters/{letter_id}/response/check"))
     client.post("/sign-out", data={"csrf_token": csrf_token(client, "/")})
     sign_in(client, data.manager_email)
     token = csrf_token(client, f"/letters/{letter_id}")

@@ -17,21 +17,21 @@ from tests.factories import csrf_token, sign_in
 
 
 @pytest.fixture(autouse=True)
-def _jobs_run_in_this_app(app):  # noqa: ANN001, ANN202
+def _jobs_run_in_this_app(app):
     """Eager jobs run in the app Celery was last bound to; another test may have built one."""
     from workers import celery_init_app
 
     celery_init_app(app)
 
 
-def _id(app, email: str) -> int:  # noqa: ANN001
+def _id(app, email: str) -> int:
     from qa_app.auth.operations import find_user_by_email
 
     with app.app_context():
         return find_user_by_email(email).id
 
 
-def _latest(agency_id: int, cycle_id: int):  # noqa: ANN202
+def _latest(agency_id: int, cycle_id: int):
     from qa_app.letters.operations import latest_version
 
     return latest_version(agency_id, cycle_id)
@@ -168,7 +168,7 @@ def test_a_subject_moved_to_another_agency_stays_in_the_letter_its_figures_count
 # --- readiness: an unfinished sample only by an explicit, recorded choice --------------------
 
 
-def _sample_with_unfinished(app, data, unfinished: int = 2) -> tuple[int, int]:  # noqa: ANN001
+def _sample_with_unfinished(app, data, unfinished: int = 2) -> tuple[int, int]:
     """A sample of every graded subject plus `unfinished` plans not yet finalised."""
     from qa_app.audits.cycles.models import Sample, SampleItem
     from qa_app.audits.moderation.models import FinalGrade
@@ -293,7 +293,7 @@ def test_the_letters_page_offers_partial_letters_only_through_a_confirm_step(app
 # --- item 11: fingerprints over the content as well as the PDF -------------------------------
 
 
-def _issued(app, data) -> int:  # noqa: ANN001
+def _issued(app, data) -> int:
     from qa_app.letters.operations import generate_letter, issue_letter
 
     with app.app_context():
@@ -303,7 +303,7 @@ def _issued(app, data) -> int:  # noqa: ANN001
         return letter_id
 
 
-def _tamper_content(app, letter_id: int) -> None:  # noqa: ANN001
+def _tamper_content(app, letter_id: int) -> None:
     from qa_app.letters.models import Letter
 
     with app.app_context():
@@ -314,7 +314,7 @@ def _tamper_content(app, letter_id: int) -> None:  # noqa: ANN001
         db.session.commit()
 
 
-def _tamper_pdf(app, letter_id: int) -> None:  # noqa: ANN001
+def _tamper_pdf(app, letter_id: int) -> None:
     from qa_app.letters.models import Letter
 
     with app.app_context():

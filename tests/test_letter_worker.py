@@ -16,7 +16,7 @@ pytestmark = pytest.mark.worker
 
 
 @pytest.fixture(scope="module")
-def worker(app, database_url, tmp_path_factory):  # noqa: ANN001, ANN201
+def worker(app, database_url, tmp_path_factory):
     need("Redis", reachable(REDIS_URL, 6379))
     process = WorkerProcess(database_url, tmp_path_factory.mktemp("letter-worker"))
     process.start()
@@ -24,7 +24,7 @@ def worker(app, database_url, tmp_path_factory):  # noqa: ANN001, ANN201
     process.stop()
 
 
-def _run(app, worker, cycle_id: int) -> JobRun:  # noqa: ANN001
+def _run(app, worker, cycle_id: int) -> JobRun:
     with app.app_context():
         run_id = enqueue_record("generate_cycle_letters", {"cycle_id": cycle_id}).id
         db.session.commit()

@@ -13,21 +13,21 @@ from tests import factories as make
 
 
 @pytest.fixture(autouse=True)
-def _jobs_run_in_this_app(app):  # noqa: ANN001, ANN202
+def _jobs_run_in_this_app(app):
     """Eager jobs run in the app Celery was last bound to; another test may have built one."""
     from workers import celery_init_app
 
     celery_init_app(app)
 
 
-def _user_id(app, email: str) -> int:  # noqa: ANN001
+def _user_id(app, email: str) -> int:
     from qa_app.auth.operations import find_user_by_email
 
     with app.app_context():
         return find_user_by_email(email).id
 
 
-def _generate_all(app, data) -> dict[int, object]:  # noqa: ANN001
+def _generate_all(app, data) -> dict[int, object]:
     from qa_app.letters.content import agencies_with_final_grades
     from qa_app.letters.operations import generate_letter
 
@@ -38,7 +38,7 @@ def _generate_all(app, data) -> dict[int, object]:  # noqa: ANN001
         return outcomes
 
 
-def _issue(app, data, agency_id: int, day: date = date(2025, 12, 15)) -> int:  # noqa: ANN001
+def _issue(app, data, agency_id: int, day: date = date(2025, 12, 15)) -> int:
     from qa_app.letters.operations import issue_letter, latest_version
 
     chair_id = _user_id(app, data.chair_email)
@@ -215,8 +215,9 @@ def test_chair_starts_a_correction_and_only_this_cycles_chair_may_issue(app):
 
 def test_response_flow_with_late_flag_and_board_date(app):
     from qa_app.letters.models import Letter
-    from qa_app.letters.operations import LetterError, mark_presented, submit_response
+    from qa_app.letters.operations import LetterError, mark_presented
     from qa_app.letters.queries import status_of
+    from qa_app.letters.responses import ChangeRow, submit_response
 
     data = make.on(app).letter_partnership()
     _generate_all(app, data)
@@ -235,13 +236,13 @@ def test_response_flow_with_late_flag_and_board_date(app):
         assert overdue_responses(date(2026, 1, 16)) == [
             ("Community Paediatrics", letter.reference, date(2026, 1, 15))]
         with pytest.raises(LetterError, match="lead of the agency"):
-            submit_response(letter_id, actor_id=other_lead, changes="x", owner="y",
-                            complete_by=date(2026, 6, 1))
+            submit_response(letter_id, actor_id=other_lead,
+                            rows=[ChangeRow("x", "y", date(2026, 6, 1))])
         with pytest.raises(LetterError, match="only once it is received"):
             mark_presented(letter_id, actor_id=manager, presented_on=date(2026, 1, 20))
-        response = submit_response(letter_id, actor_id=lead, changes="Rewrite outcomes.",
-                                   owner="Head of Service", complete_by=date(2026, 6, 1),
-                                   now=datetime(2026, 1, 19, 10, 0))
+        response = submit_response(
+            letter_id, actor_id=lead, now=datetime(2026, 1, 19, 10, 0),
+            rows=[ChangeRow("Rewrite outcomes.", "Head of Service", date(2026, 6, 1))])
         db.session.commit()
         assert response.submitted_late
         from qa_app.letters.queries import overdue_responses
@@ -249,8 +250,8 @@ def test_response_flow_with_late_flag_and_board_date(app):
         assert overdue_responses(date(2026, 1, 20)) == []
         assert status_of(letter, date(2026, 1, 20)).words == "Response received (late)"
         with pytest.raises(LetterError, match="already submitted"):
-            submit_response(letter_id, actor_id=lead, changes="Again", owner="y",
-                            complete_by=date(2026, 6, 1))
+            submit_response(letter_id, actor_id=lead, rows=[ChangeRow("Again", "y",
+                                                                      date(2026, 6, 1))])
         with pytest.raises(LetterError, match="future"):
             mark_presented(letter_id, actor_id=manager, presented_on=date(2026, 3, 1),
                            today=date(2026, 2, 1))
@@ -267,37 +268,38 @@ def test_response_flow_with_late_flag_and_board_date(app):
 
 
 def test_a_response_on_time_is_not_flagged(app):
-    from qa_app.letters.operations import submit_response
+    from qa_app.letters.responses import ChangeRow, submit_response
 
     data = make.on(app).letter_partnership()
     _generate_all(app, data)
     letter_id = _issue(app, data, data.health_id, date(2025, 12, 15))
     with app.app_context():
         response = submit_response(letter_id, actor_id=_user_id(app, data.health_lead_email),
-                                   changes="x", owner="y", complete_by=date(2026, 6, 1),
+                                   rows=[ChangeRow("x", "y", date(2026, 6, 1))],
                                    now=datetime(2026, 1, 15, 17, 0))
         assert not response.submitted_late
 
 
 def test_board_pack_gathers_figures_and_responses(app):
     from qa_app.audits.cycles.models import Cycle
-    from qa_app.letters.operations import submit_response
     from qa_app.letters.queries import board_pack
+    from qa_app.letters.responses import ChangeRow, submit_response
 
     data = make.on(app).letter_partnership()
     _generate_all(app, data)
     letter_id = _issue(app, data, data.health_id, date(2025, 12, 15))
     with app.app_context():
         submit_response(letter_id, actor_id=_user_id(app, data.health_lead_email),
-                        changes="Rewrite outcomes.", owner="Head of Service",
-                        complete_by=date(2026, 6, 1), now=datetime(2026, 1, 10))
+                        rows=[ChangeRow("Rewrite outcomes.", "Head of Service",
+                                        date(2026, 6, 1))], now=datetime(2026, 1, 10))
         db.session.commit()
         pack = board_pack(db.session.get(Cycle, data.cycle_id), date(2026, 1, 12))
     by_agency = {e.agency_name: e for e in pack.entries}
     assert set(by_agency) == {"Community Paediatrics", "Educational Psychology Service",
                               "SEND Casework Team"}
     health = by_agency["Community Paediatrics"]
-    assert health.response.changes == "Rewrite outcomes." and not health.response.late
+    assert [p.change for p in health.response.planned] == ["Rewrite outcomes."]
+    assert not health.response.late
     assert health.figures[0].current.good == 3
     assert by_agency["SEND Casework Team"].response.status == "Letter not yet issued"
 

@@ -27,7 +27,7 @@ Cell = tuple[int, int, int]
 
 
 @pytest.fixture()
-def figures(app) -> dict[tuple[str, str, str, str, str], Cell]:  # noqa: ANN001
+def figures(app) -> dict[tuple[str, str, str, str, str], Cell]:
     with app.app_context():
         la, ep, health = (build.agency(LA, "local_authority").id, build.agency(EP, "education").id,
                           build.agency(HEALTH, "health").id)
@@ -104,7 +104,7 @@ def read_cells() -> dict[tuple[str, str, str, str, str], Cell]:
     return cells
 
 
-def cell(figures, period, measure, scope="all", breakdown="", agency=ALL):  # noqa: ANN001, ANN201
+def cell(figures, period, measure, scope="all", breakdown="", agency=ALL):
     return figures.get((period, measure, scope, breakdown, agency))
 
 

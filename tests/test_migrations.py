@@ -35,7 +35,7 @@ def test_models_and_migrations_agree(app):
     assert differences == []
 
 
-def _final_grade(cycle_id, plan_id, version_id):  # noqa: ANN001, ANN202
+def _final_grade(cycle_id, plan_id, version_id):
     from datetime import date
 
     from qa_app.audits.moderation.models import FinalGrade

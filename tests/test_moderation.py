@@ -98,7 +98,8 @@ def test_finalise_agreed_in_bulk(app, world):
     panel_url = "/moderation/panels/" + str(_panel_id(app))
     token = csrf_token(client, panel_url)
     response = client.post(f"{panel_url}/finalise-agreed", data={
-        "csrf_token": token, "subject": [f"plan:{world.plan_ids[0]}", f"plan:{world.plan_ids[1]}",
+        "csrf_token": token, "confirmed": "yes",
+        "subject": [f"plan:{world.plan_ids[0]}", f"plan:{world.plan_ids[1]}",
                                          f"plan:{world.plan_ids[2]}"]})
     assert response.status_code == 302
     rows = finals(app)
@@ -114,7 +115,7 @@ def test_finalise_agreed_in_bulk(app, world):
     page = client.get(panel_url).get_data(as_text=True)
     assert "Finalised (2)" in page
     again = client.post(f"{panel_url}/finalise-agreed", data={
-        "csrf_token": token, "subject": [f"plan:{world.plan_ids[0]}"]})
+        "csrf_token": token, "confirmed": "yes", "subject": [f"plan:{world.plan_ids[0]}"]})
     assert again.status_code == 302 and len(finals(app)) == 2
 
 
@@ -133,11 +134,12 @@ def test_the_chair_compares_and_moderates_a_disagreement(app, world):
     assert re.search(r'name="criterion_child_voice" type="radio" value="2" checked', page)
     token = csrf_token(client, url)
 
-    no_reason = client.post(url, data={"csrf_token": token, "grade": "3",
+    no_reason = client.post(f"{url}/check", data={"csrf_token": token, "grade": "3",
                                        "criterion_child_voice": "3", "criterion_outcomes": "3"})
     assert no_reason.status_code == 400
     assert "Enter the reason for this final grade" in no_reason.get_data(as_text=True)
-    capped = client.post(url, data={"csrf_token": token, "grade": "3", "reason": "Agreed",
+    capped = client.post(f"{url}/check", data={"csrf_token": token, "grade": "3",
+                                               "reason": "Agreed",
                                     "criterion_child_voice": "2", "criterion_outcomes": "3"})
     assert capped.status_code == 400
     assert "cannot be better than the limiting criterion" in unescape(
@@ -145,7 +147,7 @@ def test_the_chair_compares_and_moderates_a_disagreement(app, world):
     assert finals(app) == []
 
     done = client.post(url, data={
-        "csrf_token": token, "grade": "3", "criterion_child_voice": "3",
+        "csrf_token": token, "confirmed": "yes", "grade": "3", "criterion_child_voice": "3",
         "criterion_outcomes": "3", "reason": "Panel read the views section together: good"})
     assert done.status_code == 302
     [row] = finals(app)
@@ -167,14 +169,15 @@ def test_a_finalised_grade_is_locked_and_changing_it_needs_a_reason(app, world):
     client = chair_client(app, world)
     panel_url = f"/moderation/panels/{_panel_id(app)}"
     token = csrf_token(client, panel_url)
-    client.post(f"{panel_url}/finalise-agreed", data={"csrf_token": token,
+    client.post(f"{panel_url}/finalise-agreed", data={"csrf_token": token, "confirmed": "yes",
                                                         "subject": f"plan:{world.plan_ids[0]}"})
     url = f"{panel_url}/plan/{world.plan_ids[0]}"
     page = client.get(url).get_data(as_text=True)
     assert "Change the final grade" in page and "finalised and locked" in page
-    refused = client.post(url, data={"csrf_token": token, "grade": "2", "reason": ""})
+    refused = client.post(f"{url}/check", data={"csrf_token": token, "grade": "2",
+                                                "reason": ""})
     assert refused.status_code == 400 and finals(app)[0]["grade"] == 3
-    changed = client.post(url, data={"csrf_token": token, "grade": "2",
+    changed = client.post(url, data={"csrf_token": token, "grade": "2", "confirmed": "yes",
                                      "reason": "Later review found outcomes copied"})
     assert changed.status_code == 302
     row = finals(app)[0]
@@ -258,7 +261,7 @@ def test_two_finalisations_at_once_store_one_grade(app, world):
                   "audit_date": audit.submitted_at.date(), "grade": 2, "good_or_better": False,
                   "method": "agreed", "agency_id": audit.plan.agency_id}
 
-    def meanwhile(session, _context, _instances):  # noqa: ANN001, ANN202
+    def meanwhile(session, _context, _instances):
         if any(isinstance(row, FinalGrade) for row in session.new):
             session.connection().execute(FinalGrade.__table__.insert().values(**racing))
 
@@ -268,7 +271,7 @@ def test_two_finalisations_at_once_store_one_grade(app, world):
     event.listen(db.session, "before_flush", meanwhile)
     try:
         response = client.post(f"{panel_url}/finalise-agreed", data={
-            "csrf_token": token, "subject": [f"plan:{world.plan_ids[0]}"]})
+            "csrf_token": token, "confirmed": "yes", "subject": [f"plan:{world.plan_ids[0]}"]})
     finally:
         event.remove(db.session, "before_flush", meanwhile)
     assert response.status_code == 409

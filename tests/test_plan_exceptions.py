@@ -22,12 +22,12 @@ HEADER = [*PLAN_HEADER, "exception", "exception_note"]
 AWAY = "Child, young person or family away from the area for 4 weeks or more"
 
 
-def _plan(app):  # noqa: ANN001, ANN202
+def _plan(app):
     casework = make.on(app).agency(CASEWORK, "local_authority")
     return casework, make.on(app).plan(casework.id)
 
 
-def stored_plan(app, plan_id: int) -> Plan:  # noqa: ANN001
+def stored_plan(app, plan_id: int) -> Plan:
     with app.app_context():
         row = db.session.get(Plan, plan_id)
         db.session.expunge(row)

@@ -18,7 +18,7 @@ from tests.factories import aggregation as build
 
 
 @pytest.fixture()
-def graded(app):  # noqa: ANN001, ANN201
+def graded(app):
     with app.app_context():
         la = build.agency("SEND Casework Team", "local_authority").id
         health = build.agency("Health").id

@@ -20,7 +20,7 @@ ROLES = ["admin", "qi_manager", "panel_chair", "auditor", "agency_lead"]
 
 
 @pytest.fixture()
-def world(app):  # noqa: ANN001, ANN201
+def world(app):
     with app.app_context():
         la = build.agency("SEND Casework Team", "local_authority").id
         health = build.agency("Community Paediatrics", "health").id
@@ -55,7 +55,7 @@ def world(app):  # noqa: ANN001, ANN201
     return {"cycle": cycle, "health": health, "ep": ep, "actions": actions, "users": users}
 
 
-def page(client, path: str) -> tuple[int, str]:  # noqa: ANN001
+def page(client, path: str) -> tuple[int, str]:
     response = client.get(path)
     return response.status_code, response.get_data(as_text=True)
 

@@ -41,7 +41,7 @@ def stored(kind: str, key: str) -> dict[tuple, tuple[int, int]]:
             for r in db.session.scalars(select(RateSnapshot).where(RateSnapshot.run_id == run.id))}
 
 
-def aggregate(app, **kwargs) -> dict:  # noqa: ANN001
+def aggregate(app, **kwargs) -> dict:
     with app.app_context():
         result = run_aggregation(as_of=AS_OF, **kwargs)
         db.session.commit()
@@ -49,7 +49,7 @@ def aggregate(app, **kwargs) -> dict:  # noqa: ANN001
 
 
 @pytest.fixture()
-def ten_plans(app):  # noqa: ANN001, ANN201
+def ten_plans(app):
     """One agency's ten plans in one cycle: 2 of 10 good or better."""
     with app.app_context():
         la = build.agency("Casework", "local_authority").id
@@ -64,7 +64,7 @@ def ten_plans(app):  # noqa: ANN001, ANN201
     return {"agency": la, "cycle": cycle, "grades": grades}
 
 
-def plans_figure(app, cycle_id: int) -> tuple[int, int]:  # noqa: ANN001
+def plans_figure(app, cycle_id: int) -> tuple[int, int]:
     with app.app_context():
         return stored("cycle", str(cycle_id))[("plans_good_or_better", "all", "", None)]
 
@@ -78,7 +78,7 @@ def test_a_run_never_replaces_a_newer_one(app, ten_plans, database_url, monkeypa
     real_compute = operations.measures.compute
     a_has_read, release_a = threading.Event(), threading.Event()
 
-    def compute(conn, ctx, after=None):  # noqa: ANN001, ANN202
+    def compute(conn, ctx, after=None):
         figures = real_compute(conn, ctx, after)
         if threading.current_thread().name == "run-a":
             a_has_read.set()
@@ -88,7 +88,7 @@ def test_a_run_never_replaces_a_newer_one(app, ten_plans, database_url, monkeypa
     monkeypatch.setattr(operations.measures, "compute", compute)
     real_flock, b_blocked = run_lock.fcntl.flock, threading.Event()
 
-    def flock(handle, operation):  # noqa: ANN001, ANN202  (SQLite's lock file)
+    def flock(handle, operation):
         if threading.current_thread().name == "run-b" and operation == fcntl.LOCK_EX:
             try:
                 return real_flock(handle, operation | fcntl.LOCK_NB)
@@ -102,7 +102,7 @@ def test_a_run_never_replaces_a_newer_one(app, ten_plans, database_url, monkeypa
     def run() -> None:
         try:
             aggregate(app)
-        except BaseException as exc:  # noqa: BLE001  (reported by the assertion below)
+        except BaseException as exc:
             errors.append(exc)
 
     run_a = threading.Thread(target=run, name="run-a")

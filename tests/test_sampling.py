@@ -48,7 +48,7 @@ def population(count: int = 200, transition_every: int = 4, rare_agency: str | N
     return plans
 
 
-def refs(result) -> list[str]:  # noqa: ANN001
+def refs(result) -> list[str]:
     return [p.ref for p, _ in result.plans]
 
 
@@ -189,7 +189,7 @@ def test_every_draw_keeps_its_promises(count, size, seed, share, minimum, data_s
 # --- the draw against the register --------------------------------------------------------
 
 
-def _register(app, count: int = 60) -> dict[str, int]:  # noqa: ANN001
+def _register(app, count: int = 60) -> dict[str, int]:
     """Plans inserted in shuffled order (so ids do not follow refs), with received advice."""
     casework = make.on(app).agency("SEND Casework Team", "local_authority")
     agencies = {
@@ -210,7 +210,7 @@ def _register(app, count: int = 60) -> dict[str, int]:  # noqa: ANN001
     return ids
 
 
-def _cycle(app, name="Spring term 2026", start=date(2026, 1, 5), end=date(2026, 3, 27)) -> int:  # noqa: ANN001
+def _cycle(app, name="Spring term 2026", start=date(2026, 1, 5), end=date(2026, 3, 27)) -> int:
     with app.app_context():
         cycle = Cycle(name=name, start_date=start, end_date=end, academic_year="2025/26")
         db.session.add(cycle)
@@ -218,7 +218,7 @@ def _cycle(app, name="Spring term 2026", start=date(2026, 1, 5), end=date(2026, 
         return cycle.id
 
 
-def _draw(app, cycle_id: int, **kwargs) -> list[tuple[str, str]]:  # noqa: ANN001, ANN003
+def _draw(app, cycle_id: int, **kwargs) -> list[tuple[str, str]]:
     from qa_app.audits.cycles.operations import draw_sample
 
     params = {"size": 12, "seed": 1234} | kwargs
@@ -239,7 +239,7 @@ def _items(cycle_id: int) -> list[tuple[str, str]]:
     return sorted((ref, stratum) for ref, stratum in rows)
 
 
-def _rubric(app) -> int:  # noqa: ANN001
+def _rubric(app) -> int:
     with app.app_context():
         version = RubricVersion(rubric_id="ehcp-plan", version="1", title="Plan standard",
                                 applies_to="plan", content_hash="0" * 64, body={})

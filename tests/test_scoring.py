@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from qa_app.audits.panels.models import Panel
 from qa_app.audits.scoring.models import Audit
@@ -17,8 +18,7 @@ from qa_app.register.models import Advice
 from tests import factories as make
 from tests.factories import World, audits_of, csrf_token, judged_ids, log_entries, sign_in
 
-STALE = ("This audit was changed in another tab or by someone else. Your changes were not "
-         "saved; the page now shows the latest version.")
+STALE = "This audit was changed in another tab or by someone else, so your changes were not saved."
 
 
 def email_of(world: World, user_id: int) -> str:
@@ -46,6 +46,18 @@ def form_data(client: FlaskClient, url: str, grades: dict[str, int], action: str
         data[f"evidence_{cid}"] = note
     data.update(extra)
     return data
+
+
+def submit_checked(client: FlaskClient, url: str, data: dict[str, str]) -> TestResponse:
+    """Continue to the check page (which saves the draft), then submit from it."""
+    answer = client.post(url, data={**data, "action": "check"})
+    if answer.status_code != 302:
+        return answer
+    assert answer.headers["Location"].endswith(f"{url}/check")
+    page = client.get(f"{url}/check").get_data(as_text=True)
+    return client.post(f"{url}/submit", data={
+        "csrf_token": csrf_token(client, f"{url}/check"), "row_version": row_version(page),
+        "confirmed": "yes"})
 
 
 def all_graded(criteria: list[str], grade: int, **special: int) -> dict[str, int]:
@@ -112,7 +124,7 @@ def test_the_page_shows_the_subjects_facts_and_the_rubric(app, client, world):
         assert f'name="grade_{cid}"' in page and f'name="evidence_{cid}"' in page
     assert "Child or young person's voice" in page
     assert "Limiting: the overall grade can be no better than this one." in page
-    assert 'value="submit"' in page and 'value="draft"' in page
+    assert 'value="check"' in page and 'value="draft"' in page
     assert "<script" not in page.split('<main')[1].split('</main>')[0]
 
 
@@ -142,8 +154,8 @@ def test_advice_shows_dates_and_timeliness_but_the_agency_grade_only_after_submi
     assert "assured grade" not in page
 
     criteria = judged_ids("advice-health.yaml")
-    data = form_data(client, url, all_graded(criteria, 3), "submit")
-    assert client.post(url, data=data).status_code == 302
+    data = form_data(client, url, all_graded(criteria, 3), "check")
+    assert submit_checked(client, url, data).status_code == 302
     page = unescape(client.get(url).get_data(as_text=True))
     assert "The agency's own assured grade" in page and "Outstanding (4)" in page
     assert 'name="grade_' not in page
@@ -155,7 +167,7 @@ def test_a_failed_submit_lists_every_problem_at_the_top(app, client, world):
     audit = first_audit(app, world, plan_id=world.plan_ids[0])
     sign_in(client, email_of(world, audit["auditor_id"]))
     url = f"/my-audits/{audit['id']}"
-    response = client.post(url, data=form_data(client, url, {"child_voice": 2}, "submit"))
+    response = client.post(url, data=form_data(client, url, {"child_voice": 2}, "check"))
     page = unescape(response.get_data(as_text=True))
     assert response.status_code == 400
     summary = page.split("govuk-error-summary__list")[1].split("</ul>")[0]
@@ -175,14 +187,14 @@ def test_override_needs_a_reason_and_cannot_beat_a_limiting_criterion(app, clien
     criteria = judged_ids("ehcp-plan.yaml")
     grades = all_graded(criteria, 3, child_voice=2)
     notes = {"child_voice": "Views recorded only through the parent."}
-    no_reason = client.post(url, data=form_data(client, url, grades, "submit", notes,
-                                                override_grade="2"))
+    no_reason = client.post(url, data=form_data(client, url, grades, "check", notes,
+                                                override="yes", override_grade="2"))
     assert no_reason.status_code == 400
     assert "Enter the reason for overriding the computed overall grade" in unescape(
         no_reason.get_data(as_text=True))
 
-    too_high = client.post(url, data=form_data(client, url, grades, "submit", notes,
-                                               override_grade="4",
+    too_high = client.post(url, data=form_data(client, url, grades, "check", notes,
+                                               override="yes", override_grade="4",
                                                override_reason="Strong plan overall"))
     page = unescape(too_high.get_data(as_text=True))
     assert too_high.status_code == 400
@@ -195,9 +207,9 @@ def test_override_needs_a_reason_and_cannot_beat_a_limiting_criterion(app, clien
     assert "Select a grade for Child or young person's voice from the list" in unescape(
         forged.get_data(as_text=True))
 
-    lower = client.post(url, data=form_data(client, url, grades, "submit", notes,
-                                            override_grade="1",
-                                            override_reason="Outcomes are copied from 2023"))
+    lower = submit_checked(client, url, form_data(client, url, grades, "check", notes,
+                                                  override="yes", override_grade="1",
+                                                  override_reason="Outcomes are copied from 2023"))
     assert lower.status_code == 302
     stored = audits_of(app, id=audit["id"])[0]
     assert (stored["computed"], stored["override"], stored["status"]) == (2, 1, "submitted")
@@ -227,17 +239,18 @@ def test_draft_then_submit_then_read_only(app, client, world):
 
     criteria = judged_ids("ehcp-plan.yaml")
     grades = all_graded(criteria, 3)
-    submit = client.post(url, data=form_data(client, url, grades, "submit"))
+    submit = submit_checked(client, url, form_data(client, url, grades, "check"))
     assert submit.status_code == 302
     stored = audits_of(app, id=audit["id"])[0]
     assert stored["status"] == "submitted" and stored["computed"] == 3
+    checked = log_entries(app, "audit.save_draft")[-1]
+    assert checked.changes["grades"]["child_voice"] == [2, 3]
+    assert checked.changes["grades"]["educational_needs"] == [4, 3]
     entry = log_entries(app, "audit.submit")[-1]
-    assert entry.changes["grades"]["child_voice"] == [2, 3]
-    assert entry.changes["grades"]["educational_needs"] == [4, 3]
     assert entry.changes["status"] == ["draft", "submitted"]
 
     page = client.get(url).get_data(as_text=True)
-    assert 'name="grade_' not in page and "Audit submitted" in page
+    assert 'name="grade_' not in page and "Submitted at" in page
     again = client.post(url, data={"csrf_token": csrf_token(client, url),
                                    "row_version": str(stored["row_version"]),
                                    "action": "draft", "grade_child_voice": "1"})
@@ -259,8 +272,8 @@ def test_two_tabs_cannot_overwrite_each_other(app, world):
     stale = second.post(url, data=second_form)
     page = unescape(stale.get_data(as_text=True))
     assert stale.status_code == 409
-    assert STALE in page
-    assert re.search(r'name="grade_child_voice" type="radio" value="4" checked', page)
+    assert STALE in page and "Two versions of this audit" in page
+    assert re.search(r'name="grade_child_voice" type="radio" value="1" checked', page)
     assert audits_of(app, id=audit["id"])[0]["scores"]["child_voice"][0] == 4
     assert len(log_entries(app, "audit.save_draft")) == 1
 
@@ -271,7 +284,7 @@ def test_the_chair_reopens_a_submitted_audit_with_a_reason(app, client, world):
     sign_in(auditor, email_of(world, audit["auditor_id"]))
     url = f"/my-audits/{audit['id']}"
     grades = all_graded(judged_ids("ehcp-plan.yaml"), 3)
-    assert auditor.post(url, data=form_data(auditor, url, grades, "submit")).status_code == 302
+    assert submit_checked(auditor, url, form_data(auditor, url, grades, "check")).status_code == 302
 
     other_chair = app.test_client()
     sign_in(other_chair, world.emails["other_chair"])

@@ -19,7 +19,7 @@ RECOVERY = re.compile(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>")
 
 
 @contextmanager
-def setting(app, name: str, value: object):  # noqa: ANN001, ANN201
+def setting(app, name: str, value: object):
     old = app.config.get(name)
     app.config[name] = value
     try:
@@ -28,7 +28,7 @@ def setting(app, name: str, value: object):  # noqa: ANN001, ANN201
         app.config[name] = old
 
 
-def _set_up(client) -> tuple[pyotp.TOTP, list[str]]:  # noqa: ANN001
+def _set_up(client) -> tuple[pyotp.TOTP, list[str]]:
     page = client.get("/account/second-factor").get_data(as_text=True)
     key = re.search(r'id="setup-key">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
     assert "otpauth://totp/" in page
@@ -43,16 +43,16 @@ def _set_up(client) -> tuple[pyotp.TOTP, list[str]]:  # noqa: ANN001
     return totp, codes
 
 
-def _sign_out(client) -> None:  # noqa: ANN001
+def _sign_out(client) -> None:
     client.post("/sign-out", data={"csrf_token": csrf_token(client, "/account/")})
 
 
-def _enter(client, code: str):  # noqa: ANN001, ANN202
+def _enter(client, code: str):
     token = csrf_token(client, "/sign-in/code")
     return client.post("/sign-in/code", data={"csrf_token": token, "code": code})
 
 
-def _signed_in(client) -> bool:  # noqa: ANN001
+def _signed_in(client) -> bool:
     return client.get("/account/").status_code == 200
 
 

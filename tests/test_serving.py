@@ -69,7 +69,7 @@ def _serving(command: list[str], env: dict[str, str], port: int) -> Iterator[str
 
 
 def _get(url: str) -> tuple[int, dict[str, str], str]:
-    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (loopback only)
+    with urllib.request.urlopen(url, timeout=30) as response:
         headers = {k.lower(): v for k, v in response.headers.items()}
         return response.status, headers, response.read().decode("utf-8")
 

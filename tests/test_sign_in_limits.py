@@ -16,7 +16,7 @@ WAIT = re.compile(r"Try again in (\d+) (second|seconds|minute|minutes)\.")
 
 
 def attempt(client: FlaskClient, email: str, password: str, address: str,
-            forwarded: str | None = None):  # noqa: ANN201
+            forwarded: str | None = None):
     token = csrf_token(client, "/sign-in")
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
     return client.post("/sign-in", data={"email": email, "password": password,

@@ -34,7 +34,7 @@ def targets() -> Targets:
     return parse_targets(SHIPPED_TARGETS.read_text(encoding="utf-8"), "targets.yaml")
 
 
-def aggregate(app, targets: Targets | None = None) -> None:  # noqa: ANN001
+def aggregate(app, targets: Targets | None = None) -> None:
     with app.app_context():
         run_aggregation(as_of=AS_OF, targets=targets)
         db.session.commit()
@@ -157,7 +157,7 @@ def test_a_printed_percentage_never_crosses_its_target(value: Fraction | None,
 
 
 @pytest.fixture()
-def small_and_large(app):  # noqa: ANN001, ANN201
+def small_and_large(app):
     """One plan of one agency, none good (0 of 1); 3 of 10 of another's."""
     with app.app_context():
         few = build.agency("Small Casework Team", "local_authority").id
@@ -197,7 +197,7 @@ def test_one_plan_is_too_few_to_judge_and_opens_no_action(app, client, small_and
     assert small_csv["status"] == "Too few to judge"
 
 
-def _api_rates(app, client, measure: str) -> list[dict]:  # noqa: ANN001
+def _api_rates(app, client, measure: str) -> list[dict]:
     from qa_app.api.tokens import create_token
     from qa_app.auth.models import User
 
@@ -210,7 +210,7 @@ def _api_rates(app, client, measure: str) -> list[dict]:  # noqa: ANN001
     return body["data"]
 
 
-def _export_rows(client) -> list[dict[str, str]]:  # noqa: ANN001
+def _export_rows(client) -> list[dict[str, str]]:
     import csv
     import io
 
@@ -302,7 +302,7 @@ def test_a_lateness_action_stays_open_until_enough_advice_is_on_time(app):
 
 
 @pytest.fixture()
-def near_miss(app):  # noqa: ANN001, ANN201
+def near_miss(app):
     """43 of 54 plans good or better (79.6%) against a target of 80%."""
     with app.app_context():
         casework = build.agency("SEND Casework Team", "local_authority").id
@@ -352,7 +352,7 @@ def test_43_of_54_reads_79_6_percent_near_target_everywhere(app, client, runner,
         assert old not in letter_pdf_text and old not in letter_html
 
 
-def _letter(app, agency_id: int, cycle_id: int) -> tuple[str, str]:  # noqa: ANN001
+def _letter(app, agency_id: int, cycle_id: int) -> tuple[str, str]:
     """The agency's letter for the cycle, built from the stored figures as letters are."""
     import io
 

@@ -75,7 +75,7 @@ def test_every_text_box_is_cleaned_but_passwords_and_hidden_values_are_not(app) 
         assert built_at_run_time(meta={"csrf": False}).evidence.data == "seen\n\nsaid"
 
 
-def _pdf_text(pdf: bytes, tmp_path) -> str:  # noqa: ANN001
+def _pdf_text(pdf: bytes, tmp_path) -> str:
     source = tmp_path / "letter.pdf"
     source.write_bytes(pdf)
     result = subprocess.run(["pdftotext", "-layout", str(source), "-"], capture_output=True,
@@ -102,8 +102,10 @@ def test_a_chairs_crlf_edit_reaches_the_issued_pdf_as_two_lines(app, client, tmp
         stored = db.session.execute(select(Letter.opening, Letter.areas_for_development)
                                     .where(Letter.id == letter_id)).one()
     assert tuple(stored) == ("line one\nline two", "Areas\n\nto work on")
-    issued = client.post(f"/letters/{letter_id}/issue",
-                         data={"csrf_token": make.csrf_token(client, f"/letters/{letter_id}")})
+    check = client.get(f"/letters/{letter_id}/issue").get_data(as_text=True)
+    issued = client.post(f"/letters/{letter_id}/issue", data={
+        "csrf_token": make.csrf_token(client, f"/letters/{letter_id}/issue"),
+        "checked": re.search(r'name="checked"[^>]*value="([^"]*)"', check).group(1)})
     assert issued.status_code == 302
     with app.app_context():
         letter = db.session.get(Letter, letter_id)

@@ -23,7 +23,7 @@ RUBRIC = "visibility-plan-standard"
 
 
 @pytest.fixture()
-def world(app):  # noqa: ANN001, ANN201
+def world(app):
     health = make.on(app).agency("Community Paediatrics", "health")
     psychology = make.on(app).agency("Educational Psychology Service", "education")
     with app.app_context():
@@ -58,7 +58,7 @@ def world(app):  # noqa: ANN001, ANN201
     return {"health": health, "psychology": psychology, "cycle": cycle_id, "actions": actions}
 
 
-def _text(client, path: str) -> str:  # noqa: ANN001
+def _text(client, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200, path
     return response.get_data(as_text=True)

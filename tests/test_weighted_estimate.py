@@ -206,7 +206,7 @@ def test_equal_fractions_leave_the_pooled_rate_alone(app):
     assert row.n == 25 and row.weighted_rate is None
 
 
-def _text(response) -> str:  # noqa: ANN001
+def _text(response) -> str:
     return re.sub(r"\s+", " ", response.get_data(as_text=True))
 
 

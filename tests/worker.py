@@ -97,7 +97,7 @@ def producer(broker_url: str = REDIS_URL) -> Celery:
     return _producers[broker_url]
 
 
-def wait_for(predicate, timeout: float = 60, interval: float = 0.2):  # noqa: ANN001, ANN201
+def wait_for(predicate, timeout: float = 60, interval: float = 0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

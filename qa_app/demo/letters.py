@@ -18,12 +18,8 @@ from qa_app.audits.panels.models import Panel
 from qa_app.auth.models import Role, User
 from qa_app.extensions import db
 from qa_app.letters.models import Letter
-from qa_app.letters.operations import (
-    issue_letter,
-    mark_presented,
-    response_working_days,
-    submit_response,
-)
+from qa_app.letters.operations import issue_letter, mark_presented, response_working_days
+from qa_app.letters.responses import ChangeRow, submit_response
 from qa_app.letters.working_days import add_working_days, is_working_day
 
 ISSUE_AFTER_END_DAYS = 14
@@ -32,11 +28,15 @@ RECENT_ISSUE_DAYS = 12
 ANSWERED_OF_LATEST = 2
 LATE_BY_WORKING_DAYS = 3
 BOARD_AFTER_DAYS = 14
-COMPLETE_WITHIN_DAYS = 120
-CHANGES = ("We will add a child's-voice section to our advice template, train staff on "
-           "writing specific, measurable outcomes, and audit ten pieces of advice a month "
-           "against the partnership standard.")
-OWNER = "Head of service"
+CHANGES = (
+    ("Add a section for the child's own views to our advice template.", "Head of service", 45),
+    ("Train every writer of advice on specific, measurable outcomes.", "Principal practitioner",
+     90),
+    ("Audit ten pieces of advice a month against the partnership standard.",
+     "Quality lead", 150),
+)
+"""Each answered response's rows: what will change, who owns it, and how many days after the
+day the demo is seeded it will be done by (always after that day, so never overdue)."""
 
 
 @dataclass(frozen=True)
@@ -110,11 +110,15 @@ def _issue_cycle(cycle: Cycle, today: date, leads: dict[int | None, User],
         lead = leads.get(letter.agency_id)
         if answered_on is None or lead is None:
             continue
-        submit_response(letter.id, actor_id=lead.id, owner=OWNER, changes=CHANGES,
-                        complete_by=answered_on + timedelta(days=COMPLETE_WITHIN_DAYS),
+        submit_response(letter.id, actor_id=lead.id, rows=planned_changes(today),
                         now=datetime.combine(answered_on, time(9, 30)))
         if plan.presented_on is not None and manager_id is not None:
             mark_presented(letter.id, actor_id=manager_id, presented_on=plan.presented_on,
                            today=today)
     db.session.flush()
     return len(letters)
+
+
+def planned_changes(today: date) -> list[ChangeRow]:
+    return [ChangeRow(change, owner, today + timedelta(days=days))
+            for change, owner, days in CHANGES]

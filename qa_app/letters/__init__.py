@@ -8,7 +8,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """The letters pages and `ehcp-qa letters`."""
-    from qa_app.letters import commands, views
+    from qa_app.letters import commands, issue_views, response_views, views  # noqa: F401
     from qa_app.navigation import add_item
 
     app.register_blueprint(views.bp)

@@ -208,8 +208,18 @@ class LetterContent:
 
 
 @dataclass(frozen=True)
+class PlannedChange:
+    """One row of a response: what will change, who owns it, and by when."""
+
+    change: str
+    owner: str
+    complete_by: date | None
+
+
+@dataclass(frozen=True)
 class ResponseSheet:
-    """An agency's response to one letter as the board sees it."""
+    """An agency's response to one letter as the board sees it: one row per change
+    (`planned`), or for a response sent before rows existed, its single box."""
 
     agency_name: str
     cycle_name: str
@@ -222,6 +232,7 @@ class ResponseSheet:
     owner: str | None = None
     complete_by: date | None = None
     presented_on: date | None = None
+    planned: tuple[PlannedChange, ...] = ()
 
 
 @dataclass(frozen=True)

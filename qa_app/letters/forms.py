@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
     GovCheckboxesInput,
     GovCheckboxInput,
     GovDateInput,
@@ -17,6 +18,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import (
     BooleanField,
     DateField,
+    FieldList,
+    FormField,
     HiddenField,
     SelectMultipleField,
     StringField,
@@ -91,6 +94,9 @@ class EditLetterForm(FlaskForm):
 
 
 class IssueForm(FlaskForm):
+    """Posted only from the check page, which fills in what it showed (`checked`)."""
+
+    checked = HiddenField()
     submit = SubmitField("Issue letter", widget=GovSubmitInput())
 
 
@@ -100,17 +106,31 @@ class CorrectionForm(FlaskForm):
     submit = SubmitField("Start a correction", widget=GovSubmitInput())
 
 
+class ChangeRowForm(FlaskForm):
+    """One change in the response. The rules (required boxes, dates after today, limits)
+    are the operation's, so a command and the demo meet the same ones."""
+
+    class Meta:
+        csrf = False
+
+    change = StringField("What will change", widget=GovCharacterCount(),
+                         description="What your agency will do in answer to the letter.")
+    owner = StringField("Who owns it", widget=GovTextInput(),
+                        description="A role or named post, for example Head of Service.")
+    complete_by = DayMonthYearField("Done by")
+
+
 class ResponseForm(FlaskForm):
-    changes = _text("What your agency will change", "Enter what your agency will change",
-                    "The actions your agency will take in answer to the letter.")
-    owner = StringField("Who owns the changes", widget=GovTextInput(),
-                        description="A role or named post, for example Head of Service.",
-                        validators=[DataRequired(message="Enter who owns the changes"),
-                                    Length(max=200, message="Who owns the changes must be 200 "
-                                           "characters or fewer")])
-    complete_by = DayMonthYearField("By when", validators=[
-        InputRequired(message="Enter the date the changes will be made by")])
-    submit = SubmitField("Submit response", widget=GovSubmitInput())
+    """The rows of the draft; the button pressed (`action`) says what to do with them."""
+
+    rows = FieldList(FormField(ChangeRowForm), min_entries=1)
+
+
+class SendResponseForm(FlaskForm):
+    """Posted only from the check page, with the fingerprint of the draft it showed."""
+
+    checked = HiddenField()
+    submit = SubmitField("Send response", widget=GovSubmitInput())
 
 
 class PresentedForm(FlaskForm):

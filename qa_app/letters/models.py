@@ -94,7 +94,12 @@ class Letter(db.Model):
 
 
 class LetterResponse(db.Model):
-    """The agency's formal reply, later presented to the partnership board."""
+    """The agency's formal reply, later presented to the partnership board.
+
+    A draft until `submitted_at` is set: its `planned_changes` may be saved and changed until
+    then, and never after. `changes`, `owner` and `complete_by` are the single box of
+    responses sent before a response had one row per change; they are kept for reading.
+    """
 
     __tablename__ = "letter_responses"
 
@@ -110,9 +115,13 @@ class LetterResponse(db.Model):
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     presented_on: Mapped[date | None]
     presented_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    draft_saved_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     letter: Mapped[Letter] = relationship(back_populates="response")
+    planned_changes: Mapped[list[LetterResponseChange]] = relationship(
+        back_populates="response", order_by="LetterResponseChange.position",
+        cascade="all, delete-orphan", passive_deletes=True)
 
     @classmethod
     def lead_sees(cls, scope: Scope) -> Any:
@@ -126,6 +135,46 @@ class LetterResponse(db.Model):
     @property
     def submitted_late(self) -> bool:
         return self.submitted_at is not None and self.submitted_at.date() > self.due_date
+
+
+class LetterResponseChange(db.Model):
+    """One change an agency commits to in its response: what, who owns it, and by when.
+    A draft row may be incomplete; a sent one has all three."""
+
+    __tablename__ = "letter_response_changes"
+    __table_args__ = (
+        UniqueConstraint("response_id", "position"),
+        CheckConstraint("position >= 1", name="position_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("letter_responses.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    change: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    complete_by: Mapped[date | None]
+
+    response: Mapped[LetterResponse] = relationship(back_populates="planned_changes")
+
+    @classmethod
+    def lead_sees(cls, scope: Scope) -> Any:
+        own = select(LetterResponse.id).join(Letter, Letter.id == LetterResponse.letter_id)\
+            .where(Letter.agency_id == scope.agency_id)
+        return cls.response_id.in_(own)
+
+
+@event.listens_for(LetterResponseChange, "before_insert")
+@event.listens_for(LetterResponseChange, "before_update")
+@event.listens_for(LetterResponseChange, "before_delete")
+def _refuse_changing_a_sent_response(_mapper: Any, connection: Any,
+                                     row: LetterResponseChange) -> None:
+    """A sent response is a formal record: its rows never change, whatever the code path."""
+    sent = connection.execute(
+        select(LetterResponse.submitted_at).where(LetterResponse.id == row.response_id)
+    ).scalar_one_or_none()
+    if sent is not None:
+        raise IssuedLetterError("the response has been sent and its changes cannot be altered")
 
 
 @event.listens_for(Letter, "before_update")

@@ -1,4 +1,6 @@
-"""Writing letters and responses: generate drafts, edit, issue, correct, respond, present.
+"""Writing letters: generate drafts, edit, issue, correct, and record the board date.
+
+The agency's response itself is written in responses.py.
 
 Every function adds and flushes, writes the audit log, and leaves the commit to its caller.
 An issued letter is never changed (models.py refuses it on flush as well); a correction is
@@ -10,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,7 +32,7 @@ from qa_app.letters.errors import LetterError, LetterIntegrityError  # noqa: F40
 from qa_app.letters.integrity import content_digest, verified_pdf  # noqa: F401 (pages)
 from qa_app.letters.models import Letter, LetterResponse
 from qa_app.letters.pdf import letter_pdf
-from qa_app.letters.readiness import (  # noqa: F401 (check_rates_ready: used by pages)
+from qa_app.letters.readiness import (
     Readiness,
     check_can_write,
     check_fresh,
@@ -250,11 +252,18 @@ def _draft(letter_id: int) -> Letter:
     return letter
 
 
+def may_chair(user: User | None, cycle_id: int) -> bool:
+    """The one rule for who edits, issues and corrects a cycle's letters: a chair of one of
+    its panels. Pages use it to decide which buttons to show, operations to refuse."""
+    if user is None or user.role != Role.PANEL_CHAIR:
+        return False
+    chairs = select(Panel.chair_id).where(Panel.cycle_id == cycle_id)
+    return user.id in set(db.session.execute(chairs).scalars())
+
+
 def check_chair(actor_id: int, cycle_id: int) -> User:
     user = db.session.get(User, actor_id)
-    chairs = select(Panel.chair_id).where(Panel.cycle_id == cycle_id)
-    if user is None or user.role != Role.PANEL_CHAIR or user.id not in set(
-            db.session.execute(chairs).scalars()):
+    if user is None or not may_chair(user, cycle_id):
         raise LetterError("only the chair of one of this cycle's panels can edit, issue or "
                           "correct its letters")
     return user
@@ -290,7 +299,7 @@ def issue_letter(letter_id: int, *, actor_id: int, today: date | None = None) ->
     letter = _draft(letter_id)
     chair = check_chair(actor_id, letter.cycle_id)
     with whole_cycle():
-        facts = _facts_still_true(letter)
+        facts = facts_still_true(letter)
     today = today or date.today()
     due = add_working_days(today, response_working_days())
     letter.letter_date = today
@@ -308,7 +317,7 @@ def issue_letter(letter_id: int, *, actor_id: int, today: date | None = None) ->
     return letter
 
 
-def _facts_still_true(letter: Letter) -> Facts:
+def facts_still_true(letter: Letter) -> Facts:
     """The draft's facts, refused unless the figures are current, the sample is finalised
     (or the draft was written as a partial letter that says so) and a fresh assembly from
     today's data says exactly what the draft says."""
@@ -369,35 +378,6 @@ def latest_issued(agency_id: int, cycle_id: int) -> Letter | None:
                              Letter.status == "issued")
         .order_by(Letter.version.desc()).limit(1)
     ).scalar_one_or_none()
-
-
-def submit_response(letter_id: int, *, actor_id: int, changes: str, owner: str,
-                    complete_by: date, now: datetime | None = None) -> LetterResponse:
-    """The agency lead's formal response; accepted after the due date too, and flagged late."""
-    letter = db.session.get(Letter, letter_id)
-    user = db.session.get(User, actor_id)
-    if letter is None or not letter.is_issued or letter.response is None:
-        raise LetterError("only an issued letter can be answered")
-    if user is None or user.role != Role.AGENCY_LEAD or user.agency_id != letter.agency_id:
-        raise LetterError("only the lead of the agency the letter is addressed to can answer it")
-    newest = latest_issued(letter.agency_id, letter.cycle_id)
-    if newest is not None and newest.id != letter.id:
-        raise LetterError(f"this letter has been replaced by {newest.reference}: answer that one")
-    response = letter.response
-    if response.submitted_at is not None:
-        raise LetterError(f"the response was already submitted on "
-                          f"{long_date(response.submitted_at.date())}")
-    response.changes = changes.strip()
-    response.owner = owner.strip()
-    response.complete_by = complete_by
-    response.submitted_at = now or utcnow()
-    response.submitted_by_id = actor_id
-    db.session.flush()
-    audit_log.record("letter.respond", "letter_response", response.id, user_id=actor_id,
-                     changes={"letter": letter.reference, "late": response.submitted_late,
-                              "due_date": response.due_date.isoformat(),
-                              "complete_by": complete_by.isoformat()})
-    return response
 
 
 def mark_presented(letter_id: int, *, actor_id: int, presented_on: date,

@@ -431,7 +431,13 @@ def _response_block(sheet: ResponseSheet) -> list[Flowable]:
         story.append(Paragraph(f"<b>Received:</b> {long_date(sheet.submitted_on)}{late}", BODY))
     story.append(Paragraph(f"<b>Due:</b> {long_date(sheet.due_date)}", BODY)
                  if sheet.due_date else Spacer(1, 0))
-    if sheet.changes:
+    if sheet.planned:
+        rows: list[list[Any]] = [["What will change", "Who owns it", "Done by"]]
+        rows += [[Paragraph(safe(p.change), CELL), p.owner,
+                  long_date(p.complete_by) if p.complete_by else "–"] for p in sheet.planned]
+        story += [Paragraph("<b>What the agency will change</b>", LEAD_IN),
+                  _table(rows, [w * mm for w in (92, 42, 32)], whole=(2,))]
+    elif sheet.changes:
         story += [Paragraph("<b>What the agency will change</b>", BODY),
                   *_paragraphs(sheet.changes)]
         story.append(Paragraph(f"<b>Who owns the changes:</b> {safe(sheet.owner)}", BODY))

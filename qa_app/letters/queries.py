@@ -14,7 +14,13 @@ from qa_app.audits.cycles.models import Cycle
 from qa_app.audits.moderation.models import FinalGrade
 from qa_app.extensions import db
 from qa_app.letters.content import letterhead, previous_cycle
-from qa_app.letters.document import BoardEntry, BoardPack, LetterContent, ResponseSheet
+from qa_app.letters.document import (
+    BoardEntry,
+    BoardPack,
+    LetterContent,
+    PlannedChange,
+    ResponseSheet,
+)
 from qa_app.letters.integrity import describe, problems
 from qa_app.letters.models import Letter, LetterResponse
 from qa_app.letters.working_days import working_days_between
@@ -144,7 +150,17 @@ def response_sheet(letter: Letter, today: date) -> ResponseSheet:
         submitted_on=response.submitted_at.date() if response.submitted_at else None,
         late=response.submitted_late, changes=response.changes, owner=response.owner,
         complete_by=response.complete_by, presented_on=response.presented_on,
+        planned=planned_changes(response) if response.submitted else (),
     )
+
+
+def planned_changes(response: LetterResponse) -> tuple[PlannedChange, ...]:
+    """The response's rows; a response sent with the single box reads as one row."""
+    rows = tuple(PlannedChange(row.change, row.owner, row.complete_by)
+                 for row in response.planned_changes)
+    if rows or not response.changes:
+        return rows
+    return (PlannedChange(response.changes, response.owner or "", response.complete_by),)
 
 
 class UnverifiedLetters(RuntimeError):

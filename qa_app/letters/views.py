@@ -1,5 +1,6 @@
 """Letter pages: the cycle tracker, each letter as accessible HTML and as its PDF, the chair's
-draft editing and issue, the agency's response, the board date and the board pack."""
+draft editing and corrections, the board date and the board pack. Issuing and the agency's
+response, each with its check page, are in issue_views.py and response_views.py."""
 
 from __future__ import annotations
 
@@ -35,15 +36,13 @@ from qa_app.letters.forms import (
     CorrectionForm,
     EditLetterForm,
     GenerateForm,
-    IssueForm,
     PartialForm,
     PresentedForm,
-    ResponseForm,
 )
 from qa_app.letters.integrity import describe, problems
 from qa_app.letters.models import Letter
 from qa_app.letters.pdf import board_pack_pdf, response_pdf, salutation
-from qa_app.letters.queries import status_of
+from qa_app.letters.queries import planned_changes, status_of
 from qa_app.letters.readiness import record_partial_choice
 from qa_app.rules import show_on_form
 
@@ -186,7 +185,7 @@ def _letter_page(letter: Letter, **forms: Any) -> ResponseReturnValue:
     today = date.today()
     content = LetterContent.from_json(letter.content) if letter.content else None
     newer = queries.newer_issued(letter) if letter.is_issued else None
-    chair = _is(Role.PANEL_CHAIR)
+    chair = operations.may_chair(current_user, letter.cycle_id)
     staff = _is(*STAFF)
     response = letter.response
     failed = problems(letter)
@@ -197,12 +196,14 @@ def _letter_page(letter: Letter, **forms: Any) -> ResponseReturnValue:
         "integrity_problems": failed,
         "status": status_of(letter, today), "response": response, "newer": newer,
         "versions": queries.versions_of(letter) if not _is(Role.AGENCY_LEAD) else [],
-        "issue_form": IssueForm() if chair and not letter.is_issued else None,
+        "can_issue": chair and not letter.is_issued and content is not None,
         "correction_form": CorrectionForm() if chair and letter.is_issued and not newer else None,
         "presented_form": PresentedForm() if staff and response is not None
         and response.submitted and not response.presented_on else None,
         "can_respond": _is(Role.AGENCY_LEAD) and response is not None
         and not response.submitted and newer is None,
+        "planned": planned_changes(response) if response is not None and response.submitted
+        else (),
         "can_edit": chair and not letter.is_issued,
     }
     context.update({k: v for k, v in forms.items() if v is not None})
@@ -231,6 +232,10 @@ def edit(letter_id: int) -> ResponseReturnValue:
     letter = get_visible_or_404(Letter, letter_id)
     if letter.is_issued or not letter.content:
         abort(404)
+    if not operations.may_chair(current_user, letter.cycle_id):
+        flash(f"Only the chair of one of the panels for {letter.cycle.name} can edit its "
+              "letters.")
+        return redirect(url_for("letters.show", letter_id=letter.id))
     facts = LetterContent.from_json(letter.content).facts
     form = EditLetterForm()
     form.omitted.choices = [SelectChoice(e.key, f"{f.title}: “{e.text}”")
@@ -255,23 +260,6 @@ def edit(letter_id: int) -> ResponseReturnValue:
     return render_template("letters/edit.html", letter=letter, form=form)
 
 
-@bp.route("/<int:letter_id>/issue", methods=["POST"])
-@roles(Role.PANEL_CHAIR)
-def issue(letter_id: int) -> ResponseReturnValue:
-    letter = get_visible_or_404(Letter, letter_id)
-    if not IssueForm().validate_on_submit():
-        abort(400)
-    try:
-        operations.issue_letter(letter.id, actor_id=current_user.id)
-    except operations.LetterError as exc:
-        db.session.rollback()
-        flash(f"The letter was not issued: {exc}.")
-    else:
-        flash(f"Letter {letter.reference} issued. The agency lead can now read and answer it.",
-              "success")
-    return redirect(url_for("letters.show", letter_id=letter_id))
-
-
 @bp.route("/<int:letter_id>/correct", methods=["POST"])
 @roles(Role.PANEL_CHAIR)
 def correct(letter_id: int) -> ResponseReturnValue:
@@ -288,29 +276,6 @@ def correct(letter_id: int) -> ResponseReturnValue:
         return redirect(url_for("letters.show", letter_id=letter.id))
     flash(f"Correction {draft.reference} started as a draft.", "success")
     return redirect(url_for("letters.show", letter_id=draft.id))
-
-
-@bp.route("/<int:letter_id>/response", methods=["GET", "POST"])
-@roles(Role.AGENCY_LEAD)
-def respond(letter_id: int) -> ResponseReturnValue:
-    letter = _readable_letter(letter_id)
-    response = letter.response
-    if response is None or response.submitted:
-        return redirect(url_for("letters.show", letter_id=letter.id))
-    form = ResponseForm()
-    if form.validate_on_submit():
-        try:
-            operations.submit_response(letter.id, actor_id=current_user.id,
-                                       changes=form.changes.data, owner=form.owner.data,
-                                       complete_by=form.complete_by.data)
-        except operations.LetterError as exc:
-            db.session.rollback()
-            show_on_form(form, exc, "changes")
-        else:
-            flash("Your agency's response has been sent to the partnership.", "success")
-            return redirect(url_for("letters.show", letter_id=letter.id))
-    return render_template("letters/respond.html", letter=letter, response=response, form=form,
-                           status=status_of(letter, date.today()))
 
 
 @bp.route("/<int:letter_id>/presented", methods=["POST"])

@@ -1,29 +1,54 @@
-"""The signed-in home page for each role, and the admin's list of users."""
+"""The signed-in home page for each role, leading with what that person must do next and
+what is overdue, and the admin's list of users."""
 
 from __future__ import annotations
+
+from datetime import date
+from typing import Any
 
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from qa_app.auth.access import ALL_ROLES, roles
+from qa_app.auth.access import ALL_ROLES, STAFF, roles
 from qa_app.auth.models import Role, User
 from qa_app.extensions import db
-from qa_app.register.models import Advice, Agency, Plan
+from qa_app.letters.document import long_date
+from qa_app.main import queries
 
 bp = Blueprint("main", __name__)
+
+
+def today() -> date:
+    """The date that decides what is due, overdue or late."""
+    return date.today()
 
 
 @bp.route("/")
 @roles(*ALL_ROLES)
 def home() -> ResponseReturnValue:
-    counts = {
-        "agencies": db.session.scalar(select(func.count()).select_from(Agency)),
-        "plans": db.session.scalar(select(func.count()).select_from(Plan)),
-        "advice": db.session.scalar(select(func.count()).select_from(Advice)),
-    }
-    return render_template("main/home.html", counts=counts, role=Role(current_user.role))
+    role = Role(current_user.role)
+    on = today()
+    context: dict[str, Any] = {"role": role, "today": on, "long_date": long_date}
+    if role == Role.AUDITOR:
+        context["panels"] = queries.audits_to_do(current_user.id, on)
+    elif role == Role.PANEL_CHAIR:
+        context["queues"] = queries.moderation_queues(current_user.id)
+        context["drafts"] = queries.letters_to_issue(current_user.id)
+        context["counts"] = queries.register_counts()
+    elif role == Role.AGENCY_LEAD:
+        lines = queries.current_letters(on, current_user.agency_id)
+        context["awaiting"] = queries.awaiting_response(lines)
+        context["sent"] = queries.responses_sent(lines)
+        context["counts"] = queries.register_counts()
+    elif role in STAFF:
+        context["cycles"] = queries.open_cycle_counts()
+        context["late"] = [line for line in queries.current_letters(on) if line.late]
+        context["failed_jobs"] = queries.failed_jobs()
+        context["recalculating_since"] = queries.recalculating_since()
+        context["counts"] = queries.register_counts()
+    return render_template("main/home.html", **context)
 
 
 @bp.route("/users")

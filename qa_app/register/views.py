@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from qa_app.audits.moderation.notes import panel_notes_for_advice
 from qa_app.auth.access import ALL_ROLES, STAFF, get_visible_or_404, roles
 from qa_app.auth.models import Role
 from qa_app.extensions import db
@@ -106,5 +107,7 @@ def advice(advice_id: int) -> ResponseReturnValue:
             return redirect(url_for("register.advice", advice_id=row.id))
     elif request.method == "POST":
         abort(404)
+    notes = panel_notes_for_advice(row.id) if current_user.role in (
+        Role.AGENCY_LEAD, *STAFF) else None
     return render_template("register/advice.html", advice=row, form=form,
-                           exception_labels=ADVICE_EXCEPTION_LABELS)
+                           exception_labels=ADVICE_EXCEPTION_LABELS, panel_notes=notes)

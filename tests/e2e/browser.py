@@ -85,3 +85,15 @@ def check_page(page: Page, log: BrowserLog, label: str) -> None:
         f"{label}: GOV.UK Frontend initialised {state['initialised']} of "
         f"{state['modules']} components; app.mjs or govuk-frontend.min.js did not run"
     )
+
+
+def fits_320(page: Page, label: str) -> None:
+    """At a 320 CSS px viewport the page itself does not scroll sideways (WCAG 1.4.10)."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 320, "height": 800})
+    try:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 321, f"{label}: {width}px wide at a 320px viewport"
+    finally:
+        if size:
+            page.set_viewport_size(size)

@@ -63,7 +63,7 @@ def live_server(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def _playwright():  # noqa: ANN202
+def _playwright():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -78,7 +78,7 @@ def _playwright():  # noqa: ANN202
 
 
 @pytest.fixture(scope="session")
-def browser(_playwright):  # noqa: ANN001, ANN201
+def browser(_playwright):
     chromium = _playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
     )
@@ -94,7 +94,7 @@ def browser_log() -> BrowserLog:
 
 
 @pytest.fixture()
-def page(browser, live_server: str, browser_log: BrowserLog):  # noqa: ANN001, ANN201
+def page(browser, live_server: str, browser_log: BrowserLog):
     context = browser.new_context(base_url=live_server, locale="en-GB")
     context.set_default_timeout(10_000)
     new_page = context.new_page()

@@ -38,6 +38,8 @@ def test_cycle_pages_accessible(app, page, browser_log):
     page.get_by_role("button", name="Draw the sample").click()
     check_page(page, browser_log, "cycle page with sample")
     page.screenshot(path="/tmp/cycle-sample.png", full_page=True)
+    expect(page.get_by_label("Margin of error (percentage points)")).to_be_hidden()
+    page.get_by_text("Draw the sample again", exact=True).first.click()
     page.get_by_label("Margin of error (percentage points)").fill("0")
     page.get_by_role("button", name="Calculate").click()
     check_page(page, browser_log, "calculator error")

@@ -4,6 +4,8 @@ results, and the manager's board-date form."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
@@ -53,15 +55,17 @@ def test_letter_pages_are_accessible_for_each_role(
     expect(page.get_by_role("heading", level=1)).to_have_text("Letter to Community Paediatrics")
     assert_accessible(page, "an issued letter for the agency lead", browser_log)
     page.goto(f"/letters/{issued}/response")
-    page.get_by_role("button", name="Submit response").click()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter what your agency")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter at least one change")
     assert_accessible(page, "the response form with errors", browser_log)
-    page.get_by_label("What your agency will change").fill("Rewrite outcomes with families.")
-    page.get_by_label("Who owns the changes").fill("Head of Service")
-    page.get_by_label("Day").fill("30")
-    page.get_by_label("Month").fill("6")
-    page.get_by_label("Year").fill("2026")
-    page.get_by_role("button", name="Submit response").click()
+    page.get_by_label("What will change").fill("Rewrite outcomes with families.")
+    page.get_by_label("Who owns it").fill("Head of Service")
+    later = date.today() + timedelta(days=90)
+    page.get_by_label("Day").fill(str(later.day))
+    page.get_by_label("Month").fill(str(later.month))
+    page.get_by_label("Year").fill(str(later.year))
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Send response").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("has been sent")
     page.goto("/letters/results")
     assert_accessible(page, "the agency's audit results", browser_log)

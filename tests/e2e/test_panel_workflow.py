@@ -91,7 +91,7 @@ def manager_sets_up_the_panel(page: Page, log: BrowserLog, people: dict[str, str
     sign_out(page)
 
 
-def ann_scores_without_javascript(browser, live_server: str, people: dict[str, str]) -> None:  # noqa: ANN001
+def ann_scores_without_javascript(browser, live_server: str, people: dict[str, str]) -> None:
     """Plain HTML posts only. axe cannot run here (its promises need page scripts), so the
     same pages are checked in the keyboard user's JavaScript-enabled session."""
     context = browser.new_context(base_url=live_server, locale="en-GB",
@@ -106,7 +106,7 @@ def ann_scores_without_javascript(browser, live_server: str, people: dict[str, s
         expect(page.get_by_role("heading", level=1)).to_have_text(f"Audit of EHC plan {PLAN_REF}")
         expect(page.locator("main")).to_contain_text("Transition year")
 
-        page.get_by_role("button", name="Submit audit").click()
+        page.get_by_role("button", name="Continue").click()
         summary = page.locator(".govuk-error-summary")
         expect(summary).to_contain_text("Select a grade for Child or young person's voice")
 
@@ -116,8 +116,11 @@ def ann_scores_without_javascript(browser, live_server: str, people: dict[str, s
         expect(page.locator(".govuk-notification-banner")).to_contain_text("Draft saved")
         expect(page.locator("main")).to_contain_text(
             "Computed from the grades last saved: Good (3)")
+        page.get_by_role("button", name="Continue").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            f"Check your audit of EHC plan {PLAN_REF} before you submit it")
         page.get_by_role("button", name="Submit audit").click()
-        expect(page.locator(".govuk-notification-banner")).to_contain_text("Audit submitted")
+        expect(page.locator(".govuk-panel")).to_contain_text("Audit submitted")
         expect(page.locator("input[type=radio]")).to_have_count(0)
         sign_out(page)
     finally:
@@ -137,7 +140,7 @@ def bob_scores_with_the_keyboard(page: Page, log: BrowserLog, people: dict[str, 
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Audit of EHC plan {PLAN_REF}")
     assert_accessible(page, "the scoring form", log)
 
-    tab_to(page, "action", "submit")
+    tab_to(page, "action", "check")
     page.keyboard.press("Enter")
     expect(page.locator(".govuk-error-summary")).to_be_focused()
     expect(page.locator(".govuk-error-summary")).to_contain_text(
@@ -158,10 +161,15 @@ def bob_scores_with_the_keyboard(page: Page, log: BrowserLog, people: dict[str, 
         "graded), the overall grade would be Requires improvement. Save the draft to keep them.")
     assert_accessible(
         page, "the scoring form with the overall grade worked out as it is filled in", log)
-    tab_to(page, "action", "submit")
+    tab_to(page, "action", "check")
     page.keyboard.press("Enter")
-    expect(page.locator(".govuk-notification-banner")).to_contain_text("Audit submitted")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Check your audit of EHC plan {PLAN_REF} before you submit it")
     expect(page.locator("main")).to_contain_text("Requires improvement (2)")
+    assert_accessible(page, "checking an audit before submitting it", log)
+    page.get_by_role("button", name="Submit audit").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".govuk-panel")).to_contain_text("Audit submitted")
     assert_accessible(page, "a submitted audit", log)
     sign_out(page)
 
@@ -179,14 +187,18 @@ def chair_moderates(page: Page, log: BrowserLog, people: dict[str, str]) -> None
     expect(page.locator("main")).to_contain_text("The auditors differ on: overall grade")
     assert_accessible(page, "the side-by-side comparison", log)
 
-    page.get_by_role("button", name="Save final grade").click()
+    page.get_by_role("button", name="Continue").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Choose the final overall grade")
     assert_accessible(page, "the comparison with errors", log)
     fieldset = page.get_by_role("group", name="Final overall grade")
     fieldset.get_by_label("Requires improvement").check()
     page.get_by_label("Reason for the final grade").fill(
         "The child's views are second-hand throughout; the panel agreed the cap applies.")
-    page.get_by_role("button", name="Save final grade").click()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Check the final grade for {PLAN_REF}")
+    assert_accessible(page, "checking the final grade", log)
+    page.get_by_role("button", name="Finalise this grade").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Final grade")
     expect(page.locator("main")).to_contain_text("Finalised (1)")
     assert_accessible(page, "the moderation queue after finalising", log)
@@ -194,7 +206,7 @@ def chair_moderates(page: Page, log: BrowserLog, people: dict[str, str]) -> None
 
 
 def test_a_panel_runs_from_assignment_to_final_grade(
-    app: Flask, page: Page, browser, live_server: str, browser_log: BrowserLog,  # noqa: ANN001
+    app: Flask, page: Page, browser, live_server: str, browser_log: BrowserLog,
     people: dict[str, str],
 ) -> None:
     manager_sets_up_the_panel(page, browser_log, people)

@@ -72,7 +72,7 @@ __all__ = [
 ]
 
 
-class on:  # noqa: N801  (read as a phrase: make.on(app).agency(...))
+class on:
     """Run this package's builders from outside an app context, one commit per call."""
 
     def __init__(self, app: Flask) -> None:
@@ -83,7 +83,7 @@ class on:  # noqa: N801  (read as a phrase: make.on(app).agency(...))
         if not callable(build):
             raise AttributeError(f"tests.factories has no builder called {name!r}")
 
-        def call(*args: object, **overrides: object) -> Any:  # noqa: ANN401
+        def call(*args: object, **overrides: object) -> Any:
             with self._app.app_context():
                 made = build(*args, **overrides)
                 db.session.commit()
@@ -92,7 +92,7 @@ class on:  # noqa: N801  (read as a phrase: make.on(app).agency(...))
         return call
 
 
-def _detached(made: Any) -> Any:  # noqa: ANN401
+def _detached(made: Any) -> Any:
     """Models come back loaded and detached, so their columns outlive the app context."""
     if isinstance(made, db.Model):
         db.session.refresh(made)

@@ -45,7 +45,7 @@ def xlsx_bytes(rows: Rows) -> bytes:
 
 
 def run(app: Flask, kind: str, data: bytes, name: str = "export.csv",
-        mapping: bytes | None = None, mapping_name: str = "mapping.yaml"):  # noqa: ANN201
+        mapping: bytes | None = None, mapping_name: str = "mapping.yaml"):
     """Import as the command does: commit when clean, roll back otherwise."""
     from qa_app.register.importing import run_import
 
@@ -75,7 +75,7 @@ def counts(app: Flask) -> dict[str, int]:
         }
 
 
-def errors_of(report) -> list[tuple[int | None, str]]:  # noqa: ANN001
+def errors_of(report) -> list[tuple[int | None, str]]:
     return [(e.row, e.column) for e in report.sorted_errors()]
 
 

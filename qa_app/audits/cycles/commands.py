@@ -9,6 +9,7 @@ import click
 from qa_app.audits.cycles import queries
 from qa_app.audits.cycles.models import Cycle
 from qa_app.audits.cycles.operations import (
+    check_can_draw,
     close_cycle,
     create_cycle,
     draw_sample,
@@ -110,6 +111,8 @@ def sample_draw(cycle_name: str, size: int, seed: int | None, transition_share: 
     cycle = named_cycle(cycle_name)
     chosen_seed = new_seed() if seed is None else seed
     try:
+        check_can_draw(cycle, size, queries.Eligibility.for_cycle(cycle, exclude_days,
+                                                                   issued_only))
         sample, result = draw_sample(
             cycle, size=size, seed=chosen_seed, transition_share=transition_share,
             include_advice=include_advice, min_advice_per_agency=min_advice_per_agency,

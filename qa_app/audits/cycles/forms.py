@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
-from wtforms import DecimalField, Form, IntegerField, RadioField, StringField, SubmitField
+from wtforms import (
+    DecimalField,
+    Form,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    StringField,
+    SubmitField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -23,6 +32,7 @@ from qa_app.audits.errors import CycleError
 from qa_app.rules import show_on_form
 
 DATE_HINT = "For example, 05/01/2026"
+CONFIRMED = "yes"
 
 
 class CycleForm(FlaskForm):
@@ -153,6 +163,43 @@ class SampleForm(FlaskForm):
         validators=[InputRequired(message="Choose whether only issued plans are drawn")],
     )
     draw = SubmitField("Draw the sample", widget=GovSubmitInput())
+    confirmed = HiddenField()
+
+    def confirmed_on_check_page(self) -> bool:
+        return self.confirmed.data == CONFIRMED
+
+    def fill_from(self, parameters: dict[str, Any]) -> None:
+        """A redraw starts from the settings of the sample it would replace."""
+        if parameters.get("requested_size") is None:
+            return
+        self.size.data = parameters["requested_size"]
+        self.transition_share.data = round(float(parameters["transition_share"]) * 100)
+        self.include_advice.data = "yes" if parameters.get("include_advice") else "no"
+        self.min_advice_per_agency.data = parameters.get("min_advice_per_agency", 0)
+        self.exclude_days.data = parameters.get("exclude_days", self.exclude_days.default)
+        self.issued_by_end.data = "yes" if parameters.get("issued_by_end") else "no"
+
+    def settings(self) -> dict[str, object]:
+        """The draw's keyword arguments, as `draw_sample` takes them."""
+        return {
+            "size": self.size.data,
+            "seed": self.seed.data,
+            "transition_share": self.transition_share.data / 100,
+            "include_advice": self.include_advice.data == "yes",
+            "min_advice_per_agency": self.min_advice_per_agency.data,
+            "exclude_days": self.exclude_days.data,
+            "issued_by_end": self.issued_by_end.data == "yes",
+        }
+
+
+class CloseForm(FlaskForm):
+    """The check page's button; the hidden answer shows the page was seen before closing.
+    It has no default, which a form posted without the field would silently take."""
+
+    confirmed = HiddenField()
+
+    def confirmed_on_check_page(self) -> bool:
+        return self.validate_on_submit() and self.confirmed.data == CONFIRMED
 
 
 class CalculatorForm(Form):

@@ -16,6 +16,7 @@ from qa_app.audits.cycles.queries import (
     clean_name,
     current_sample,
     cycle_named,
+    eligible_count,
     eligible_population,
     has_audits,
     transition_years,
@@ -147,6 +148,29 @@ def new_seed() -> int:
     return 100_000 + secrets.randbelow(900_000)
 
 
+def check_replaceable(cycle: Cycle) -> None:
+    """Refuse a draw in a closed cycle, and a redraw that would throw away audit work."""
+    if cycle.status == "closed":
+        raise SampleError(f"{cycle.name} is closed: reopen it before drawing its sample")
+    previous = current_sample(cycle)
+    if previous is not None and has_audits(cycle):
+        raise SampleError(f"{cycle.name} already has audits, so its sample (seed "
+                          f"{previous.seed}) can no longer be redrawn: drawing again would "
+                          "throw away the audits assigned and scored from it")
+
+
+def check_can_draw(cycle: Cycle, size: int, rule: Eligibility) -> int:
+    """What a person asks for is checked before anything is drawn: a size larger than the
+    eligible plans is refused with their number. Returns the number of eligible plans."""
+    check_replaceable(cycle)
+    eligible = eligible_count(rule)
+    if 0 < eligible < size:
+        raise SampleError(f"You asked for {size:,} plans but only {eligible:,} "
+                          f"{'is' if eligible == 1 else 'are'} eligible for {cycle.name}: "
+                          f"enter a number from 1 to {eligible:,}", "size")
+    return eligible
+
+
 def draw_sample(
     cycle: Cycle,
     *,
@@ -163,12 +187,8 @@ def draw_sample(
 
     The eligible plans in each stratum are stored with the sample, so the partnership's
     plans rate can later be weighted by the population as it stood when it was drawn."""
-    if cycle.status == "closed":
-        raise SampleError(f"{cycle.name} is closed: reopen it before drawing its sample")
+    check_replaceable(cycle)
     previous = current_sample(cycle)
-    if previous is not None and has_audits(cycle):
-        raise SampleError(f"{cycle.name} already has audits, so its sample (seed "
-                          f"{previous.seed}) can no longer be redrawn")
     rule = Eligibility.for_cycle(cycle, exclude_days, issued_by_end)
     params = DrawParameters(size=size, seed=seed, transition_share=transition_share,
                             transition_years=transition_years(), include_advice=include_advice,

@@ -1,5 +1,5 @@
 """Reading cycles and their samples: finding a cycle by name, whether it is tied down by
-audits, and the plans eligible for a draw."""
+audits, the plans eligible for a draw, and how far the cycle's work has gone."""
 
 from __future__ import annotations
 
@@ -10,18 +10,22 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select, union
+from sqlalchemy import Select, and_, func, or_, select, union
 
 from qa_app.audits.cycles.models import Cycle, Sample, SampleItem
 from qa_app.audits.cycles.sampling import AdviceCandidate, ExportRow, PlanCandidate
 from qa_app.audits.errors import SampleError
 from qa_app.audits.moderation.models import FinalGrade
+from qa_app.audits.panels.models import Panel, PanelMember
 from qa_app.audits.scoring.models import Audit
 from qa_app.extensions import db
 from qa_app.inputs import parse_id
+from qa_app.letters.models import Letter, LetterResponse
 from qa_app.register.models import Advice, Agency, Plan
 
 DEFAULT_EXCLUDE_DAYS = 365
+AUDITORS_PER_SUBJECT = 2
+PLANS_PER_PAGE = 25
 
 
 def clean_name(name: str | None) -> str:
@@ -222,3 +226,136 @@ def prior_plan_rate(cycle: Cycle) -> tuple[int, int] | None:
         .where(FinalGrade.cycle_id == earlier[0], FinalGrade.plan_id.is_not(None))
     ).one()
     return (int(good), int(total)) if total else None
+
+
+@dataclass(frozen=True)
+class SamplePage:
+    """One page of the sample table: whole plans, each followed by its advice."""
+
+    rows: list[ExportRow]
+    page: int
+    pages: int
+    plans: int
+    first: int
+    last: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def sample_page(rows: list[ExportRow], page: int, per_page: int = PLANS_PER_PAGE) -> SamplePage:
+    """The rows of the `page`th group of `per_page` plans (past the end: the last page)."""
+    plan_refs = list(dict.fromkeys(row.plan_ref for row in rows))
+    pages = max(1, -(-len(plan_refs) // per_page))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * per_page
+    shown = set(plan_refs[start:start + per_page])
+    return SamplePage([row for row in rows if row.plan_ref in shown], page, pages,
+                      len(plan_refs), start + 1 if shown else 0, start + len(shown))
+
+
+# --- how far the cycle has gone -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CycleProgress:
+    """The counts behind the cycle's task list, each a plain count of stored rows."""
+
+    has_sample: bool
+    plans_sampled: int
+    advice_sampled: int
+    panels: int
+    panel_auditors: int
+    subjects_assigned: int
+    audits: int
+    audits_started: int
+    audits_submitted: int
+    final_grades: int
+    subjects_finalised: int
+    agencies_graded: int
+    agencies_with_letter: int
+    agencies_issued: int
+    responses_received: int
+    responses_presented: int
+
+    @property
+    def sampled(self) -> int:
+        return self.plans_sampled + self.advice_sampled
+
+
+def _sample_items(cycle_id: int) -> Select[Any]:
+    return select(SampleItem).join(Sample, Sample.id == SampleItem.sample_id).where(
+        Sample.cycle_id == cycle_id)
+
+
+def _count(query: Select[Any]) -> int:
+    return int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def _on_item(model: type[Audit] | type[FinalGrade]) -> Any:
+    """The audit or final grade is of the sample item's plan or advice."""
+    return or_(and_(SampleItem.plan_id.is_not(None), model.plan_id == SampleItem.plan_id),
+               and_(SampleItem.advice_id.is_not(None), model.advice_id == SampleItem.advice_id))
+
+
+def cycle_progress(cycle: Cycle) -> CycleProgress:
+    items = _sample_items(cycle.id)
+    panel_audits = (select(func.count(Audit.id))
+                    .where(Audit.cycle_id == cycle.id, Audit.source == "panel", _on_item(Audit))
+                    .correlate(SampleItem).scalar_subquery())
+    finalised = (select(FinalGrade.id).where(FinalGrade.cycle_id == cycle.id, _on_item(FinalGrade))
+                 .correlate(SampleItem).exists())
+    panels = select(Panel.id).where(Panel.cycle_id == cycle.id)
+    audits = select(Audit.id).where(Audit.cycle_id == cycle.id)
+    graded = select(FinalGrade.agency_id).where(FinalGrade.cycle_id == cycle.id).distinct()
+    letters = select(Letter.agency_id).where(Letter.cycle_id == cycle.id,
+                                             Letter.agency_id.in_(graded)).distinct()
+    received, presented = _responses(cycle.id)
+    return CycleProgress(
+        has_sample=current_sample(cycle) is not None,
+        plans_sampled=_count(items.where(SampleItem.plan_id.is_not(None))),
+        advice_sampled=_count(items.where(SampleItem.advice_id.is_not(None))),
+        panels=_count(panels),
+        panel_auditors=_count(select(PanelMember.user_id).where(PanelMember.panel_id.in_(panels))
+                              .distinct()),
+        subjects_assigned=_count(items.where(panel_audits >= AUDITORS_PER_SUBJECT)),
+        audits=_count(audits),
+        audits_started=_count(audits.where(Audit.status != "assigned")),
+        audits_submitted=_count(audits.where(Audit.status == "submitted")),
+        final_grades=_count(select(FinalGrade.id).where(FinalGrade.cycle_id == cycle.id)),
+        subjects_finalised=_count(items.where(finalised)),
+        agencies_graded=_count(graded),
+        agencies_with_letter=_count(letters),
+        agencies_issued=_count(letters.where(Letter.status == "issued")),
+        responses_received=received,
+        responses_presented=presented,
+    )
+
+
+def _responses(cycle_id: int) -> tuple[int, int]:
+    """(received, presented) for each agency's newest issued letter, the one answered."""
+    newest = (select(Letter.agency_id, func.max(Letter.version).label("version"))
+              .where(Letter.cycle_id == cycle_id, Letter.status == "issued")
+              .group_by(Letter.agency_id).subquery())
+    received, presented = db.session.execute(
+        select(func.count(LetterResponse.submitted_at), func.count(LetterResponse.presented_on))
+        .select_from(Letter)
+        .join(newest, and_(newest.c.agency_id == Letter.agency_id,
+                           newest.c.version == Letter.version))
+        .join(LetterResponse, LetterResponse.letter_id == Letter.id)
+        .where(Letter.cycle_id == cycle_id)
+    ).one()
+    return int(received or 0), int(presented or 0)

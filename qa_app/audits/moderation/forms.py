@@ -1,13 +1,14 @@
 """Forms for the chair: reopening an audit, finalising agreed grades, and the final grade of
-a subject the auditors disagree on (built from the rubric and their grades)."""
+a subject the auditors disagree on (built from the rubric and their grades). A final grade is
+saved only from its check page, whose form carries `confirmed`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea
-from wtforms import RadioField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovRadioInput, GovSubmitInput
+from wtforms import HiddenField, RadioField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
@@ -17,15 +18,20 @@ from qa_app.audits.moderation.queries import SubjectReview
 
 class ReopenForm(FlaskForm):
     reason = TextAreaField(
-        "Why are you reopening this audit?", widget=GovTextArea(),
+        "Why are you reopening this audit?", widget=GovCharacterCount(),
         validators=[DataRequired(message="Enter the reason for reopening this audit"),
                     Length(max=REASON_MAX, message=f"The reason must be {REASON_MAX} "
                            "characters or fewer")])
     submit = SubmitField("Reopen audit", widget=GovSubmitInput())
 
 
+CONFIRMED = "yes"
+
+
 class FinaliseForm(FlaskForm):
-    """CSRF only; the subjects shown are posted as `subject` values."""
+    """The check page's confirmation; the subjects shown are posted as `subject` values."""
+
+    confirmed = HiddenField()
 
 
 def moderation_form(review: SubjectReview, formdata: Any = ...) -> FlaskForm:
@@ -49,9 +55,10 @@ def moderation_form(review: SubjectReview, formdata: Any = ...) -> FlaskForm:
         validators=[InputRequired(message="Choose the final overall grade")],
         invalid_choice_message="Choose the final overall grade from the list")
     attrs["reason"] = TextAreaField(
-        "Reason for the final grade", widget=GovTextArea(),
+        "Reason for the final grade", widget=GovCharacterCount(),
         validators=[DataRequired(message="Enter the reason for this final grade"),
                     Length(max=REASON_MAX, message=f"The reason must be {REASON_MAX} "
                            "characters or fewer")])
+    attrs["confirmed"] = HiddenField()
     form_class = type("ModerationForm", (FlaskForm,), attrs)
     return form_class() if formdata is ... else form_class(formdata=formdata)

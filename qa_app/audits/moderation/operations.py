@@ -42,6 +42,17 @@ def finalise_agreed(panel: Panel, keys: Iterable[str] | None = None, *,
 def moderate(review: SubjectReview, grade: int, criteria: dict[str, int], reason: str, *,
              actor_id: int | None = None) -> FinalGrade:
     """The chair's final grade for a subject, new or (with a reason) replacing a locked one."""
+    final_criteria = check_decision(review, grade, criteria, reason)
+    reason = reason.strip()
+    if review.final is None:
+        return _create(review, grade, final_criteria, "moderated", reason, actor_id)
+    return _change(review, grade, final_criteria, reason, actor_id)
+
+
+def check_decision(review: SubjectReview, grade: int, criteria: dict[str, int],
+                   reason: str) -> dict[str, int]:
+    """Refuse a decision that breaks a rule, writing nothing; the final criterion grades
+    it would store (the chair's choice where auditors differ, otherwise the lower grade)."""
     reason = (reason or "").strip()
     if not review.all_submitted:
         raise ModerationError("Both audits must be submitted before the grade is finalised")
@@ -64,9 +75,7 @@ def moderate(review: SubjectReview, grade: int, criteria: dict[str, int], reason
             raise ModerationError(
                 f"The final grade cannot be better than the limiting criterion "
                 f"{criterion.title} ({rubric.label_for(value)})", "grade")
-    if review.final is None:
-        return _create(review, grade, final_criteria, "moderated", reason, actor_id)
-    return _change(review, grade, final_criteria, reason, actor_id)
+    return final_criteria
 
 
 def _create(review: SubjectReview, grade: int, criteria: dict[str, int], method: str,

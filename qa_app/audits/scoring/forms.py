@@ -4,12 +4,17 @@ with an evidence note, then the optional override of the overall grade."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea
-from wtforms import HiddenField, RadioField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxInput,
+    GovRadioInput,
+)
+from wtforms import BooleanField, HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
@@ -19,6 +24,7 @@ from qa_app.standards.rubric import Criterion, Rubric
 EVIDENCE_MAX = 5000
 REASON_MAX = 2000
 NO_OVERRIDE = "none"
+CONFIRMED = "yes"
 
 
 @dataclass(frozen=True)
@@ -38,9 +44,15 @@ class ScoringForm(FlaskForm):
     rubric: ClassVar[Rubric]
     judged: ClassVar[tuple[Criterion, ...]] = ()
 
+    @property
+    def overriding(self) -> bool:
+        return bool(self["override"].data)
+
     def read(self) -> ScoreInput:
         grades = {c.id: _as_int(self[f"grade_{c.id}"].data) for c in self.judged}
         evidence = {c.id: (self[f"evidence_{c.id}"].data or "").strip() for c in self.judged}
+        if not self.overriding:
+            return ScoreInput(grades, evidence, None, None)
         override = _as_int(self["override_grade"].data)
         reason = (self["override_reason"].data or "").strip() or None
         return ScoreInput(grades, evidence, override, reason)
@@ -62,12 +74,13 @@ class ScoringForm(FlaskForm):
                 evidence_field.errors.append(
                     f"Enter the evidence for grading {criterion.title} as {label}"
                 )
-        if data.override is not None and not data.override_reason and not self[
-            "override_reason"
-        ].errors:
-            self["override_reason"].errors.append(
-                "Enter the reason for overriding the computed overall grade"
-            )
+        if self.overriding:
+            if data.override is None and not self["override_grade"].errors:
+                self["override_grade"].errors.append("Select the overall grade you want instead")
+            if not data.override_reason and not self["override_reason"].errors:
+                self["override_reason"].errors.append(
+                    "Enter the reason for overriding the computed overall grade"
+                )
         return not self.errors
 
     def load(self, audit: Audit) -> None:
@@ -79,11 +92,25 @@ class ScoringForm(FlaskForm):
                 str(score.grade) if score and score.grade is not None else None
             )
             self[f"evidence_{criterion.id}"].data = score.evidence if score else ""
-        self["override_grade"].data = (
-            str(audit.override_grade) if audit.override_grade is not None else NO_OVERRIDE
-        )
+        overridden = audit.override_grade is not None
+        self["override"].data = overridden
+        self["override_grade"].data = str(audit.override_grade) if overridden else None
         self["override_reason"].data = audit.override_reason or ""
         self.row_version.data = str(audit.row_version)
+
+    def offer_overrides(self, allowed: Iterable[int]) -> None:
+        """Offer only the overall grades the grading rules allow (set after validating, so
+        a refused grade is explained by the rule rather than as "not a valid choice")."""
+        wanted = {str(value) for value in allowed}
+        field = self["override_grade"]
+        field.choices = [c for c in _override_choices(self.rubric) if c.value in wanted]
+
+
+class SubmitAuditForm(FlaskForm):
+    """The check page's confirmation: the version checked, and that it was checked."""
+
+    row_version = HiddenField()
+    confirmed = HiddenField()
 
 
 def build_form_class(rubric: Rubric, judged: tuple[Criterion, ...]) -> type[ScoringForm]:
@@ -99,27 +126,30 @@ def build_form_class(rubric: Rubric, judged: tuple[Criterion, ...]) -> type[Scor
         )
         attrs[f"evidence_{criterion.id}"] = TextAreaField(
             f"Evidence for {criterion.title}",
-            widget=GovTextArea(),
+            widget=GovCharacterCount(),
             validators=[Length(max=EVIDENCE_MAX, message=(
                 f"Evidence for {criterion.title} must be {EVIDENCE_MAX} characters or fewer"))],
         )
+    attrs["override"] = BooleanField("Override the computed overall grade",
+                                     widget=GovCheckboxInput())
     attrs["override_grade"] = RadioField(
-        "Do you want to override the computed overall grade?",
-        choices=[SelectChoice(NO_OVERRIDE, "No, use the computed grade")]
-        + [SelectChoice(str(level.value), f"Yes, make it {level.label}")
-           for level in rubric.scale],
-        default=NO_OVERRIDE,
+        "What should the overall grade be?",
+        choices=_override_choices(rubric),
         widget=GovRadioInput(),
         validators=[Optional()],
-        invalid_choice_message="Select whether to override the overall grade from the list",
+        invalid_choice_message="Select the overall grade you want instead from the list",
     )
     attrs["override_reason"] = TextAreaField(
         "Reason for the override",
-        widget=GovTextArea(),
+        widget=GovCharacterCount(),
         validators=[Length(max=REASON_MAX, message=(
             f"The reason for the override must be {REASON_MAX} characters or fewer"))],
     )
     return type(f"ScoringForm_{rubric.id.replace('-', '_')}", (ScoringForm,), attrs)
+
+
+def _override_choices(rubric: Rubric) -> list[SelectChoice]:
+    return [SelectChoice(str(level.value), f"Make it {level.label}") for level in rubric.scale]
 
 
 def _as_int(value: object) -> int | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa_app.audits.scoring.facts import SubjectFacts
-from qa_app.audits.scoring.forms import ScoringForm, build_form_class
+from qa_app.audits.scoring.forms import EVIDENCE_MAX, ScoringForm, build_form_class
 from qa_app.standards.grading import SubjectContext, computed_grades
 from qa_app.standards.models import RubricVersion
 from qa_app.standards.operations import rubric_of
@@ -44,6 +44,7 @@ class ScoringLayout:
             "label": {"text": f"Evidence for {criterion.title}", "classes": "govuk-label--s"},
             "hint": {"text": f"What you saw in the document. Required for grades below {good}."},
             "rows": 3,
+            "maxlength": EVIDENCE_MAX,
         }
 
     def computed_grades(self, facts: SubjectFacts) -> dict[str, int | None]:

@@ -22,6 +22,7 @@ from qa_app.extensions import db
 from qa_app.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from qa_app.audits.cycles.models import Cycle
     from qa_app.auth.access import Scope
     from qa_app.auth.models import User
     from qa_app.register.models import Advice, Plan
@@ -62,6 +63,7 @@ class Audit(db.Model):
 
     __mapper_args__ = {"version_id_col": row_version}
 
+    cycle: Mapped[Cycle | None] = relationship()
     plan: Mapped[Plan | None] = relationship()
     advice: Mapped[Advice | None] = relationship()
     auditor: Mapped[User | None] = relationship()
@@ -73,6 +75,10 @@ class Audit(db.Model):
     @property
     def overall_grade(self) -> int | None:
         return self.override_grade if self.override_grade is not None else self.computed_grade
+
+    @property
+    def in_closed_cycle(self) -> bool:
+        return self.cycle is not None and self.cycle.status == "closed"
 
     @classmethod
     def assigned_plans(cls, user_id: int) -> Select[tuple[int | None]]:

@@ -18,9 +18,11 @@ from qa_app.standards.grading import GradingError, overall_grade, resolve_overal
 from qa_app.timeutil import utcnow
 
 STALE_MESSAGE = (
-    "This audit was changed in another tab or by someone else. Your changes were not saved; "
-    "the page now shows the latest version."
+    "This audit was changed in another tab or by someone else, so your changes were not "
+    "saved. Compare the version saved now with what you typed: the form keeps what you "
+    "typed, and saving it again replaces the saved version."
 )
+CLOSED_MESSAGE = "This cycle is closed: ask the quality improvement manager to reopen it"
 
 
 class StaleAudit(Exception):
@@ -48,6 +50,8 @@ def save(
     check_version(audit, row_version)
     if audit.status == "submitted":
         raise ScoringError("This audit has been submitted, so it can no longer be changed")
+    if audit.in_closed_cycle:
+        raise ScoringError(CLOSED_MESSAGE)
     facts = facts_for(audit)
     layout = layout_for(audit.rubric_version, facts.context)
     rubric = layout.rubric
@@ -81,6 +85,46 @@ def save(
         action = "audit.submit" if submit else "audit.save_draft"
         audit_log.record(action, "audit", audit.id, changes=changes, user_id=actor_id)
     return audit
+
+
+def submit_saved(audit: Audit, *, row_version: object, actor_id: int | None = None) -> Audit:
+    """Submit the draft exactly as stored, the version the auditor checked."""
+    return save(audit, stored_input(audit), row_version=row_version, submit=True,
+                actor_id=actor_id)
+
+
+def stored_input(audit: Audit) -> ScoreInput:
+    """The audit as stored, in the shape an auditor enters it."""
+    layout = layout_for(audit.rubric_version, facts_for(audit).context)
+    scores = {s.criterion_id: s for s in audit.scores}
+    grades = {c.id: scores[c.id].grade if c.id in scores else None for c in layout.judged}
+    evidence = {c.id: (scores[c.id].evidence or "") if c.id in scores else ""
+                for c in layout.judged}
+    return ScoreInput(grades, evidence, audit.override_grade, audit.override_reason)
+
+
+def incomplete(audit: Audit) -> list[ScoringError]:
+    """What stops the stored draft being submitted, each naming the form field at fault."""
+    layout = layout_for(audit.rubric_version, facts_for(audit).context)
+    data = stored_input(audit)
+    return _gaps(layout, data.grades, data)
+
+
+def override_choices(audit: Audit, data: ScoreInput) -> tuple[int, ...]:
+    """The overall grades an override may choose with these grades: those the grading rules
+    accept (no better than any limiting criterion); every grade while a grade is off-scale."""
+    facts = facts_for(audit)
+    layout = layout_for(audit.rubric_version, facts.context)
+    judged = {c.id: data.grades.get(c.id) for c in layout.judged}
+    grades = _with_computed(judged, layout, facts)
+    allowed = []
+    for value in layout.rubric.scale_values:
+        try:
+            resolve_overall(layout.rubric, grades, value, "reason", facts.context)
+        except GradingError:
+            continue
+        allowed.append(value)
+    return tuple(allowed) or tuple(layout.rubric.scale_values)
 
 
 @dataclass(frozen=True)
@@ -136,16 +180,27 @@ def reopen(audit: Audit, reason: str, *, actor_id: int | None = None) -> Audit:
 
 
 def _check_complete(layout: ScoringLayout, judged: dict[str, int | None], data: ScoreInput) -> None:
+    gaps = _gaps(layout, judged, data)
+    if gaps:
+        raise gaps[0]
+
+
+def _gaps(layout: ScoringLayout, judged: dict[str, int | None],
+          data: ScoreInput) -> list[ScoringError]:
     rubric = layout.rubric
+    gaps = []
     for criterion in layout.judged:
-        grade = judged[criterion.id]
+        grade = judged.get(criterion.id)
         if grade is None:
-            raise ScoringError(f"Select a grade for {criterion.title}", f"grade_{criterion.id}")
-        if grade < rubric.good_or_better and not (data.evidence.get(criterion.id) or "").strip():
-            raise ScoringError(
+            gaps.append(ScoringError(f"Select a grade for {criterion.title}",
+                                     f"grade_{criterion.id}"))
+        elif grade < rubric.good_or_better and not (
+                data.evidence.get(criterion.id) or "").strip():
+            gaps.append(ScoringError(
                 f"Enter the evidence for grading {criterion.title} as {rubric.label_for(grade)}",
                 f"evidence_{criterion.id}",
-            )
+            ))
+    return gaps
 
 
 def _write_scores(audit: Audit, grades: dict[str, int | None],

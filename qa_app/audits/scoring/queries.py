@@ -1,5 +1,5 @@
-"""Reading audits for scoring: an auditor's or a chair's list, and whether a subject's final
-grade is already set."""
+"""Reading audits for scoring: an auditor's or a chair's list, the next one to do, and
+whether a subject's final grade is already set."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def my_audits(user: User) -> list[Audit]:
             selectinload(Audit.plan),
             selectinload(Audit.advice).selectinload(Advice.plan),
             selectinload(Audit.auditor),
+            selectinload(Audit.cycle),
         )
         .order_by(Audit.id)
     )
@@ -39,6 +40,14 @@ def my_audits(user: User) -> list[Audit]:
     else:
         query = query.where(Audit.auditor_id == user.id)
     return list(db.session.execute(query).scalars())
+
+
+def next_audit(user: User, after: Audit) -> Audit | None:
+    """The next audit in the auditor's list still to do (wrapping round), or None."""
+    waiting = [a for a in my_audits(user)
+               if a.status != "submitted" and not a.in_closed_cycle and a.id != after.id]
+    later = [a for a in waiting if a.id > after.id]
+    return (later or waiting or [None])[0]
 
 
 def panels_of(audits: list[Audit]) -> dict[int, Panel]:
