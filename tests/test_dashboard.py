@@ -67,11 +67,11 @@ def test_chart_downloads_and_exports(app, client):
     sign_in(client, manager.email)
     rows = list(csv.reader(io.StringIO(
         client.get("/dashboard/data/headline.csv").get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0][:3] == ["period", "measure", "scope"] and len(rows) == 1 + len(HEADLINE)
+    assert rows[0][:3] == ["Period", "Measure", "Which records"] and len(rows) == 1 + len(HEADLINE)
     xlsx = client.get("/dashboard/export/rates.xlsx")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     values = list(sheet.iter_rows(values_only=True))
-    assert values[0][0] == "period" and len(values) == 1 + len(HEADLINE) + 3
+    assert values[0][0] == "Period" and len(values) == 1 + len(HEADLINE) + 3
     assert client.get("/dashboard/export/nonsense.csv").status_code == 404
     assert client.get("/dashboard/data/headline.pdf").status_code == 404
 

@@ -365,7 +365,16 @@ def test_cli_generates_lists_issues_and_verifies(app, runner):
 
     with app.app_context():
         letter_id = latest_version(data.health_id, data.cycle_id).id
-    issued = runner.invoke(["letters", "issue", str(letter_id), "--chair", data.chair_email])
+    declined = runner.invoke(["letters", "issue", str(letter_id), "--chair", data.chair_email],
+                             input="n\n")
+    assert declined.exit_code != 0 and "makes it permanent" in declined.output
+    assert "not issued" in declined.output
+    from qa_app.letters.models import Letter
+
+    with app.app_context():
+        assert db.session.get(Letter, letter_id).status == "draft"
+    issued = runner.invoke(["letters", "issue", str(letter_id), "--chair", data.chair_email],
+                           input="y\n")
     assert issued.exit_code == 0, issued.output
     assert "Issued QA/" in issued.output and "response due" in issued.output
     listing = runner.invoke(["letters", "list", "--cycle", "Autumn term 2025"])

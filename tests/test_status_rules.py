@@ -192,9 +192,9 @@ def test_one_plan_is_too_few_to_judge_and_opens_no_action(app, client, small_and
         None, "too_few_to_judge", "Too few to judge")
     assert by_agency["Large Casework Team"]["status_text"] == "Below target"
     small_csv = next(r for r in _export_rows(client) if (
-        r["measure"], r["scope"], r["breakdown"], r["agency"]) == (
+        r["measure_code"], r["scope_code"], r["breakdown_code"], r["Agency"]) == (
         PLANS, "all", "", "Small Casework Team"))
-    assert small_csv["status"] == "Too few to judge"
+    assert small_csv["Status"] == "Too few to judge"
 
 
 def _api_rates(app, client, measure: str) -> list[dict]:
@@ -325,11 +325,11 @@ def test_43_of_54_reads_79_6_percent_near_target_everywhere(app, client, runner,
     assert "80.0% 80.0%" not in page
 
     exported = next(r for r in _export_rows(client) if (
-        r["measure"], r["scope"], r["breakdown"], r["agency"]) == (
+        r["measure_code"], r["scope_code"], r["breakdown_code"], r["Agency"]) == (
         PLANS, "all", "", "Whole partnership"))
-    assert (exported["n"], exported["good_or_better"], exported["rate_percent"]) == (
+    assert (exported["Records counted"], exported["Good or better"], exported["Rate (%)"]) == (
         "54", "43", RECOUNT)
-    assert (exported["target_percent"], exported["status"]) == ("80.0", "Near target")
+    assert (exported["Target (%)"], exported["Status"]) == ("80.0", "Near target")
 
     printed = runner.invoke(["rates", "--year", "2025/26", "--measure", PLANS])
     line = next(x for x in printed.output.splitlines() if "Partnership" in x and " all " in x)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
@@ -16,11 +17,23 @@ from qa_app.audits.moderation.models import FinalGrade
 from qa_app.cells import safe_cell, safe_row
 from qa_app.extensions import db
 from qa_app.register.models import Advice, Agency, Plan
-from qa_app.reporting.labels import percent_figure, status_words
+from qa_app.reporting.labels import (
+    breakdown_label,
+    measure_title,
+    percent_figure,
+    scope_label,
+    status_words,
+)
 from qa_app.reporting.models import AggregationRun
 
 CSV_MIME = "text/csv; charset=utf-8"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def file_name(*parts: str | None) -> str:
+    """A download's name from what it holds: "rates-plans-good-or-better-2025-26"."""
+    words = "-".join(p for p in parts if p)
+    return re.sub(r"[^a-z0-9]+", "-", words.lower()).strip("-") or "export"
 
 
 def download(name: str, fmt: str, headers: Sequence[str],
@@ -65,20 +78,24 @@ def _xlsx(name: str, headers: Sequence[str], rows: Iterable[Sequence[object]]) -
     return out.getvalue()
 
 
-RATE_HEADERS = ["period", "measure", "scope", "breakdown", "agency", "n", "good_or_better",
-                "rate_percent", "ci_low_percent", "ci_high_percent", "target_percent", "status",
-                "weighted_rate_percent", "weighted_ci_low_percent", "weighted_ci_high_percent"]
-"""The weighted columns are filled only on a cycle's partnership all-plans row when its
-sample took its strata unequally (see reporting/weighting.py); the status then follows them."""
+RATE_HEADERS = ["Period", "Measure", "Which records", "Group", "Agency", "Records counted",
+                "Good or better", "Rate (%)", "Lower 95% limit (%)", "Upper 95% limit (%)",
+                "Target (%)", "Status", "Weighted rate (%)", "Weighted lower 95% limit (%)",
+                "Weighted upper 95% limit (%)", "measure_code", "scope_code", "breakdown_code"]
+"""Headers in words for people; the last three columns keep the codes for machines. The
+weighted columns are filled only on a cycle's partnership all-plans row when its sample took
+its strata unequally (see reporting/weighting.py); the status then follows them."""
 
 
 def rate_rows(period: str, rates: Iterable) -> Iterator[list[object]]:
     for r in rates:
-        yield [period, r.measure, r.scope, r.breakdown, r.agency or "Whole partnership", r.n,
+        yield [period, measure_title(r.measure), scope_label(r.scope),
+               breakdown_label(r.breakdown) if r.breakdown else "All",
+               r.agency or "Whole partnership", r.n,
                r.good, percent_figure(r.rate, r.target), percent_figure(r.low),
                percent_figure(r.high), r.target, status_words(r.rag, r.target),
                percent_figure(r.weighted_rate, r.target), percent_figure(r.weighted_low),
-               percent_figure(r.weighted_high)]
+               percent_figure(r.weighted_high), r.measure, r.scope, r.breakdown]
 
 
 AGREEMENT_HEADERS = ["cycle", "rubric_id", "criterion_id", "pairs", "same_grade",

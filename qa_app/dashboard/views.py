@@ -59,10 +59,13 @@ def chart_data(chart: str, fmt: str) -> ResponseReturnValue:
         trend = [[label, *[None if v is None else labels.percent_figure(v.rate, v.target)
                            for v in values]]
                  for label, values in board.trend]
-        return exports.download("trend", fmt, headers, trend)
+        return exports.download(exports.file_name("trend", filters.year), fmt, headers, trend)
     else:
         abort(404)
-    return exports.download(chart, fmt, exports.RATE_HEADERS,
+    measure = measure_title(filters.measure) if chart == "agencies" else (
+        f"{filters.heat} criteria" if chart == "heatmap" else None)
+    name = exports.file_name(chart, measure, board.period_label)
+    return exports.download(name, fmt, exports.RATE_HEADERS,
                             list(exports.rate_rows(board.period_label, rows)))
 
 
@@ -72,19 +75,19 @@ def export(kind: str, fmt: str) -> ResponseReturnValue:
     filters = read_filters(request)
     if fmt not in FORMATS or not filters.year:
         abort(404)
-    year = filters.year.replace("/", "-")
+    period = filters.year
     if kind == "rates":
         board = build(filters)
         stored = rates(current_run(filters.period_kind, filters.period_key).id) \
             if not board.empty else []
         rows = exports.rate_rows(board.period_label, stored)
-        headers = exports.RATE_HEADERS
+        headers, period = exports.RATE_HEADERS, board.period_label or period
     elif kind == "audits":
         rows, headers = exports.audit_rows(filters.year), exports.AUDIT_HEADERS
     elif kind == "agreement":
         board = build(filters)
         rows = list(exports.agreement_rows(board.agreement))  # read before the request commits
-        headers = exports.AGREEMENT_HEADERS
+        headers, period = exports.AGREEMENT_HEADERS, board.period_label or period
     elif kind == "timeliness":
         rows = exports.timeliness_rows(*year_bounds(filters.year))
         headers = exports.TIMELINESS_HEADERS
@@ -92,4 +95,4 @@ def export(kind: str, fmt: str) -> ResponseReturnValue:
         abort(404)
     if fmt == "csv":
         rows = stream_with_context(rows)
-    return exports.download(f"{kind}-{year}", fmt, headers, rows)
+    return exports.download(exports.file_name(kind, period), fmt, headers, rows)

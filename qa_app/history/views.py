@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,9 +10,14 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSelect, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovDateInput,
+    GovSelect,
+    GovTextInput,
+)
 from sqlalchemy import func, select
-from wtforms import SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -20,7 +26,10 @@ from qa_app.auth.access import STAFF, roles
 from qa_app.auth.models import User
 from qa_app.extensions import db
 from qa_app.form_fields import GovDateField
+from qa_app.history.words import SIGN_INS, event_words, record_words
 from qa_app.inputs import MAX_PAGE, query_int
+from qa_app.register.models import Advice, Plan
+from qa_app.standards.titles import rubric_title
 
 bp = Blueprint("history", __name__, url_prefix="/audit-log")
 
@@ -39,14 +48,16 @@ class LogFilterForm(FlaskForm):
 
     record_type = SelectField("Record type", widget=GovSelect(), validators=[Optional()],
                               invalid_choice_message="Choose a record type from the list")
-    record_id = StringField("Record id", widget=GovTextInput(),
+    record_id = StringField("Record number or reference", widget=GovTextInput(),
                             validators=[Optional(), Length(max=64, message=(
                                 "The record id must be 64 characters or fewer"))])
-    user = StringField("Changed by (email address)", widget=GovTextInput(),
+    user = StringField("Who (email address)", widget=GovTextInput(),
                        validators=[Optional(), Length(max=254, message=(
                            "The email address must be 254 characters or fewer"))])
     date_from = FilterDateField("From", widget=GovDateInput(), format="%d %m %Y")
     date_to = FilterDateField("To", widget=GovDateInput(), format="%d %m %Y")
+    sign_ins = BooleanField("Show sign-ins and sign-outs", widget=GovCheckboxInput(),
+                            false_values=("", "0", "false", "n"))
 
     def validate_date_to(self, field: FilterDateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
@@ -61,13 +72,11 @@ def index() -> ResponseReturnValue:
     types = db.session.execute(
         select(AuditLogEntry.record_type).distinct().order_by(AuditLogEntry.record_type)
     ).scalars().all()
-    form.record_type.choices = [SelectChoice("", "Any")] + [SelectChoice(t, t) for t in types]
+    form.record_type.choices = [SelectChoice("", "Any")] + sorted(
+        (SelectChoice(t, record_words(t)) for t in types), key=lambda c: c.label)
     query = select(AuditLogEntry).order_by(AuditLogEntry.at.desc(), AuditLogEntry.id.desc())
-    filtered = bool(request.args.keys() - {"page"})
-    if filtered and form.validate():
-        query = _apply(form, query)
-    elif filtered:
-        query = query.where(AuditLogEntry.id.is_(None))
+    filtered = bool(request.args.keys() - {"page", "sign_ins"})
+    query = _apply(form, query) if form.validate() else query.where(AuditLogEntry.id.is_(None))
     pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
     user_ids = {e.user_id for e in pagination.items if e.user_id is not None}
     users = {u.id: u for u in db.session.execute(
@@ -76,16 +85,21 @@ def index() -> ResponseReturnValue:
     return render_template(
         "history/index.html", form=form, pagination=pagination, users=users,
         describe=describe_changes, local=local_time, filtered=filtered,
+        event_words=event_words, record_words=record_words,
         page_url=lambda n: url_for("history.index", page=n, **_multi(request.args)),
         args=args,
     ), 400 if form.errors else 200
 
 
 def _apply(form: LogFilterForm, query: Any) -> Any:
+    if not form.sign_ins.data:
+        query = query.where(AuditLogEntry.action.not_in(SIGN_INS))
     if form.record_type.data:
         query = query.where(AuditLogEntry.record_type == form.record_type.data)
     if form.record_id.data:
-        query = query.where(AuditLogEntry.record_id == form.record_id.data.strip())
+        wanted = form.record_id.data.strip()
+        query = query.where(AuditLogEntry.record_id.in_(
+            _record_ids(form.record_type.data, wanted)))
     if form.user.data:
         email = form.user.data.strip().lower()
         ids = select(User.id).where(func.lower(User.email) == email)
@@ -95,6 +109,17 @@ def _apply(form: LogFilterForm, query: Any) -> Any:
     if form.date_to.data and form.date_to.data < date.max:  # the last day has no day after
         query = query.where(AuditLogEntry.at < _utc_start(form.date_to.data + timedelta(days=1)))
     return query
+
+
+def _record_ids(record_type: str | None, wanted: str) -> list[str]:
+    """A plan or advice record is found by its number or by its reference."""
+    ids = [wanted]
+    model = {"plan": Plan, "advice": Advice}.get(record_type or "")
+    if model is not None:
+        found = db.session.execute(select(model.id).where(model.ref == wanted)).scalar()
+        if found is not None:
+            ids.append(str(found))
+    return ids
 
 
 def _utc_start(day: date) -> datetime:
@@ -120,9 +145,19 @@ def describe_changes(changes: dict[str, Any] | None) -> list[str]:
         if isinstance(value, dict):
             inner = ", ".join(f"{k} {_pair(k, v)}" for k, v in value.items())
             lines.append(f"{key}: {inner}")
+        elif key in _READABLE:
+            label, words = _READABLE[key]
+            lines.append(f"{label}: {words(value)}")
         else:
             lines.append(f"{key}: {_pair(key, value)}")
     return lines
+
+
+_READABLE: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "rubric": ("Practice standard", lambda value: rubric_title(str(value))),
+    "content_hash": ("Check code", lambda value: str(value)[:8].upper()),
+}
+"""Changes whose stored value is a code, shown as the words the pages use."""
 
 
 def _pair(key: str, value: Any) -> str:

@@ -71,6 +71,25 @@ class JobRow:
     can_run_again: bool
 
 
+def figures_message(periods: list[dict[str, Any]]) -> str:
+    """What a recalculation did, in words: which cycles and years changed, not a count of codes."""
+    if not periods:
+        return "There were no figures to check"
+    updated = [p["label"] for p in periods if p["status"] == "new"]
+    kept = len(periods) - len(updated)
+    if not updated:
+        return f"Checked the figures for {_list(p['label'] for p in periods)}: nothing had changed"
+    others = f"; {kept} other{'s' if kept != 1 else ''} had not changed" if kept else ""
+    return f"Updated the figures for {_list(updated)}{others}"
+
+
+def _list(labels: Any) -> str:
+    names = list(labels)
+    if len(names) > 4:
+        return f"{len(names)} cycles and years"
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+
+
 def _when(at: Any) -> str:
     return format_datetime(at) if at is not None else ""
 

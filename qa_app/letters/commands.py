@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from qa_app.console import FeatureGroup, print_table
 from qa_app.extensions import db
+from qa_app.letters.models import Letter
 
 if TYPE_CHECKING:
     from qa_app.audits.cycles.models import Cycle
@@ -94,9 +95,13 @@ def _list(cycle_id: int) -> None:
 @click.argument("letter_id", type=int)
 @click.option("--chair", "chair_email", required=True,
               help="email of the panel chair who signs the letter")
-def issue(letter_id: int, chair_email: str) -> None:
-    """Issue draft LETTER_ID, signed by a chair of one of the cycle's panels."""
+@click.option("--yes", "confirmed", is_flag=True,
+              help="issue without asking (for scripts); the check is still printed")
+def issue(letter_id: int, chair_email: str, confirmed: bool) -> None:
+    """Issue draft LETTER_ID, signed by a chair of one of the cycle's panels, after showing
+    what will happen and what is not finished (the same check as the web page)."""
     from qa_app.auth.models import User
+    from qa_app.letters.checks import issue_check
     from qa_app.letters.operations import LetterError, issue_letter
 
     chair = db.session.execute(
@@ -104,6 +109,19 @@ def issue(letter_id: int, chair_email: str) -> None:
     ).scalar_one_or_none()
     if chair is None:
         raise click.ClickException(f"there is no user with the email {chair_email!r}")
+    draft = db.session.get(Letter, letter_id)
+    if draft is None:
+        raise click.ClickException(f"there is no letter {letter_id}")
+    check = issue_check(draft)
+    if check.refused:
+        raise click.ClickException(check.refused)
+    click.echo(f"Issuing {draft.reference} makes it permanent: it is dated and signed today, "
+               f"asks for a response by {check.due_date.isoformat()}, and can only be put "
+               "right afterwards by a correction (a new version).")
+    for line in check.unfinished:
+        click.echo(f"Not finished: {line}")
+    if not confirmed and not click.confirm("Issue this letter?", default=False):
+        raise click.ClickException("not issued")
     try:
         letter = issue_letter(letter_id, actor_id=chair.id)
     except LetterError as exc:

@@ -12,7 +12,7 @@ from qa_app.auth.access import ALL_ROLES, STAFF, get_visible_or_404, roles
 from qa_app.auth.models import Role
 from qa_app.extensions import db
 from qa_app.inputs import MAX_PAGE, query_int
-from qa_app.register.forms import AdviceExceptionForm, PlanExceptionForm
+from qa_app.register.forms import AdviceExceptionForm, PlanExceptionForm, PlanSearchForm
 from qa_app.register.models import (
     ADVICE_EXCEPTION_LABELS,
     PLAN_EXCEPTION_LABELS,
@@ -21,12 +21,23 @@ from qa_app.register.models import (
     Plan,
 )
 from qa_app.register.operations import RegisterError, set_advice_exception, set_plan_exception
-from qa_app.register.queries import plan_final_grades
+from qa_app.register.queries import (
+    PLAN_KINDS,
+    plan_audits,
+    plan_final_grades,
+    plan_letters,
+    search_plans,
+    visible_agencies,
+)
 from qa_app.rules import show_on_form
 
 bp = Blueprint("register", __name__)
 
 PAGE_SIZE = 50
+LETTER_READERS = (*STAFF, Role.PANEL_CHAIR, Role.AGENCY_LEAD)
+"""Who may open a letter (letters/views.py); agency leads only their agency's issued ones."""
+AUDITOR_NAMES_SHOWN = (*STAFF, Role.PANEL_CHAIR)
+"""The roles whose panel and moderation pages name the auditors."""
 
 
 @bp.route("/agencies")
@@ -42,12 +53,20 @@ def agencies() -> ResponseReturnValue:
 
 
 @bp.route("/plans")
-@roles(*STAFF, Role.PANEL_CHAIR)
+@roles(*ALL_ROLES)
 def plans() -> ResponseReturnValue:
+    """The register, searched by the filters in the URL; each role sees only the plans its
+    access scope allows, so a search cannot reach another agency's plan."""
     page = query_int("page", 1, low=1, high=MAX_PAGE, strict=True) or 1
-    query = select(Plan).order_by(Plan.ref)
-    pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
-    return render_template("register/plans.html", pagination=pagination)
+    form = PlanSearchForm(formdata=request.args)
+    form.set_choices(visible_agencies())
+    search = form.search()
+    pagination = db.paginate(search_plans(search), page=page, per_page=PAGE_SIZE,
+                             error_out=False)
+    args = search.args()
+    return render_template(
+        "register/plans.html", pagination=pagination, form=form, search=search,
+        plan_kinds=PLAN_KINDS, page_url=lambda n: url_for("register.plans", page=n, **args))
 
 
 @bp.route("/plans/<int:plan_id>")
@@ -57,10 +76,16 @@ def plan(plan_id: int) -> ResponseReturnValue:
     advice = db.session.execute(
         select(Advice).where(Advice.plan_id == plan_row.id).order_by(Advice.ref)
     ).scalars().all()
+    grades = plan_final_grades(plan_row.id)
+    role = current_user.role
+    letters = (plan_letters(grades, issued_only=role == Role.AGENCY_LEAD)
+               if role in LETTER_READERS else None)
     return render_template("register/plan.html", plan=plan_row, advice=advice,
                            exception_labels=PLAN_EXCEPTION_LABELS,
-                           can_edit=current_user.role in STAFF,
-                           final_grades=plan_final_grades(plan_row.id))
+                           can_edit=role in STAFF, final_grades=grades,
+                           audits=plan_audits(plan_row.id, names=role in AUDITOR_NAMES_SHOWN,
+                                              viewer_id=current_user.id),
+                           letters=letters)
 
 
 @bp.route("/plans/<int:plan_id>/exception", methods=["GET", "POST"])

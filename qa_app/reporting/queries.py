@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -12,6 +12,7 @@ from qa_app.audits.cycles.models import Cycle
 from qa_app.extensions import db
 from qa_app.jobs import JobRun
 from qa_app.register.models import Agency
+from qa_app.reporting import labels
 from qa_app.reporting.labels import MEASURE_ORDER
 from qa_app.reporting.models import (
     AggregationRun,
@@ -156,6 +157,43 @@ def in_display_order(rows: list[Rate]) -> list[Rate]:
 
 def measure_rank(measure: str) -> int:
     return MEASURE_ORDER.index(measure) if measure in MEASURE_ORDER else len(MEASURE_ORDER)
+
+
+STATUS_RANK = {labels.BELOW_TARGET: 0, labels.NEAR_TARGET: 1, labels.ON_TARGET: 2,
+               labels.TOO_FEW: 3, labels.NO_TARGET: 4}
+"""Statuses from most to least in need of attention: an ascending sort puts "below" first."""
+
+SORT_KEYS: dict[str, Callable[[Rate], object]] = {
+    "agency": lambda r: (r.agency is not None, (r.agency or "").casefold()),
+    "which": lambda r: labels.group_label(r.scope, r.breakdown, r.measure).casefold(),
+    "counted": lambda r: r.n,
+    "met": lambda r: r.good,
+    "excluded": lambda r: r.excluded,
+    "rate": lambda r: r.shown_rate,
+    "interval": lambda r: r.shown_low,
+    "target": lambda r: r.target,
+    "status": lambda r: STATUS_RANK[labels.status(r.rag, r.target)],
+}
+"""The rates table's sortable columns, each read from the figure the page shows."""
+
+
+def with_status(rows: list[Rate], statuses: Collection[str]) -> list[Rate]:
+    """Only the rows whose status (labels.status) is one of `statuses`; all of them if none."""
+    if not statuses:
+        return list(rows)
+    return [r for r in rows if labels.status(r.rag, r.target) in statuses]
+
+
+def sorted_by(rows: list[Rate], column: str | None, descending: bool = False) -> list[Rate]:
+    """Rows in display order, each measure's rows then ordered by `column`; equal figures
+    keep the display order and rows with no figure come last in either direction."""
+    rows = in_display_order(rows)
+    key = SORT_KEYS.get(column or "")
+    if key is not None:
+        known = [r for r in rows if key(r) is not None]
+        known.sort(key=key, reverse=descending)  # type: ignore[arg-type]
+        rows = known + [r for r in rows if key(r) is None]
+    return sorted(rows, key=lambda r: (measure_rank(r.measure), r.measure))
 
 
 def measures_in(run_id: int) -> list[str]:

@@ -28,8 +28,9 @@ def aggregate(
         db.session.rollback()
         jobs.fail(run, str(exc))
         return {"error": str(exc)}
-    new = sum(1 for p in result["periods"] if p["status"] == "new")
-    run.message = f"{len(result['periods'])} periods, {new} with new figures"
+    from qa_app.jobs.display import figures_message
+
+    run.message = figures_message(result["periods"])
     jobs.finish(run, result)
     return result
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -15,7 +16,7 @@ from wtforms import SubmitField
 from qa_app.auth.access import ALL_ROLES, STAFF, get_visible_or_404, roles
 from qa_app.auth.models import Role
 from qa_app.extensions import db
-from qa_app.inputs import query_int
+from qa_app.inputs import MAX_PAGE, query_int
 from qa_app.jobs import JobNotStarted, JobRun, launch
 from qa_app.jobs.display import status_words as job_status_words
 from qa_app.reporting import labels, queries
@@ -26,6 +27,18 @@ from qa_app.standards.targets import load_targets
 from qa_app.standards.yaml_lines import RubricError
 
 bp = Blueprint("rates", __name__, url_prefix="/rates")
+
+PAGE_SIZE = 50
+"""Rows on one page of the rates tables; past it the page gets Previous and Next links."""
+
+STATUS_FILTERS = {
+    "below-target": labels.BELOW_TARGET,
+    "near-target": labels.NEAR_TARGET,
+    "on-target": labels.ON_TARGET,
+    "too-few": labels.TOO_FEW,
+    "no-target": labels.NO_TARGET,
+}
+"""The status filter's values in the URL, in the order the page offers them."""
 
 EXCLUDED_HEADINGS = {
     ON_TIME: "With a statutory exception",
@@ -63,13 +76,105 @@ def _choice(choices: list[queries.PeriodChoice]) -> queries.PeriodChoice | None:
     abort(404)
 
 
-def _tables(run_id: int, measure: str, agency_id: int | None, lead: bool) -> list[MeasureTable]:
-    rows = queries.in_display_order(queries.rates(
-        run_id, measures=[measure] if measure else None,
-        agencies=None if agency_id is None else [agency_id],
-        partnership=agency_id is None and not lead))
-    if not measure:
+@dataclass(frozen=True)
+class RatesView:
+    """What the rates page shows, all of it in the query string so a view can be shared.
+    Unknown sort, order, status or page values fall back to the defaults."""
+
+    period: dict[str, str]
+    measure: str
+    agency_id: int | None
+    statuses: list[str]
+    sort: str | None
+    descending: bool
+    page: int
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """This view's query string as url_for arguments, with `changes` (None drops one)."""
+        args: dict[str, Any] = {
+            **self.period, "measure": self.measure or None, "agency": self.agency_id,
+            "status": self.statuses or None, "sort": self.sort,
+            "order": "desc" if self.sort and self.descending else None,
+            "page": self.page if self.page > 1 else None}
+        args.update(changes)
+        return {k: v for k, v in args.items() if v is not None}
+
+    def url(self, **changes: Any) -> str:
+        return url_for("rates.index", **self.args(**changes))
+
+    def period_url(self, kind: str, key: str) -> str:
+        """The same filters and sort for another period, from its first page."""
+        other = {"cycle": key} if kind == CYCLE else {"year": key}
+        return url_for("rates.index", **{**self.args(cycle=None, year=None, page=None), **other})
+
+    def sort_url(self, column: str) -> str:
+        """Sorted by `column` ascending, or descending when it is already sorted ascending."""
+        flip = self.sort == column and not self.descending
+        return self.url(sort=column, order="desc" if flip else None, page=None)
+
+    def aria_sort(self, column: str) -> str:
+        if self.sort != column:
+            return "none"
+        return "descending" if self.descending else "ascending"
+
+
+@dataclass(frozen=True)
+class RatesPage:
+    """Where one page of rows sits in the filtered list, for the shared pagination macro."""
+
+    page: int
+    pages: int
+    total: int
+    first: int
+    last: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def _view(choice: queries.PeriodChoice | None, measure: str, agency_id: int | None) -> RatesView:
+    period = {} if choice is None else {"cycle" if choice.kind == CYCLE else "year": choice.key}
+    wanted = request.args.getlist("status")
+    sort = request.args.get("sort", "")
+    return RatesView(period, measure, agency_id, [s for s in STATUS_FILTERS if s in wanted],
+                     sort if sort in queries.SORT_KEYS else None,
+                     request.args.get("order") == "desc",
+                     query_int("page", 1, low=1, high=MAX_PAGE) or 1)
+
+
+def _tables(run_id: int, view: RatesView, lead: bool) -> tuple[list[MeasureTable], RatesPage]:
+    """One page of the filtered, sorted rows, split into a table per measure (scoping applies:
+    the filters only ever narrow what queries.rates returns)."""
+    rows = queries.rates(
+        run_id, measures=[view.measure] if view.measure else None,
+        agencies=None if view.agency_id is None else [view.agency_id],
+        partnership=view.agency_id is None and not lead)
+    if not view.measure:
         rows = [r for r in rows if r.measure != CRITERION]
+    rows = queries.with_status(rows, [STATUS_FILTERS[s] for s in view.statuses])
+    rows = queries.sorted_by(rows, view.sort, view.descending)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(view.page, pages)
+    start = (page - 1) * PAGE_SIZE
+    shown = rows[start:start + PAGE_SIZE]
+    paging = RatesPage(page, pages, len(rows), start + 1 if shown else 0, start + len(shown))
+    return _by_measure(shown), paging
+
+
+def _by_measure(rows: list[queries.Rate]) -> list[MeasureTable]:
     by_measure: dict[str, list[queries.Rate]] = {}
     for row in rows:
         by_measure.setdefault(row.measure, []).append(row)
@@ -108,6 +213,8 @@ def index() -> ResponseReturnValue:
     job = db.session.get(JobRun, job_id) if staff and job_id else None
     if staff and job is None:
         job = queries.latest_aggregation_job()
+    view = _view(choice, measure, agency_id)
+    tables, paging = _tables(run.id, view, lead) if run else ([], None)
     return render_template(
         "reporting/index.html",
         choices=choices,
@@ -117,7 +224,11 @@ def index() -> ResponseReturnValue:
         measures=measures,
         agencies=agencies,
         agency_id=agency_id,
-        tables=_tables(run.id, measure, agency_id, lead) if run else [],
+        tables=tables,
+        view=view,
+        paging=paging,
+        page_url=lambda n: view.url(page=n if n > 1 else None),
+        status_filters=[(slug, labels.STATUS_WORDS[s]) for slug, s in STATUS_FILTERS.items()],
         agreement=queries.agreement_for(run.id) if run and show_agreement else [],
         show_agreement=show_agreement,
         actions=queries.improvement_actions(

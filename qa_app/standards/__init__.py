@@ -9,7 +9,9 @@ def init_app(app: Flask) -> None:
     """The practice standards pages and `ehcp-qa rubrics`."""
     from qa_app.navigation import add_item
     from qa_app.standards import commands, views
+    from qa_app.standards.titles import rubric_title
 
     app.register_blueprint(views.bp)
+    app.add_template_global(rubric_title, "rubric_title")
     app.cli.add_command(commands.rubrics_group)
     add_item(app, "Practice standards", "standards.index", 120, ("standards.",))

@@ -230,7 +230,7 @@ def test_a_panel_runs_from_assignment_to_final_grade(
     assert_accessible(page, "the audit log", browser_log)
     page.get_by_label("Record type").select_option("final_grade")
     page.get_by_role("button", name="Filter").click()
-    expect(page.locator("tbody")).to_contain_text("final_grade.moderated")
+    expect(page.locator("tbody")).to_contain_text("Final grade decided by moderation")
     assert_accessible(page, "the filtered audit log", browser_log)
 
 

@@ -58,7 +58,7 @@ def test_the_manager_reads_and_recalculates_the_rates(page: Page, browser_log: B
     expect(page.get_by_text("Agreement between two auditors, Autumn term 2025")).to_be_visible()
     assert_accessible(page, "rates for a cycle (manager)", browser_log)
     page.get_by_label("Measure").select_option("criterion_good_or_better")
-    page.get_by_role("button", name="Show rates").click()
+    page.get_by_role("button", name="Apply filters").click()
     expect(page.locator("caption").first).to_contain_text("Criteria good or better")
     assert_accessible(page, "criterion rates (manager)", browser_log)
     page.get_by_role("button", name="Recalculate").click()
