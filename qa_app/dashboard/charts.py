@@ -19,6 +19,10 @@ RAG_COLOURS = {ON_TARGET: "#00703c", NEAR_TARGET: "#b58800", BELOW_TARGET: "#d43
 TARGET_COLOUR = "#0b0c0c"
 BAR_COLOUR = "#1d70b8"
 WIDTH = 640
+TREND_COLOURS = ["#1d70b8", "#d4351c", "#00703c", "#4c2c92", "#b58800"]
+TREND_DASHES = ["", "6 3", "10 4", "12 3 3 3", "1 0"]
+LABEL_CHARS = 12
+PROVISIONAL_KEY = "Hollow point: provisional (cycle still open, or too few records)"
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,14 @@ class Bar:
 
 @dataclass(frozen=True)
 class Series:
+    """A measure's value per period; `provisional[i]` marks a value that may still change."""
+
     label: str
     points: Sequence[tuple[str, float | None]]
+    provisional: Sequence[bool] = ()
+
+    def is_provisional(self, index: int) -> bool:
+        return index < len(self.provisional) and self.provisional[index]
 
 
 def _x(value: float, left: float, width: float) -> float:
@@ -108,11 +118,49 @@ def rate_bars(chart_id: str, title: str, bars: Sequence[Bar]) -> Markup:
     return _frame(chart_id, title, description, height, body)
 
 
+def _period_label(x: float, y: float, period: str) -> str:
+    """A period name broken at spaces into short lines, so neighbours and the edge never cut it."""
+    lines: list[str] = []
+    for word in period.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= LABEL_CHARS:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    spans = "".join(f'<tspan x="{x:.1f}" dy="{0 if i == 0 else 14}">{escape(line)}</tspan>'
+                    for i, line in enumerate(lines or [""]))
+    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="12" text-anchor="middle" '
+            f'fill="#0b0c0c">{spans}</text>')
+
+
+def _legend(top: float, series: Sequence[Series]) -> tuple[list[str], float]:
+    """One key per line with its colour and dash pattern, then the provisional marker's key."""
+    keys = [(TREND_COLOURS[i % len(TREND_COLOURS)], TREND_DASHES[i % len(TREND_DASHES)],
+             line.label, False) for i, line in enumerate(series)]
+    per_row, column = 2, WIDTH / 2 - 10
+    keys.append((TARGET_COLOUR, "", PROVISIONAL_KEY, True))
+    parts = []
+    for index, (colour, dash, label, hollow) in enumerate(keys):
+        place = -(-index // per_row) * per_row if hollow else index  # long key: a row alone
+        x = 20 + (place % per_row) * column
+        y = top + (place // per_row) * 20
+        if hollow:
+            parts.append(f'<circle cx="{x + 15:.1f}" cy="{y:.1f}" r="4" fill="#ffffff" '
+                         f'stroke="{colour}" stroke-width="2"/>')
+        else:
+            parts.append(f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x + 30:.1f}" y2="{y:.1f}" '
+                         f'stroke="{colour}" stroke-width="2" stroke-dasharray="{dash}"/>')
+        parts.append(f'<text x="{x + 38:.1f}" y="{y + 4:.1f}" font-size="12" '
+                     f'fill="#0b0c0c">{escape(label)}</text>')
+    rows = -(-(len(keys) - 1) // per_row) + 1
+    return parts, top + rows * 20
+
+
 def trend_lines(chart_id: str, title: str, periods: Sequence[str],
                 series: Sequence[Series]) -> Markup:
-    """One line per measure across periods, with a labelled point at every value."""
-    left, width, top, bottom = 50.0, 560.0, 10.0, 230.0
-    height = bottom + 40
+    """One line per measure across periods, with a point at every value and a legend.
+    Provisional points (an open cycle, or too few records) are hollow and joined by a dotted
+    segment, so a half-counted cycle never reads as a real fall or rise."""
+    left, width, top, bottom = 50.0, 520.0, 10.0, 230.0
     body = []
     for tick in range(0, 101, 20):
         y = bottom - (bottom - top) * tick / 100
@@ -122,23 +170,27 @@ def trend_lines(chart_id: str, title: str, periods: Sequence[str],
                     f'text-anchor="end" fill="#0b0c0c">{tick}%</text>')
     step = width / max(len(periods) - 1, 1)
     for index, period in enumerate(periods):
-        body.append(f'<text x="{left + index * step:.1f}" y="{bottom + 18:.1f}" font-size="12" '
-                    f'text-anchor="middle" fill="#0b0c0c">{escape(period)}</text>')
-    dashes = ["", "6 3", "2 3", "10 4", "1 0"]
-    colours = ["#1d70b8", "#d4351c", "#00703c", "#4c2c92", "#b58800"]
+        body.append(_period_label(left + index * step, bottom + 18, period))
     for number, line in enumerate(series):
-        points = [(left + i * step, bottom - (bottom - top) * v / 100)
+        colour = TREND_COLOURS[number % len(TREND_COLOURS)]
+        dash = TREND_DASHES[number % len(TREND_DASHES)]
+        points = [(left + i * step, bottom - (bottom - top) * v / 100, line.is_provisional(i))
                   for i, (_, v) in enumerate(line.points) if v is not None]
-        colour = colours[number % len(colours)]
-        if len(points) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-            body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
-                        f'stroke-width="2" stroke-dasharray="{dashes[number % len(dashes)]}"/>')
-        for x, y in points:
-            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>')
+        for (x1, y1, p1), (x2, y2, p2) in zip(points, points[1:], strict=False):
+            pattern = "2 4" if p1 or p2 else dash
+            body.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+                        f'stroke="{colour}" stroke-width="2" stroke-dasharray="{pattern}"/>')
+        for x, y, provisional in points:
+            fill = "#ffffff" if provisional else colour
+            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{fill}" '
+                        f'stroke="{colour}" stroke-width="2"/>')
+    legend, height = _legend(bottom + 56, series)
+    body.extend(legend)
     description = "; ".join(
         f"{line.label}: " + ", ".join(
-            f"{p} {'no figure' if v is None else percent_text(v)}" for p, v in line.points)
+            f"{p} {'no figure' if v is None else percent_text(v)}"
+            f"{' (provisional)' if v is not None and line.is_provisional(i) else ''}"
+            for i, (p, v) in enumerate(line.points))
         for line in series
     ) or "No figures."
-    return _frame(chart_id, title, description, height, body)
+    return _frame(chart_id, title, description, height + 6, body)

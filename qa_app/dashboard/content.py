@@ -12,13 +12,16 @@ from markupsafe import Markup
 from qa_app.audits.cycles.models import Cycle
 from qa_app.auth.models import Role
 from qa_app.dashboard import charts, queries
+from qa_app.dashboard.applicable import applies
 from qa_app.dashboard.filters import Filters
 from qa_app.dashboard.queries import HEADLINES
 from qa_app.letters.queries import TrackerRow, cycle_tracker
 from qa_app.reporting import measures as m
 from qa_app.reporting.labels import describe, measure_title, percent_text, scope_label
 from qa_app.reporting.models import AgreementSnapshot
+from qa_app.reporting.operations import AggregationError, current_targets
 from qa_app.reporting.queries import Rate, agreement_for, current_run, rates
+from qa_app.standards.targets import Targets
 
 TREND_MEASURES = [m.PLANS, m.ADVICE, m.ON_TIME, m.CHILD_VOICE]
 MAX_TREND_CYCLES = 8
@@ -74,11 +77,14 @@ class Dashboard:
     agency_chart: Markup | None = None
     trend_periods: list[str] = field(default_factory=list)
     trend: list[tuple[str, list[Rate | None]]] = field(default_factory=list)
+    trend_provisional: list[list[bool]] = field(default_factory=list)
+    min_n: int = 0
     trend_chart: Markup | None = None
     heat_agencies: list[str] = field(default_factory=list)
     heat_rows: list[HeatRow] = field(default_factory=list)
     heat_total: int = 0
-    agreement: list[AgreementSnapshot] = field(default_factory=list)
+    agreement: list[AgreementSnapshot | queries.PooledAgreement] = field(default_factory=list)
+    agreement_pooled: bool = False
     moderation: list[ModerationRow] = field(default_factory=list)
     actions: list[queries.OpenActions] = field(default_factory=list)
     letters: list[tuple[str, list[TrackerRow]]] = field(default_factory=list)
@@ -102,8 +108,7 @@ def build(filters: Filters) -> Dashboard:
     _agencies(board, run.id)
     _trend_and_moderation(board, run.id, cycle_runs)
     _heat(board, run.id)
-    cycle_run = _latest_cycle_run(filters, cycle_runs)
-    board.agreement = agreement_for(cycle_run, weakest_first=True) if cycle_run else []
+    _agreement(board, run.id, cycle_runs)
     board.actions = queries.open_actions(filters.year, filters.agency_id, ACTIONS_NAMED)
     board.letters = _letters(filters, cycles)
     return board
@@ -135,7 +140,8 @@ def _who(board: Dashboard) -> dict[str, Any]:
 def _headline(board: Dashboard, run_id: int) -> None:
     rows = rates(run_id, measures={measure for measure, _, _ in HEADLINES}, **_who(board))
     found = {(r.measure, r.scope, r.breakdown): r for r in rows}
-    board.headline = [(describe(*key), found.get(key)) for key in HEADLINES]
+    board.headline = [(describe(*key), found.get(key)) for key in HEADLINES
+                      if applies(key[0], board.filters.agency_kind)]
 
 
 def _agencies(board: Dashboard, run_id: int) -> None:
@@ -159,11 +165,19 @@ def _trend_and_moderation(board: Dashboard, run_id: int,
                          breakdown="", **_who(board))
     found = {(r.run_id, r.measure): r for r in rows}
     board.trend_periods = [cycle.name for cycle, _ in recent]
+    shown = [measure for measure in TREND_MEASURES if applies(measure, board.filters.agency_kind)]
     board.trend = [(measure_title(measure), [found.get((run, measure)) for _, run in recent])
-                   for measure in TREND_MEASURES]
+                   for measure in shown]
+    board.min_n = _min_n()
+    board.trend_provisional = [
+        [value is not None and (cycle.status == "open" or value.n < board.min_n)
+         for (cycle, _), value in zip(recent, values, strict=True)]
+        for _, values in board.trend]
     series = [charts.Series(label, [(p, v.shown_rate if v else None)
-                                    for p, v in zip(board.trend_periods, values, strict=True)])
-              for label, values in board.trend]
+                                    for p, v in zip(board.trend_periods, values, strict=True)],
+                            provisional)
+              for (label, values), provisional in zip(board.trend, board.trend_provisional,
+                                                      strict=True)]
     who = "the whole partnership" if board.filters.agency_id is None else "the agency"
     board.trend_chart = charts.trend_lines("trend-chart", f"Trend across cycles for {who}",
                                            board.trend_periods, series)
@@ -198,13 +212,24 @@ def _heat(board: Dashboard, run_id: int) -> None:
                        for criterion in sorted({r.breakdown for r in rows})]
 
 
-def _latest_cycle_run(filters: Filters, cycle_runs: list[tuple[Cycle, int]]) -> int | None:
-    """The chosen cycle's run, or else the latest cycle of the year that has figures."""
-    for cycle, run in reversed(cycle_runs):
-        if cycle.id == filters.cycle_id or (not filters.cycle_id
-                                            and cycle.academic_year == filters.year):
-            return run
-    return None
+def _min_n() -> int:
+    """The fewest records a rate is judged on (targets rag.min_n); fewer is provisional."""
+    try:
+        return current_targets().min_n
+    except AggregationError:
+        return Targets(version="", targets=()).min_n
+
+
+def _agreement(board: Dashboard, run_id: int, cycle_runs: list[tuple[Cycle, int]]) -> None:
+    """A chosen cycle's agreement, or else every cycle of the year's added together."""
+    f = board.filters
+    if f.cycle_id:
+        chosen = [run for cycle, run in cycle_runs if cycle.id == f.cycle_id]
+        board.agreement = agreement_for(chosen[0], weakest_first=True) if chosen else []
+        return
+    year_runs = [run for cycle, run in cycle_runs if cycle.academic_year == f.year]
+    board.agreement = list(queries.year_agreement(run_id, year_runs))
+    board.agreement_pooled = any(a.cycles > 1 for a in board.agreement)
 
 
 __all__ = ["Dashboard", "build", "scope_label"]

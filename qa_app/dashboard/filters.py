@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from qa_app.auth.models import Role
 from qa_app.dashboard import queries
+from qa_app.dashboard.applicable import agency_kind, applies, only_applicable
 from qa_app.inputs import query_int
 from qa_app.reporting import measures as m
 
@@ -25,6 +26,12 @@ class Filters:
     advice_type: str | None
     heat: str
     heat_all: bool = False
+    agency_kind: str | None = None
+
+    @property
+    def measures(self) -> list[str]:
+        """The measures agencies can be compared on that apply to the chosen agency."""
+        return only_applicable(AGENCY_MEASURES, self.agency_kind)
 
     @property
     def period_kind(self) -> str:
@@ -63,10 +70,12 @@ def read_filters(request: Request) -> Filters:
     agency_id = query_int("agency")
     if current_user.role == Role.AGENCY_LEAD:
         agency_id = current_user.agency_id
-    measure = request.args.get("measure", m.ADVICE)
-    measure = measure if measure in AGENCY_MEASURES else m.ADVICE
+    kind = agency_kind(agency_id)
+    fallback = m.ADVICE if applies(m.ADVICE, kind) else only_applicable(AGENCY_MEASURES, kind)[0]
+    measure = request.args.get("measure", fallback)
+    measure = measure if measure in AGENCY_MEASURES and applies(measure, kind) else fallback
     advice_type = request.args.get("advice_type")
     advice_type = advice_type if advice_type in ADVICE_TYPES else None
     heat = "plan" if request.args.get("heat") == "plan" else "advice"
     heat_all = request.args.get("heat_all") == "1"
-    return Filters(year, cycle_id, agency_id, measure, advice_type, heat, heat_all)
+    return Filters(year, cycle_id, agency_id, measure, advice_type, heat, heat_all, kind)

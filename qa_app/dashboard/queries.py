@@ -12,10 +12,11 @@ from qa_app.register.models import Agency
 from qa_app.reporting import measures as m
 from qa_app.reporting.models import (
     AggregationRun,
+    AgreementSnapshot,
     ImprovementAction,
     RateSnapshot,
 )
-from qa_app.reporting.queries import current_runs, measure_rank
+from qa_app.reporting.queries import agreement_for, current_runs, measure_rank
 
 HEADLINES: list[tuple[str, str, str]] = [
     (m.PLANS, "all", ""),
@@ -109,3 +110,46 @@ def heat_agencies(run_id: int, scope: str) -> list[int]:
         .order_by(func.coalesce(share, 1.0), Agency.name)
     ).scalars())
 
+
+
+@dataclass(frozen=True)
+class PooledAgreement:
+    """A criterion's agreement over several cycles: pairs and same grades add up exactly;
+    kappa and AC1 cannot be pooled from stored figures, so they (and the cycle's run, which
+    names it in exports) are kept only when a single cycle holds every pair."""
+
+    run_id: int
+    rubric_id: str
+    criterion_id: str
+    pairs: int
+    agreed: int
+    kappa: float | None
+    ac1: float | None
+    cycles: int
+
+    @property
+    def exact_rate(self) -> float | None:
+        return 100 * self.agreed / self.pairs if self.pairs else None
+
+
+def year_agreement(year_run: int, cycle_run_ids: list[int]) -> list[PooledAgreement]:
+    """The year's agreement, lowest first: the year's own rows if it has them, else the rows
+    of every cycle of the year added together (lowest share of same grades first)."""
+    own = agreement_for(year_run, weakest_first=True)
+    if own or not cycle_run_ids:
+        return [PooledAgreement(a.run_id, a.rubric_id, a.criterion_id, a.pairs, a.agreed,
+                                a.kappa, a.ac1, 1) for a in own]
+    groups: dict[tuple[str, str], list[AgreementSnapshot]] = {}
+    for row in db.session.execute(
+        select(AgreementSnapshot).where(AgreementSnapshot.run_id.in_(cycle_run_ids))
+    ).scalars():
+        groups.setdefault((row.rubric_id, row.criterion_id), []).append(row)
+    pooled = []
+    for (rubric_id, criterion_id), rows in groups.items():
+        single = rows[0] if len(rows) == 1 else None
+        pooled.append(PooledAgreement(
+            single.run_id if single else year_run, rubric_id, criterion_id,
+            sum(r.pairs for r in rows), sum(r.agreed for r in rows),
+            single.kappa if single else None,
+            single.ac1 if single else None, len(rows)))
+    return sorted(pooled, key=lambda a: (a.exact_rate or 0.0, a.rubric_id, a.criterion_id))

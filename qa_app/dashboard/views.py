@@ -11,7 +11,7 @@ from qa_app.auth.access import roles
 from qa_app.auth.models import Role
 from qa_app.dashboard import exports, queries
 from qa_app.dashboard.content import HEAT_AGENCIES, build
-from qa_app.dashboard.filters import ADVICE_TYPES, AGENCY_MEASURES, read_filters
+from qa_app.dashboard.filters import ADVICE_TYPES, read_filters
 from qa_app.reporting import labels
 from qa_app.reporting.labels import describe, measure_title
 from qa_app.reporting.periods import year_bounds
@@ -34,7 +34,7 @@ def index() -> ResponseReturnValue:
     return render_template(
         "dashboard/index.html", board=board, f=filters, years=queries.academic_years(),
         cycles=queries.cycles_in(filters.year) if filters.year else [], agencies=agencies,
-        measures=[(m, measure_title(m)) for m in AGENCY_MEASURES], advice_types=ADVICE_TYPES,
+        measures=[(m, measure_title(m)) for m in filters.measures], advice_types=ADVICE_TYPES,
         labels=labels, describe=describe,
         shown_limit=HEAT_AGENCIES)
 

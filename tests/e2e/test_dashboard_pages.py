@@ -53,7 +53,7 @@ def test_heat_map_of_many_agencies_and_open_actions(app: Flask, page: Page):
     assert_no_violations(page, "dashboard with every agency in the heat map")
     page.get_by_role("link", name="Show only the 10 weakest").click()
     expect(heat.locator("thead th")).to_have_count(1 + 1 + 10)
-    actions = page.locator("#actions + table")
+    actions = page.locator("#actions + .app-table-scroll > table")
     expect(actions).to_contain_text("and 2 more")
     actions.get_by_role("link", name="Agency 00").click()
     expect(page.get_by_text("Late advice.")).to_be_visible()
