@@ -19,6 +19,7 @@ from qa_app.extensions import db
 from qa_app.inputs import MAX_PAGE, query_int
 from qa_app.jobs import JobNotStarted, JobRun, launch
 from qa_app.jobs.display import status_words as job_status_words
+from qa_app.paging import PageLinks
 from qa_app.reporting import labels, queries
 from qa_app.reporting.measures import CRITERION, ISSUED, ON_TIME
 from qa_app.reporting.models import ImprovementAction
@@ -119,7 +120,7 @@ class RatesView:
 
 
 @dataclass(frozen=True)
-class RatesPage:
+class RatesPage(PageLinks):
     """Where one page of rows sits in the filtered list, for the shared pagination macro."""
 
     page: int
@@ -127,22 +128,6 @@ class RatesPage:
     total: int
     first: int
     last: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def _view(choice: queries.PeriodChoice | None, measure: str, agency_id: int | None) -> RatesView:

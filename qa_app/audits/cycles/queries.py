@@ -21,6 +21,7 @@ from qa_app.audits.scoring.models import Audit
 from qa_app.extensions import db
 from qa_app.inputs import parse_id
 from qa_app.letters.models import Letter, LetterResponse
+from qa_app.paging import PageLinks
 from qa_app.register.models import Advice, Agency, Plan
 
 DEFAULT_EXCLUDE_DAYS = 365
@@ -229,7 +230,7 @@ def prior_plan_rate(cycle: Cycle) -> tuple[int, int] | None:
 
 
 @dataclass(frozen=True)
-class SamplePage:
+class SamplePage(PageLinks):
     """One page of the sample table: whole plans, each followed by its advice."""
 
     rows: list[ExportRow]
@@ -238,22 +239,6 @@ class SamplePage:
     plans: int
     first: int
     last: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def sample_page(rows: list[ExportRow], page: int, per_page: int = PLANS_PER_PAGE) -> SamplePage:
