@@ -200,7 +200,14 @@ def reference(periods: list[Period], as_of: date, transition: tuple[int, ...],
 def reference_agreement(periods: list[Period]) -> dict[tuple, tuple[int, ...]]:
     rubric_of = {r.id: r.rubric_id for r in db.session.scalars(select(RubricVersion))}
     subjects: dict[tuple, list[Audit]] = defaultdict(list)
-    cycles = {p.cycle_id: p.key for p in periods if p.cycle_id}
+    years = {p.key for p in periods if p.kind == "academic_year"}
+    cycles: dict[int, list[str]] = defaultdict(list)  # a cycle's pairs count in its year too
+    for p in periods:
+        if p.cycle_id:
+            cycles[p.cycle_id].append(p.key)
+    for cycle in db.session.scalars(select(Cycle)):
+        if cycle.academic_year in years:
+            cycles[cycle.id].append(cycle.academic_year)
     for audit in db.session.scalars(select(Audit).options(selectinload(Audit.scores))):
         if audit.cycle_id in cycles and audit.status == "submitted" and audit.source == "panel":
             subjects[(audit.cycle_id, audit.plan_id, audit.advice_id)].append(audit)
@@ -214,10 +221,11 @@ def reference_agreement(periods: list[Period]) -> dict[tuple, tuple[int, ...]]:
             one, two = score.grade, theirs.get(score.criterion_id)
             if one is None or two is None:
                 continue
-            cell = sums[(cycles[cycle_id], rubric_of[first.rubric_version_id], score.criterion_id)]
-            for i, value in enumerate((1, one == two, one, two, one * one, two * two,
-                                       (one - two) ** 2)):
-                cell[i] += int(value)
+            for key in cycles[cycle_id]:
+                cell = sums[(key, rubric_of[first.rubric_version_id], score.criterion_id)]
+                for i, value in enumerate((1, one == two, one, two, one * one, two * two,
+                                           (one - two) ** 2)):
+                    cell[i] += int(value)
     return {k: tuple(v) for k, v in sums.items()}
 
 

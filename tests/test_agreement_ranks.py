@@ -166,9 +166,10 @@ def test_api_and_export_give_ac1_beside_kappa(app, client, cycle_run):
     assert lead.status_code in (403, 404)
     sign_in(client, make.on(app).user("qi_manager").email)
     csv_text = client.get("/dashboard/export/agreement.csv?year=2025/26").get_data(as_text=True)
-    header, *lines = csv_text.strip().splitlines()
-    assert header.split(",")[-2:] == ["weighted_kappa", "gwet_ac1"]
-    voice = next(line.split(",") for line in lines if ",child_voice," in line)
-    assert voice[0] == "Autumn term 2025"
-    assert float(voice[-1]) == pytest.approx(rows["child_voice"].ac1, abs=1e-4)
-    assert float(voice[-2]) == pytest.approx(rows["child_voice"].kappa, abs=1e-4)
+    header, *lines = csv_text.lstrip("\ufeff").strip().splitlines()
+    assert header.split(",")[-4:] == ["Weighted kappa", "Gwet's AC1", "rubric_id",
+                                      "criterion_id"]
+    voice = next(line.split(",") for line in lines if line.endswith(",child_voice"))
+    assert voice[0] == "2025/26" and voice[1] == "Uneven"  # the year covers every cycle
+    assert float(voice[-3]) == pytest.approx(rows["child_voice"].ac1, abs=1e-4)
+    assert float(voice[-4]) == pytest.approx(rows["child_voice"].kappa, abs=1e-4)

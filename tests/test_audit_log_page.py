@@ -48,7 +48,8 @@ def test_newest_first_with_readable_changes(app, client, admin):
     assert "Signed in" in rows(page)[0]
     found = rows(unescape(client.get("/audit-log/?record_type=audit").get_data(as_text=True)))
     assert "Audit 3" in found[0] and "Audit 1" in found[2]
-    assert "child_voice 2 → 3" in found[2] and "status: draft → submitted" in found[2]
+    assert "Criterion grades: Child voice 2 → 3" in found[2]  # no standard loaded: words
+    assert "Status: draft → submitted" in found[2] and "child_voice" not in found[2]
     assert "Checked with the chair" in found[2] and "someone@example.org" in found[2]
     assert "03/11/2025 09:00:00" in found[2]  # UK time (GMT in November)
 
@@ -100,3 +101,27 @@ def test_the_log_is_read_only_and_for_staff(app, client, admin):
         other = app.test_client()
         sign_in(other, make.on(app).user(role, agency_name).email)
         assert other.get("/audit-log/").status_code == 404
+
+
+def test_changes_name_criteria_by_their_titles_and_fields_in_words(app, client, admin):
+    with app.app_context():
+        make.shipped_rubrics()
+        db.session.add(AuditLogEntry(
+            at=START, user_id=admin.id, action="final_grade.change", record_type="final_grade",
+            record_id="7", reason="Moderated at panel",
+            changes={"grade": [2, 3], "criteria": {"child_voice": [2, 3]},
+                     "method": ["agreed", "moderated"]}))
+        db.session.add(AuditLogEntry(
+            at=START + timedelta(minutes=1), user_id=admin.id, action="audit.save_draft",
+            record_type="audit", record_id="8",
+            changes={"evidence_changed": ["child_voice"], "override_grade": [None, 2]}))
+        db.session.commit()
+    change, = rows(unescape(client.get("/audit-log/?record_type=final_grade")
+                            .get_data(as_text=True)))
+    draft, = rows(unescape(client.get("/audit-log/?record_type=audit").get_data(as_text=True)))
+    assert "Criterion grades: Child or young person's voice 2 → 3" in change
+    assert "Grade: 2 → 3" in change and "How the grade was reached: agreed → moderated" in change
+    assert "Evidence notes changed: Child or young person's voice" in draft
+    assert "Overall grade chosen instead: none → 2" in draft
+    for row in (draft, change):
+        assert "child_voice" not in row and "override_grade" not in row

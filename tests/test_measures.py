@@ -204,9 +204,13 @@ def test_rates_intervals_targets_and_status(app, figures):
 
 def test_inter_rater_agreement_per_criterion(app, figures):
     with app.app_context():
-        stored = db.session.execute(select(AgreementSnapshot)).scalars().all()
-        rows = {a.criterion_id: a for a in stored}
-        assert len(stored) == 2
+        stored = db.session.execute(select(AgreementSnapshot, AggregationRun.period_kind)
+                                    .join(AggregationRun)).all()
+        rows = {a.criterion_id: a for a, kind in stored if kind == "cycle"}
+        year = {a.criterion_id: a for a, kind in stored if kind == "academic_year"}
+        assert len(stored) == 4  # the cycle's and, for its only cycle, the year's alike
+        assert {(a.pairs, a.agreed, a.kappa) for a in year.values()} == {
+            (a.pairs, a.agreed, a.kappa) for a in rows.values()}
     voice, outcomes = rows["child_voice"], rows["outcomes"]
     assert (voice.pairs, voice.agreed, voice.exact_rate) == (2, 1, 50.0)  # (3,3) and (2,4)
     assert voice.kappa == pytest.approx(1 - 2 / 1.5)

@@ -71,9 +71,11 @@ def test_download_names_carry_the_measure_and_period(client, manager) -> None:
         "/dashboard/data/trend.csv?year=2025/26",
     )}
     assert list(names.values()) == [
-        "rates-2025-26.csv", "rates-autumn-term-2025.xlsx", "audits-2025-26.csv",
-        "headline-2025-26.csv", "agencies-advice-good-or-better-2025-26.csv",
-        "heatmap-advice-criteria-autumn-term-2025.csv", "trend-2025-26.csv",
+        "rates-for-every-measure-2025-26.csv",
+        "rates-for-every-measure-autumn-term-2025.xlsx", "final-grades-2025-26.csv",
+        "headline-figures-2025-26.csv", "advice-good-or-better-by-agency-2025-26.csv",
+        "advice-criteria-good-or-better-by-agency-autumn-term-2025.csv",
+        "headline-figures-by-cycle-2025-26.csv",
     ]
 
 

@@ -85,7 +85,7 @@ def test_an_agency_lead_sees_only_their_agency(client, world):
         assert "Partnership" not in text and "Educational Psychology" not in text
         assert "SEND Casework Team" not in text
         assert "How consistently auditors grade" not in html
-    assert page(client, f"/rates/actions/{world['actions'][world['health']]}")[0] == 200
+    assert page(client, f"/rates/actions/{world['actions'][world['health']]}")[0] == 301
     assert page(client, f"/rates/actions/{world['actions'][world['ep']]}")[0] == 404
 
 
@@ -99,7 +99,7 @@ def test_the_manager_sees_the_partnership_agencies_and_agreement(client, world):
     assert "EHC plans good or better, Autumn term 2025" in text
     assert "Agreement between two auditors, Autumn term 2025" in text
     assert "Below target" in text or "Near target" in text or "On target" in text
-    assert page(client, f"/rates/actions/{world['actions'][world['ep']]}")[0] == 200
+    assert page(client, f"/rates/actions/{world['actions'][world['ep']]}")[0] == 301
 
 
 def test_filters_are_in_the_url_and_bad_values_are_not_found(client, world):

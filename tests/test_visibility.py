@@ -92,7 +92,8 @@ def test_an_auditor_cannot_open_another_agencys_improvement_action(app, client, 
     sign_in(client, auditor.email)
     other = client.get(f"/rates/actions/{world['actions'][world['psychology'].id]}")
     assert other.status_code == 404
-    own = client.get(f"/rates/actions/{world['actions'][world['health'].id]}")
+    own = client.get(f"/rates/actions/{world['actions'][world['health'].id]}",
+                     follow_redirects=True)
     assert own.status_code == 200 and "Community Paediatrics" in own.get_data(as_text=True)
     listing = _text(client, "/rates")
     assert "Educational Psychology Service" not in listing

@@ -16,7 +16,7 @@ from qa_app.audits.cycles.models import Cycle
 from qa_app.audits.moderation.models import FinalGrade
 from qa_app.cells import safe_cell, safe_row
 from qa_app.extensions import db
-from qa_app.register.models import Advice, Agency, Plan
+from qa_app.register.models import ADVICE_EXCEPTION_LABELS, Advice, Agency, Plan
 from qa_app.reporting.labels import (
     breakdown_label,
     measure_title,
@@ -25,6 +25,8 @@ from qa_app.reporting.labels import (
     status_words,
 )
 from qa_app.reporting.models import AggregationRun
+from qa_app.standards.models import RubricVersion
+from qa_app.standards.titles import criterion_title, rubric_title
 
 CSV_MIME = "text/csv; charset=utf-8"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -98,30 +100,39 @@ def rate_rows(period: str, rates: Iterable) -> Iterator[list[object]]:
                percent_figure(r.weighted_high), r.measure, r.scope, r.breakdown]
 
 
-AGREEMENT_HEADERS = ["cycle", "rubric_id", "criterion_id", "pairs", "same_grade",
-                     "same_grade_percent", "weighted_kappa", "gwet_ac1"]
+AGREEMENT_HEADERS = ["Period", "Practice standard", "Criterion", "Pairs of grades",
+                     "Same grade", "Same grade (%)", "Weighted kappa", "Gwet's AC1",
+                     "rubric_id", "criterion_id"]
+"""Headers in words; the last two columns keep the codes for machines."""
 
 
 def agreement_rows(rows: Sequence) -> Iterator[list[object]]:
     """Agreement between two panel auditors per criterion: kappa and Gwet's AC1 side by side
-    (AC1 holds up when nearly every grade is the same, where kappa collapses)."""
+    (AC1 holds up when nearly every grade is the same, where kappa collapses). The period is
+    the cycle's name, or the academic year when the row counts every cycle of it."""
     runs = {a.run_id for a in rows}
-    names = dict(db.session.execute(
-        select(AggregationRun.id, Cycle.name)
-        .join(Cycle, db.cast(Cycle.id, db.String) == AggregationRun.period_key)
-        .where(AggregationRun.id.in_(runs), AggregationRun.period_kind == "cycle")
+    periods = dict(db.session.execute(
+        select(AggregationRun.id, db.func.coalesce(Cycle.name, AggregationRun.period_key))
+        .outerjoin(Cycle, db.and_(AggregationRun.period_kind == "cycle",
+                                  db.cast(Cycle.id, db.String) == AggregationRun.period_key))
+        .where(AggregationRun.id.in_(runs))
     ).all()) if runs else {}
     for a in rows:
-        yield [names.get(a.run_id, ""), a.rubric_id, a.criterion_id, a.pairs, a.agreed,
-               percent_figure(a.exact_rate), _rounded(a.kappa), _rounded(a.ac1)]
+        yield [periods.get(a.run_id, ""), rubric_title(a.rubric_id),
+               criterion_title(a.criterion_id, a.rubric_id), a.pairs, a.agreed,
+               percent_figure(a.exact_rate), _rounded(a.kappa), _rounded(a.ac1),
+               a.rubric_id, a.criterion_id]
 
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-AUDIT_HEADERS = ["subject_ref", "subject", "plan_ref", "advice_type", "agency", "cycle",
-                 "academic_year", "audit_date", "grade", "good_or_better", "method"]
+AUDIT_HEADERS = ["Reference", "Plan or advice", "Plan reference", "Advice type", "Agency",
+                 "Cycle", "Academic year", "Audit date", "Final grade", "Good or better",
+                 "How the grade was reached", "grade_value", "advice_type_code",
+                 "method_code"]
+"""Headers in words; the last three columns keep the grade's value and the codes."""
 
 
 def audit_rows(year: str) -> Iterator[list[object]]:
@@ -129,25 +140,47 @@ def audit_rows(year: str) -> Iterator[list[object]]:
     advice_plan = aliased(Plan)
     query = (
         select(FinalGrade, Plan.ref, Advice.ref, Advice.advice_type, advice_plan.ref,
-               Agency.name, Cycle.name)
+               Agency.name, Cycle.name, RubricVersion.body)
         .outerjoin(Plan, Plan.id == FinalGrade.plan_id)
         .outerjoin(Advice, Advice.id == FinalGrade.advice_id)
         .outerjoin(advice_plan, advice_plan.id == Advice.plan_id)
         .outerjoin(Agency, Agency.id == db.func.coalesce(Advice.agency_id, Plan.agency_id))
         .outerjoin(Cycle, Cycle.id == FinalGrade.cycle_id)
+        .outerjoin(RubricVersion, RubricVersion.id == FinalGrade.rubric_version_id)
         .where(FinalGrade.academic_year == year)
         .order_by(FinalGrade.audit_date, FinalGrade.id)
     )
-    for grade, plan_ref, advice_ref, advice_type, advice_plan_ref, agency, cycle in (
+    for grade, plan_ref, advice_ref, advice_type, advice_plan_ref, agency, cycle, body in (
             db.session.execute(query.execution_options(yield_per=1000))):
-        subject = "plan" if plan_ref else "advice"
-        yield [plan_ref or advice_ref, subject, plan_ref or advice_plan_ref, advice_type or "",
-               agency, cycle or "", grade.academic_year, grade.audit_date, grade.grade,
-               "yes" if grade.good_or_better else "no", grade.method]
+        subject = "Plan" if plan_ref else "Advice"
+        yield [plan_ref or advice_ref, subject, plan_ref or advice_plan_ref,
+               advice_type_words(advice_type), agency, cycle or "", grade.academic_year,
+               grade.audit_date, grade_label(body, grade.grade),
+               "Yes" if grade.good_or_better else "No",
+               METHOD_WORDS.get(grade.method, grade.method), grade.grade, advice_type or "",
+               grade.method]
 
 
-TIMELINESS_HEADERS = ["advice_ref", "plan_ref", "agency", "advice_type", "requested_date",
-                      "due_date", "received_date", "days_late", "on_time", "exception"]
+METHOD_WORDS = {"agreed": "Both auditors agreed", "moderated": "Decided by the panel chair",
+                "imported": "Imported from earlier records"}
+
+
+def advice_type_words(advice_type: str | None) -> str:
+    return scope_label(f"advice_type:{advice_type}") if advice_type else ""
+
+
+def grade_label(body: dict | None, value: int | None) -> str:
+    """The grade's label on its rubric's scale, e.g. "Good"; the value where it has none."""
+    for level in (body or {}).get("scale") or []:
+        if isinstance(level, dict) and level.get("value") == value and level.get("label"):
+            return str(level["label"])
+    return "" if value is None else str(value)
+
+
+TIMELINESS_HEADERS = ["Advice reference", "Plan reference", "Agency", "Advice type",
+                      "Requested", "Due", "Received", "Days late", "On time",
+                      "Statutory exception", "advice_type_code", "exception_code"]
+"""Headers in words; the last two columns keep the codes."""
 
 
 def timeliness_rows(start: date, end: date) -> Iterator[list[object]]:
@@ -162,10 +195,12 @@ def timeliness_rows(start: date, end: date) -> Iterator[list[object]]:
     for advice, plan_ref, agency in db.session.execute(query.execution_options(yield_per=1000)):
         late = advice.days_late
         if advice.exception:
-            on_time = "exception"
+            on_time = "Statutory exception"
         elif advice.received_date is None:
-            on_time = "not received"
+            on_time = "Not received"
         else:
-            on_time = "yes" if late is not None and late <= 0 else "no"
-        yield [advice.ref, plan_ref, agency, advice.advice_type, advice.requested_date,
-               advice.due_date, advice.received_date, late, on_time, advice.exception or ""]
+            on_time = "Yes" if late is not None and late <= 0 else "No"
+        exception = advice.exception or ""
+        yield [advice.ref, plan_ref, agency, advice_type_words(advice.advice_type),
+               advice.requested_date, advice.due_date, advice.received_date, late, on_time,
+               ADVICE_EXCEPTION_LABELS.get(exception, exception), advice.advice_type, exception]

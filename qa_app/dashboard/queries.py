@@ -65,7 +65,7 @@ class OpenActions:
 
 def open_actions(year: str, agency_id: int | None, listed: int) -> list[OpenActions]:
     """Open actions of the year by measure, counted in the database; `listed` named per measure."""
-    where = [ImprovementAction.status == "open", ImprovementAction.academic_year == year]
+    where = [ImprovementAction.status != "closed", ImprovementAction.academic_year == year]
     if agency_id is not None:
         where.append(ImprovementAction.agency_id == agency_id)
     groups = {
@@ -133,8 +133,10 @@ class PooledAgreement:
 
 
 def year_agreement(year_run: int, cycle_run_ids: list[int]) -> list[PooledAgreement]:
-    """The year's agreement, lowest first: the year's own rows if it has them, else the rows
-    of every cycle of the year added together (lowest share of same grades first)."""
+    """The year's agreement, lowest first: the year's own rows if it has them (kappa and AC1
+    over every pair of every cycle of the year), else, for a year last counted before the
+    year had its own rows, the rows of its cycles added together (lowest share of same
+    grades first)."""
     own = agreement_for(year_run, weakest_first=True)
     if own or not cycle_run_ids:
         return [PooledAgreement(a.run_id, a.rubric_id, a.criterion_id, a.pairs, a.agreed,

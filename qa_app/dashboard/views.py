@@ -16,11 +16,15 @@ from qa_app.reporting import labels
 from qa_app.reporting.labels import describe, measure_title
 from qa_app.reporting.periods import year_bounds
 from qa_app.reporting.queries import agencies_with_rates, current_run, rates
+from qa_app.standards.titles import criterion_title
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 READERS = (Role.ADMIN, Role.QI_MANAGER, Role.PANEL_CHAIR, Role.AGENCY_LEAD)
 FORMATS = {"csv", "xlsx"}
+EXPORT_NAMES = {"rates": "rates for every measure", "audits": "final grades",
+                "agreement": "agreement between auditors", "timeliness": "advice timeliness"}
+"""What each export holds, in words, for its file name (with the period)."""
 
 
 @bp.route("/")
@@ -35,7 +39,7 @@ def index() -> ResponseReturnValue:
         "dashboard/index.html", board=board, f=filters, years=queries.academic_years(),
         cycles=queries.cycles_in(filters.year) if filters.year else [], agencies=agencies,
         measures=[(m, measure_title(m)) for m in filters.measures], advice_types=ADVICE_TYPES,
-        labels=labels, describe=describe,
+        labels=labels, describe=describe, criterion_title=criterion_title,
         shown_limit=HEAT_AGENCIES)
 
 
@@ -55,16 +59,18 @@ def chart_data(chart: str, fmt: str) -> ResponseReturnValue:
     elif chart == "heatmap":
         rows = [cell.rate for row in board.heat_rows for cell in row.cells if cell is not None]
     elif chart == "trend":
-        headers = ["measure", *board.trend_periods]
+        headers = ["Measure", *board.trend_periods]
         trend = [[label, *[None if v is None else labels.percent_figure(v.rate, v.target)
                            for v in values]]
                  for label, values in board.trend]
-        return exports.download(exports.file_name("trend", filters.year), fmt, headers, trend)
+        name = exports.file_name("headline figures by cycle", filters.year)
+        return exports.download(name, fmt, headers, trend)
     else:
         abort(404)
-    measure = measure_title(filters.measure) if chart == "agencies" else (
-        f"{filters.heat} criteria" if chart == "heatmap" else None)
-    name = exports.file_name(chart, measure, board.period_label)
+    what = {"headline": "headline figures",
+            "agencies": f"{measure_title(filters.measure)} by agency",
+            "heatmap": f"{filters.heat} criteria good or better by agency"}[chart]
+    name = exports.file_name(what, board.period_label)
     return exports.download(name, fmt, exports.RATE_HEADERS,
                             list(exports.rate_rows(board.period_label, rows)))
 
@@ -95,4 +101,4 @@ def export(kind: str, fmt: str) -> ResponseReturnValue:
         abort(404)
     if fmt == "csv":
         rows = stream_with_context(rows)
-    return exports.download(exports.file_name(kind, period), fmt, headers, rows)
+    return exports.download(exports.file_name(EXPORT_NAMES[kind], period), fmt, headers, rows)

@@ -28,6 +28,7 @@ def demo(no_serve: bool, port: int) -> None:
     """Create the database, load rubrics, seed a synthetic partnership, run jobs, serve."""
     from qa_app import create_app
     from qa_app.demo.letters import issue_demo_letters
+    from qa_app.improvement.demo import bring_demo_actions_to_life
     from qa_app.serving import use_served_address
 
     app = create_app("demo")
@@ -40,6 +41,8 @@ def demo(no_serve: bool, port: int) -> None:
         _run_jobs()
         if issued := issue_demo_letters(today):
             click.echo(f"Letters: {issued} issued, dated from {today.isoformat()}")
+        if owned := bring_demo_actions_to_life(today):
+            click.echo(f"Improvement actions: {owned} given an owner and a due date")
         transactions.commit_point()
         click.echo("")
         click.echo(f"Demo users (every page is at http://127.0.0.1:{port}/):")

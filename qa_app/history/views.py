@@ -26,10 +26,17 @@ from qa_app.auth.access import STAFF, roles
 from qa_app.auth.models import User
 from qa_app.extensions import db
 from qa_app.form_fields import GovDateField
-from qa_app.history.words import SIGN_INS, event_words, record_words
+from qa_app.history.words import (
+    CRITERION_FIELDS,
+    SIGN_INS,
+    event_words,
+    field_words,
+    record_words,
+)
 from qa_app.inputs import MAX_PAGE, query_int
 from qa_app.register.models import Advice, Plan
-from qa_app.standards.titles import rubric_title
+from qa_app.reporting.labels import measure_title
+from qa_app.standards.titles import criterion_title, rubric_title
 
 bp = Blueprint("history", __name__, url_prefix="/audit-log")
 
@@ -137,25 +144,31 @@ def _multi(args: Any) -> dict[str, list[str]]:
 
 
 def describe_changes(changes: dict[str, Any] | None) -> list[str]:
-    """Short lines for a log entry's changes: "key: old → new" or "key: value"."""
+    """Short lines for a log entry's changes in words: "Field: old → new" or "Field: value",
+    criteria by their titles rather than their ids."""
     if not changes:
         return []
     lines = []
     for key, value in changes.items():
-        if isinstance(value, dict):
-            inner = ", ".join(f"{k} {_pair(k, v)}" for k, v in value.items())
-            lines.append(f"{key}: {inner}")
-        elif key in _READABLE:
+        label = field_words(key)
+        if key in _READABLE:
             label, words = _READABLE[key]
             lines.append(f"{label}: {words(value)}")
+        elif isinstance(value, dict):
+            named = criterion_title if key in CRITERION_FIELDS else field_words
+            inner = ", ".join(f"{named(str(k))} {_pair(k, v)}" for k, v in value.items())
+            lines.append(f"{label}: {inner}")
+        elif key in CRITERION_FIELDS and isinstance(value, list):
+            lines.append(f"{label}: {', '.join(criterion_title(str(v)) for v in value)}")
         else:
-            lines.append(f"{key}: {_pair(key, value)}")
+            lines.append(f"{label}: {_pair(key, value)}")
     return lines
 
 
 _READABLE: dict[str, tuple[str, Callable[[Any], str]]] = {
     "rubric": ("Practice standard", lambda value: rubric_title(str(value))),
     "content_hash": ("Check code", lambda value: str(value)[:8].upper()),
+    "measure": ("Measure", lambda value: measure_title(str(value))),
 }
 """Changes whose stored value is a code, shown as the words the pages use."""
 

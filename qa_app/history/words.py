@@ -8,6 +8,10 @@ from __future__ import annotations
 
 EVENTS: dict[str, str] = {
     "agency.create": "Agency added",
+    "agency.rename": "Agency renamed",
+    "agency.change_type": "Agency type changed",
+    "agency.deactivate": "Agency deactivated",
+    "agency.reactivate": "Agency reactivated",
     "advice.exception": "Advice exception changed",
     "plan.exception": "Plan exception changed",
     "aggregation.run": "Figures calculated",
@@ -35,6 +39,11 @@ EVENTS: dict[str, str] = {
     "import.audits": "Historic audits imported",
     "improvement_action.opened": "Improvement action opened",
     "improvement_action.closed": "Improvement action closed",
+    "improvement_action.owner_assigned": "Improvement action owner assigned",
+    "improvement_action.due_date_set": "Improvement action due date set",
+    "improvement_action.note": "Note added to an improvement action",
+    "improvement_action.close_requested": "Asked to close an improvement action",
+    "improvement_action.closed_by_manager": "Improvement action closed by the manager",
     "job_run_again": "Job started again",
     "letter.generate": "Letter drafted",
     "letter.edit": "Letter edited",
@@ -43,17 +52,31 @@ EVENTS: dict[str, str] = {
     "letter.present": "Agency response presented",
     "letter.respond": "Agency response saved",
     "letters.generate_partial": "Letters drafted for part of a cycle",
+    "board_report.create": "Board report started and commentary asked for",
+    "board_report.ask": "Board report asked for more commentary",
+    "board_report.finalise": "Board report made final",
+    "board_commentary.save": "Commentary for the board saved",
     "panel.create": "Panel created",
     "panel.change": "Panel changed",
     "panel.delete": "Panel deleted",
     "panel.add_member": "Panel member added",
     "panel.remove_member": "Panel member removed",
     "panel.assign": "Audits assigned to panel",
+    "reminders.choose": "Email reminder choices changed",
     "rubric.load": "Practice standard loaded",
+    "rubric.upload": "Practice standard uploaded",
+    "targets.upload": "Targets uploaded",
     "sample.draw": "Sample drawn",
     "sample.redraw": "Sample redrawn",
     "user.create": "Account created",
     "user.deactivate": "Account deactivated",
+    "user.invite": "Person invited by email",
+    "user.invitation_resend": "Invitation sent again",
+    "user.invitation_accept": "Invitation accepted and password set",
+    "user.password_reset_request": "Password reset asked for",
+    "user.password_reset": "Password reset by email link",
+    "user.reactivate": "Account reactivated",
+    "user.change_role": "Role or agency changed",
     "user.password_change": "Password changed",
     "user.second_factor_on": "Two-step sign-in turned on",
     "user.second_factor_off": "Two-step sign-in turned off",
@@ -78,11 +101,14 @@ RECORD_TYPES: dict[str, str] = {
     "job_run": "Job",
     "letter": "Letter",
     "letter_response": "Agency response",
+    "board_report": "Board report",
+    "board_commentary_request": "Commentary for the board",
     "panel": "Panel",
     "partnership": "Partnership",
     "plan": "Plan",
     "rubric_version": "Practice standard version",
     "sample": "Sample",
+    "targets_version": "Targets version",
     "user": "Account",
 }
 
@@ -99,3 +125,37 @@ def record_words(record_type: str) -> str:
 def _words(code: str) -> str:
     text = code.replace(".", " ").replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+FIELDS: dict[str, str] = {
+    "grades": "Criterion grades",
+    "criteria": "Criterion grades",
+    "evidence_changed": "Evidence notes changed",
+    "computed_grade": "Worked-out grade",
+    "override_grade": "Overall grade chosen instead",
+    "override_reason": "Reason for the overall grade",
+    "grade": "Grade",
+    "method": "How the grade was reached",
+    "audit_ids": "Audits",
+    "agency_id": "Agency number",
+    "user_id": "Person number",
+    "replaces_run": "Replaces calculation",
+    "inputs_hash": "Check code",
+    "sha256": "Check code",
+    "targets_version": "Targets version",
+    "second_factor": "Two-step sign-in",
+    "presented_on": "Presented on",
+    "expires_at": "Expires",
+    "tokens": "API keys",
+    "params": "Settings",
+    "nc_year": "Year group",
+    "plan_kind": "Plan kind",
+}
+"""Names of changed fields in words; a field not listed reads as its name in words."""
+
+CRITERION_FIELDS: frozenset[str] = frozenset({"grades", "criteria", "evidence_changed"})
+"""Changes keyed by, or listing, criterion ids: shown with the criteria's titles."""
+
+
+def field_words(key: str) -> str:
+    return FIELDS.get(key) or _words(key)

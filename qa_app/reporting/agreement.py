@@ -44,17 +44,18 @@ class Scale:
 
 def rank_tables(rows: Iterable[tuple[Any, ...]], bodies: Mapping[int, Mapping[str, Any]]
                 ) -> list[Agreement]:
-    """Rows of (cycle id, rubric id, rubric version id, criterion id, first grade, second
-    grade, pairs), as the GROUP BY gives them, merged per cycle, rubric and criterion into
-    tables of ranks; computed criteria are dropped."""
+    """Rows of (period key, rubric id, rubric version id, criterion id, first grade, second
+    grade, pairs), as the GROUP BY gives them (a cycle's rows once for the cycle and once for
+    its academic year), merged per period, rubric and criterion into tables of ranks;
+    computed criteria are dropped."""
     scales = {version: Scale.of(body) for version, body in bodies.items()}
     tables: dict[tuple[str, str, str], Counter[tuple[int, int]]] = defaultdict(Counter)
     categories: dict[tuple[str, str, str], int] = defaultdict(int)
-    for cycle_id, rubric_id, version_id, criterion_id, one, two, pairs in rows:
+    for period_key, rubric_id, version_id, criterion_id, one, two, pairs in rows:
         scale = scales[version_id]
         if criterion_id in scale.computed:
             continue
-        key = (str(cycle_id), rubric_id, criterion_id)
+        key = (str(period_key), rubric_id, criterion_id)
         tables[key][(scale.rank(int(one)), scale.rank(int(two)))] += int(pairs)
         categories[key] = max(categories[key], len(scale.values))
     return [

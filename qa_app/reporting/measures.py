@@ -40,6 +40,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from qa_app.audits.cycles.models import Cycle
 from qa_app.audits.moderation.models import FinalCriterionGrade, FinalGrade
 from qa_app.audits.scoring.models import Audit, AuditScore
 from qa_app.register.models import Advice, Plan
@@ -48,7 +49,7 @@ from qa_app.reporting.agreement import rank_tables
 from qa_app.reporting.figures import Context, Figures
 from qa_app.standards.models import RubricVersion
 
-MEASURES_VERSION = "2026.5"
+MEASURES_VERSION = "2026.6"
 """Part of every inputs hash: raise it when a definition here changes, so figures are redone."""
 
 PLANS = "plans_good_or_better"
@@ -282,17 +283,20 @@ def plans_issued_in_time(conn: Connection, ctx: Context) -> Figures:
 
 
 def inter_rater_agreement(conn: Connection, ctx: Context) -> Figures:
-    """Per cycle and criterion, over subjects with exactly two submitted panel audits: the
-    pairs of grades both auditors gave (not-applicable grades are left out), counted per
-    pair of grades and turned into ranks on the rubric's scale; computed criteria are
-    dropped (see reporting/agreement.py)."""
+    """Per period and criterion, over subjects with exactly two submitted panel audits in a
+    cycle: the pairs of grades both auditors gave (not-applicable grades are left out),
+    counted per pair of grades and turned into ranks on the rubric's scale; computed
+    criteria are dropped (see reporting/agreement.py). A cycle's pairs count in that cycle
+    and in its academic year, so the year's kappa and AC1 cover every cycle of the year."""
     figures = Figures()
-    if not ctx.cycle_ids:
+    counted = [Cycle.id.in_(sorted(ctx.cycle_ids))] if ctx.cycle_ids else []
+    counted += [Cycle.academic_year.in_(sorted(ctx.years))] if ctx.years else []
+    if not counted:
         return figures
     pairs = (
         select(Audit.cycle_id, func.min(Audit.id).label("first"),
                func.max(Audit.id).label("second"))
-        .where(Audit.cycle_id.in_(sorted(ctx.cycle_ids)),
+        .where(Audit.cycle_id.in_(select(Cycle.id).where(or_(*counted))),
                Audit.status == "submitted", Audit.source == "panel")
         .group_by(Audit.cycle_id, Audit.plan_id, Audit.advice_id)
         .having(func.count() == 2)
@@ -302,11 +306,13 @@ def inter_rater_agreement(conn: Connection, ctx: Context) -> Figures:
     one, two = first.grade, second.grade
     with _hash_joins(conn):
         rows = _agreement_rows(conn, pairs, first, second, one, two)
-    versions = sorted({row[2] for row in rows})
+    versions = sorted({row[3] for row in rows})
     bodies = dict(conn.execute(  # type: ignore[arg-type]
         select(RubricVersion.id, RubricVersion.body).where(RubricVersion.id.in_(versions))
     ).all()) if versions else {}
-    figures.agreement.extend(rank_tables(rows, bodies))
+    by_period = [(key, *rest) for cycle_id, year, *rest in rows
+                 for key in ctx.keys_for(cycle_id, year)]
+    figures.agreement.extend(rank_tables(by_period, bodies))
     return figures
 
 
@@ -328,18 +334,19 @@ def _agreement_rows(conn: Connection, pairs: Any, first: Any, second: Any, one: 
                     two: Any) -> list[Any]:
     return conn.execute(
         select(
-            pairs.c.cycle_id, RubricVersion.rubric_id, RubricVersion.id, first.criterion_id,
-            one, two, func.count(),
+            pairs.c.cycle_id, Cycle.academic_year, RubricVersion.rubric_id, RubricVersion.id,
+            first.criterion_id, one, two, func.count(),
         )
         .select_from(pairs)
+        .join(Cycle, Cycle.id == pairs.c.cycle_id)
         .join(Audit, Audit.id == pairs.c.first)
         .join(RubricVersion, RubricVersion.id == Audit.rubric_version_id)
         .join(first, first.audit_id == pairs.c.first)
         .join(second, and_(second.audit_id == pairs.c.second,
                            second.criterion_id == first.criterion_id))
         .where(one.is_not(None), two.is_not(None))
-        .group_by(pairs.c.cycle_id, RubricVersion.rubric_id, RubricVersion.id,
-                  first.criterion_id, one, two)
+        .group_by(pairs.c.cycle_id, Cycle.academic_year, RubricVersion.rubric_id,
+                  RubricVersion.id, first.criterion_id, one, two)
     ).all()
 
 

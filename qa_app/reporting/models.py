@@ -132,20 +132,25 @@ class AgreementSnapshot(db.Model):
 
 
 class ImprovementAction(db.Model):
-    """Opened once when an agency misses a target, closed when it recovers."""
+    """Opened once when an agency misses a target; owned by one of the agency's leads, due by
+    a date, and closed when the figure recovers or the manager records why it is closed.
+
+    Status: `open`, then `closing` once the owner (or the manager) asks to close it with a
+    note of what changed, then `closed`. At most one action that is not closed per agency,
+    measure, scope and academic year (the partial unique index)."""
 
     __tablename__ = "improvement_actions"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'closed')", name="status_known"),
+        CheckConstraint("status IN ('open', 'closing', 'closed')", name="status_known"),
         Index(
-            "uq_improvement_actions_open",
+            "uq_improvement_actions_not_closed",
             "agency_id",
             "measure",
             "scope",
             "academic_year",
             unique=True,
-            sqlite_where=text("status = 'open'"),
-            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status <> 'closed'"),
+            postgresql_where=text("status <> 'closed'"),
         ),
     )
 
@@ -159,6 +164,18 @@ class ImprovementAction(db.Model):
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     closing_note: Mapped[str | None] = mapped_column(Text)
+    """Why it closed: the recovered figure, or the manager's reason for closing it anyway."""
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                 index=True)
+    """The agency lead who answers for it; None until the manager assigns one."""
+    due_date: Mapped[date | None]
+    close_requested_at: Mapped[datetime | None]
+    close_requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    close_request_note: Mapped[str | None] = mapped_column(Text)
+    """What changed, in the words of whoever asked to close it."""
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    """The manager who closed it anyway; None when it closed because the figure recovered."""
 
     @classmethod
     def lead_sees(cls, scope: Scope) -> Any:

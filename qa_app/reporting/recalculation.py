@@ -23,6 +23,7 @@ from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from qa_app import transactions
+from qa_app.audits.cycles.models import Cycle
 from qa_app.audits.moderation.models import FinalCriterionGrade, FinalGrade
 from qa_app.audits.scoring.models import Audit, AuditScore
 from qa_app.extensions import db
@@ -87,6 +88,9 @@ def _affected(session: Session) -> tuple[set[PeriodRef], list[str]]:
             audit = obj if isinstance(obj, Audit) else obj.audit
             if audit is not None and audit.cycle_id is not None and _submitted(session, audit):
                 periods.add((CYCLE, str(audit.cycle_id)))
+                cycle = audit.cycle or session.get(Cycle, audit.cycle_id)
+                if cycle is not None:  # the year's agreement counts the cycle's pairs too
+                    periods.add((ACADEMIC_YEAR, cycle.academic_year))
                 reasons.append("a submitted audit changed")
         elif isinstance(obj, Plan | Advice):
             if obj in session.dirty and not session.is_modified(obj):

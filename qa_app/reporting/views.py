@@ -251,6 +251,6 @@ def recalculate() -> ResponseReturnValue:
 @bp.route("/actions/<int:action_id>")
 @roles(*ALL_ROLES)
 def action(action_id: int) -> ResponseReturnValue:
+    """The old address of an action: actions now have their own pages."""
     row = get_visible_or_404(ImprovementAction, action_id)
-    agency = queries.agency_name(row.agency_id)
-    return render_template("reporting/action.html", action=row, agency=agency, labels=labels)
+    return redirect(url_for("improvement.show", action_id=row.id), 301)

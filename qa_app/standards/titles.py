@@ -18,3 +18,24 @@ def rubric_title(rubric_id: str) -> str:
         ).all()
         titles = g.rubric_titles = {rubric: title for rubric, title in rows}
     return titles.get(rubric_id) or rubric_id.replace("-", " ").replace("_", " ").capitalize()
+
+
+def criterion_title(criterion_id: str, rubric_id: str | None = None) -> str:
+    """A criterion's title in the newest loaded version of its rubric (or of any rubric, the
+    plan's first, when the rubric is not known); an unknown id reads as words."""
+    titles: dict[tuple[str, str], str] | None = g.get("criterion_titles")
+    if titles is None:
+        titles = {}
+        rows = db.session.execute(
+            select(RubricVersion.rubric_id, RubricVersion.applies_to, RubricVersion.body)
+            .order_by(RubricVersion.applies_to != "plan", RubricVersion.id.desc())
+        ).all()
+        for rubric, _, body in rows:
+            for criterion in (body or {}).get("criteria") or []:
+                title = criterion.get("title") if isinstance(criterion, dict) else None
+                if title and criterion.get("id"):
+                    titles.setdefault((rubric, criterion["id"]), title)
+                    titles.setdefault(("", criterion["id"]), title)
+        g.criterion_titles = titles
+    return (titles.get((rubric_id or "", criterion_id)) or titles.get(("", criterion_id))
+            or criterion_id.replace("_", " ").capitalize())
