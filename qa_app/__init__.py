@@ -173,6 +173,12 @@ FEATURES = (
     "qa_app.dashboard",
     "qa_app.api",
     "qa_app.jobs",
+    "qa_app.agencies",
+    "qa_app.mail",
+    "qa_app.improvement",
+    "qa_app.people",
+    "qa_app.reminders",
+    "qa_app.board",
 )
 """Every feature, in the order its pages are registered. Each is a package whose
 `init_app(app)` adds its blueprints, `ehcp-qa` commands, navigation items and schedule
@@ -251,6 +257,7 @@ def _without_database_if_down() -> None:
 RACED_TABLES = frozenset({
     "final_grades", "final_criterion_grades", "samples", "sample_items", "panel_members",
     "audit_scores", "letters", "letter_responses", "improvement_actions",
+    "board_reports", "board_commentary_requests",
 })
 """Tables whose unique keys the code checks before writing, so that a refusal can only mean
 another request wrote the same thing in the same moment (a double submit, two tabs)."""

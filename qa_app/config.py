@@ -34,6 +34,26 @@ def env_int(name: str, default: int) -> int:
     return int(value)
 
 
+def _env_json_object(name: str) -> dict[str, str]:
+    """A JSON object of strings from the environment, e.g. NOTIFY_TEMPLATE_IDS."""
+    import json
+
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()
+    ):
+        PROBLEMS.append(f'{name} is not a JSON object of names to ids, e.g. '
+                        '{"invitation": "..."}')
+        return {}
+    return parsed
+
+
 class BaseConfig:
     SERVICE_NAME = "EHCP quality assurance"
     PARTNERSHIP_NAME = os.environ.get("PARTNERSHIP_NAME", "Example SEND Partnership")
@@ -96,6 +116,33 @@ class BaseConfig:
     in (off by default, so the demo signs in with a password alone)."""
     SECOND_FACTOR_RATE_LIMIT = os.environ.get("SECOND_FACTOR_RATE_LIMIT", "5 per 10 minutes")
     """Wrong codes allowed per account at the sign-in code step."""
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    """An SMTP server to send email through; with neither it nor NOTIFY_API_KEY set, every
+    message is kept in the outbox (the admin's Emails page) and not sent."""
+    MAIL_PORT = env_int("MAIL_PORT", 587)
+    MAIL_USE_TLS = _env_flag("MAIL_USE_TLS", True)
+    """Ask the SMTP server for STARTTLS before signing in to it."""
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "ehcp-qa@localhost")
+    MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 5)
+    """How many times the worker tries to hand one message over before marking it failed."""
+    MAIL_RETRY_SECONDS = env_int("MAIL_RETRY_SECONDS", 60)
+    """The first wait before trying again; each later wait is twice the one before."""
+    NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY") or None
+    """A GOV.UK Notify API key: send through Notify instead of SMTP."""
+    NOTIFY_BASE_URL = os.environ.get(
+        "NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk"
+    )
+    NOTIFY_TEMPLATE_IDS = _env_json_object("NOTIFY_TEMPLATE_IDS")
+    """Which Notify template sends each kind of email, as JSON: {"invitation": "<id>", ...}."""
+    INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
+    """How long an invitation link works."""
+    RESET_HOURS = env_int("RESET_HOURS", 1)
+    """How long a password reset link works."""
+    PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour")
+    """Password reset requests allowed for one email address, and (times six) from one
+    network address."""
 
 
 class ProductionConfig(BaseConfig):
@@ -111,6 +158,9 @@ class DemoConfig(DevelopmentConfig):
     """`ehcp-qa demo`: local, plain HTTP on 127.0.0.1, key kept in the instance folder."""
 
     DEMO = True
+    # The demo's people are made up: its emails stay in the outbox (the Emails page).
+    MAIL_SERVER = None
+    NOTIFY_API_KEY = None
 
 
 class TestConfig(DevelopmentConfig):
@@ -120,6 +170,10 @@ class TestConfig(DevelopmentConfig):
     # Tests of other features aggregate when they choose; tests of the automatic
     # recalculation switch it on (tests/test_recalculation.py).
     RECALCULATE_ON_CHANGE = False
+    # Email stays in the outbox unless a test points it at its own server (tests/mail_server.py).
+    MAIL_SERVER = None
+    NOTIFY_API_KEY = None
+    MAIL_RETRY_SECONDS = 0
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {

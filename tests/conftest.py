@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 
 from tests.services import unique_name
 
+pytest_plugins = ["tests.mail_server"]
+
 SERVER_URL = os.environ.get("DATABASE_URL")
 
 

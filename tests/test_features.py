@@ -15,6 +15,8 @@ BLUEPRINTS = {
     "auth", "second_factor", "account", "main", "register", "imports", "standards", "cycles",
     "panels", "scoring", "moderation", "history", "rates", "letters", "dashboard", "api",
     "api_tokens", "jobs",
+    "mail", "links",
+    "agencies",
 }
 COMMANDS = {
     "agencies", "aggregate", "cycles", "db", "demo", "import", "jobs", "letters", "panels",
@@ -25,18 +27,23 @@ TASKS = {
     "workers.tasks.generate_letter", "workers.tasks.import_file",
     "workers.tasks.letters_generated", "workers.tasks.nightly_sweep",
     "workers.tasks.recalculate", "workers.tasks.recalculate_pending",
+    "mail.deliver", "mail.send_waiting",
 }
 BEAT = {
     "nightly-sweep": "workers.tasks.nightly_sweep",
     "nightly-aggregate": "workers.tasks.aggregate",
     "recalculate-pending": "workers.tasks.recalculate_pending",
     "check-stalled-jobs": "jobs.check_stalled",
+    "mail-send-waiting": "mail.send_waiting",
+    "send-reminders": "workers.tasks.send_reminders",
 }
 NAVIGATION = [
-    (10, "Home"), (20, "My audits"), (30, "Moderation"), (40, "Dashboard"), (50, "Rates"),
-    (60, "Letters"), (70, "Panels"), (80, "Cycles"), (90, "Register"), (100, "Imports"),
-    (110, "Agencies"), (120, "Practice standards"), (130, "Audit log"),
+    (10, "Home"), (20, "My audits"), (30, "Moderation"), (40, "Dashboard"),
+    (45, "Improvement actions"), (50, "Rates"), (60, "Letters"), (65, "Board reports"),
+    (70, "Panels"), (80, "Cycles"), (90, "Register"), (100, "Imports"),
+    (112, "Agencies"), (120, "Practice standards"), (130, "Audit log"),
     (140, "Background jobs"), (150, "Users"),
+    (155, "Emails"),
 ]
 
 

@@ -1,4 +1,4 @@
-"""`ehcp-qa users create|reset-second-factor`: people who sign in."""
+"""`ehcp-qa users create|invite|reset-second-factor`: people who sign in."""
 
 from __future__ import annotations
 
@@ -30,6 +30,63 @@ def users_create(email: str, role: str, agency_name: str | None, display_name: s
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created user {user.id}: {user.email} ({user.role})")
+
+
+@users_group.command("invite")
+@click.option("--email", required=True)
+@click.option("--role", required=True, help="admin, qi_manager, panel_chair, auditor, agency_lead")
+@click.option("--agency", "agency_name", default=None, help="exact agency name (auditors and "
+              "agency leads need one)")
+def users_invite(email: str, role: str, agency_name: str | None) -> None:
+    """Invite someone by email: they choose their own password through a single-use link."""
+    from sqlalchemy import select
+
+    from qa_app.auth.invitations import invite
+    from qa_app.auth.operations import UserError
+    from qa_app.extensions import db
+    from qa_app.register.models import Agency
+    from qa_app.transactions import after_commit
+
+    agency_id = None
+    if agency_name:
+        agency_id = db.session.execute(
+            select(Agency.id).where(Agency.name == agency_name)).scalar_one_or_none()
+        if agency_id is None:
+            raise click.ClickException(f"No agency called {agency_name!r} "
+                                       "(see `ehcp-qa agencies list`)")
+    try:
+        user = invite(email, role, agency_id, invited_by_id=None)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    user_id, address = user.id, user.email
+    click.echo(f"Invited user {user_id}: {address} ({user.role})")
+    after_commit(lambda: click.echo(_where_it_went(user_id)))
+
+
+def _where_it_went(user_id: int) -> str:
+    """After delivery was tried: where the newest invitation to this person went."""
+    from sqlalchemy import select
+
+    from qa_app.extensions import db
+    from qa_app.mail.models import CHANNEL_WORDS, OutboxMessage
+
+    db.session.expire_all()
+    message = db.session.execute(
+        select(OutboxMessage).where(OutboxMessage.user_id == user_id,
+                                    OutboxMessage.kind == "invitation")
+        .order_by(OutboxMessage.id.desc()).limit(1)).scalar_one()
+    if message.status == "kept":
+        return (f"The invitation email (outbox {message.id}) is kept in the outbox, not sent: "
+                "no mail server or GOV.UK Notify is set up. An administrator can read it on "
+                "the Emails page.")
+    if message.status in ("queued", "retrying") and not message.channel:
+        return f"The invitation email (outbox {message.id}) is with the worker to send."
+    way = CHANNEL_WORDS.get(message.channel or "", "the worker")
+    if message.status == "sent":
+        return f"The invitation email (outbox {message.id}) was sent to {message.to} " \
+               f"through {way}."
+    return (f"The invitation email (outbox {message.id}) is {message.status_words.lower()}"
+            f" through {way}: {message.error or 'no reason given'}")
 
 
 @users_group.command("reset-second-factor")

@@ -101,7 +101,114 @@ def revoke_access(user: User, reason: str, actor_id: int | None = None) -> None:
 
 
 def deactivate_user(user: User, actor_id: int | None = None) -> None:
-    """Stop a person signing in or using the API, keeping their records and history."""
+    """Stop a person signing in or using the API, keeping their records and history.
+    The last active administrator cannot be deactivated."""
+    if not user.active:
+        raise UserError(f"{user.email} is already deactivated")
+    if actor_id == user.id:
+        raise UserError("You cannot deactivate your own account: ask another administrator")
+    if user.role == Role.ADMIN:
+        keep_an_admin(user, "deactivate")
     user.active = False
+    if user.role == Role.ADMIN:
+        still_an_admin(user, "deactivate")
     revoke_access(user, "deactivated", actor_id=actor_id)
     audit_log.record("user.deactivate", "user", user.id, user_id=actor_id)
+
+
+def reactivate_user(user: User, actor_id: int | None = None) -> None:
+    """Let a deactivated person sign in again with their old role and agency; the tokens and
+    sessions that ended stay ended."""
+    if user.active:
+        raise UserError(f"{user.email} is already active")
+    if user.role in ROLES_NEEDING_AGENCY and (user.agency is None or not user.agency.active):
+        raise UserError(f"{user.email}'s agency is closed: change their agency first", "agency")
+    user.active = True
+    audit_log.record("user.reactivate", "user", user.id, user_id=actor_id)
+
+
+def role_and_agency(role: str, agency_id: int | None) -> tuple[Role, Agency | None]:
+    """A role and agency chosen on a form, refused if the role is unknown, the agency is not
+    an open one, or the role works for one agency and none is chosen."""
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise UserError("Choose a role from the list", "role") from None
+    agency = None
+    if agency_id is not None:
+        agency = db.session.get(Agency, agency_id)
+        if agency is None or not agency.active:
+            raise UserError("Choose an agency from the list", "agency")
+    if new_role in ROLES_NEEDING_AGENCY and agency is None:
+        raise UserError(f"Choose the agency of this {new_role.label.lower()}: "
+                        f"{new_role.label.lower()}s work for one agency", "agency")
+    return new_role, agency
+
+
+def check_role_change(user: User, role: str, agency_id: int | None) -> dict[str, list[str | None]]:
+    """What changing `user` to `role` and `agency_id` would change, as [old, new] pairs in
+    words; refused with a reason when the change breaks a rule or changes nothing."""
+    new_role, agency = role_and_agency(role, agency_id)
+    changes: dict[str, list[str | None]] = {}
+    if new_role.value != user.role:
+        changes["role"] = [user.role_enum.label, new_role.label]
+    if agency_id != user.agency_id:
+        changes["agency"] = [user.agency.name if user.agency else None,
+                             agency.name if agency else None]
+    if not changes:
+        raise UserError(f"{user.email} already has this role and agency: nothing to change",
+                        "role")
+    if user.role == Role.ADMIN and new_role != Role.ADMIN and user.active:
+        keep_an_admin(user, "change")
+    return changes
+
+
+def change_role(user: User, role: str, agency_id: int | None,
+                actor_id: int | None = None) -> dict[str, list[str | None]]:
+    """Give a person a new role or agency. Their sessions and API keys end, so the new role
+    and agency apply from their next sign-in rather than on pages already open."""
+    changes = check_role_change(user, role, agency_id)
+    was_admin = user.role == Role.ADMIN and user.active
+    user.role = Role(role).value
+    user.agency_id = agency_id
+    if was_admin:
+        still_an_admin(user, "change")
+    db.session.flush()
+    db.session.expire(user, ["agency"])
+    revoke_access(user, "role changed", actor_id=actor_id)
+    audit_log.record("user.change_role", "user", user.id, changes=changes, user_id=actor_id)
+    return changes
+
+
+def keep_an_admin(user: User, action: str) -> None:
+    """Refuse to leave the partnership with no active administrator.
+
+    The active administrators' rows are locked (SELECT ... FOR UPDATE on PostgreSQL) and read
+    again, so two administrators removing each other at the same moment are taken one after
+    the other: the second sees the first's change and is refused. SQLite has no row locks:
+    there `still_an_admin` counts again once the change is written."""
+    admins = db.session.execute(
+        select(User.id)
+        .where(User.role == Role.ADMIN.value, User.active.is_(True))
+        .with_for_update()
+    ).scalars().all()
+    if not set(admins) - {user.id}:
+        raise _last_admin(user, action)
+
+
+def still_an_admin(user: User, action: str) -> None:
+    """Counted again after the change is written: SQLite takes its write lock at the first
+    write, so a request that raced this one has committed by now and is counted."""
+    db.session.flush()
+    left = db.session.execute(
+        select(func.count()).select_from(User)
+        .where(User.role == Role.ADMIN.value, User.active.is_(True))
+    ).scalar_one()
+    if left == 0:
+        raise _last_admin(user, action)
+
+
+def _last_admin(user: User, action: str) -> UserError:
+    what = "deactivated" if action == "deactivate" else "moved to another role"
+    return UserError(f"{user.email} is the only active administrator, so they cannot be "
+                     f"{what}. Make someone else an administrator first.", "role")

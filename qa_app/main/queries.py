@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, select
 from sqlalchemy.orm import contains_eager, defer
@@ -26,6 +27,9 @@ from qa_app.letters.queries import Status, status_of
 from qa_app.main.stages import CycleCounts
 from qa_app.register.models import Advice, Agency, Plan
 from qa_app.reporting.models import RecalculationRequest
+
+if TYPE_CHECKING:
+    from qa_app.agencies.queries import LeaderlessAgency
 
 AWAITING_RESPONSE = frozenset({"issued", "due", "late"})
 
@@ -242,6 +246,13 @@ def open_cycle_counts() -> list[CycleCounts]:
 
 def _agencies_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count(distinct(case((condition, Letter.agency_id))))
+
+
+def agencies_without_lead(today: date) -> list[LeaderlessAgency]:
+    """Active agencies with issued letters and no active agency lead: nobody can answer them."""
+    from qa_app.agencies.queries import leaderless_agencies
+
+    return leaderless_agencies(current_letters(today))
 
 
 def failed_jobs() -> int:

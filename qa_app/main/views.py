@@ -1,5 +1,5 @@
 """The signed-in home page for each role, leading with what that person must do next and
-what is overdue, and the admin's list of users."""
+what is overdue."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 
 from qa_app.auth.access import ALL_ROLES, STAFF, roles
-from qa_app.auth.models import Role, User
-from qa_app.extensions import db
+from qa_app.auth.models import Role
+from qa_app.board.queries import requests_for_lead
+from qa_app.improvement.queries import overdue_everywhere, overdue_for_owner
 from qa_app.letters.document import long_date
 from qa_app.main import queries
 
@@ -41,18 +41,16 @@ def home() -> ResponseReturnValue:
         lines = queries.current_letters(on, current_user.agency_id)
         context["awaiting"] = queries.awaiting_response(lines)
         context["sent"] = queries.responses_sent(lines)
+        context["overdue_actions"] = overdue_for_owner(current_user.id, on)
+        context["commentary_lines"] = requests_for_lead(on, current_user.agency_id)
         context["counts"] = queries.register_counts()
     elif role in STAFF:
         context["cycles"] = queries.open_cycle_counts()
         context["late"] = [line for line in queries.current_letters(on) if line.late]
+        context["leaderless"] = queries.agencies_without_lead(on)
         context["failed_jobs"] = queries.failed_jobs()
+        context["overdue_actions"] = overdue_everywhere(on)
         context["recalculating_since"] = queries.recalculating_since()
         context["counts"] = queries.register_counts()
     return render_template("main/home.html", **context)
 
-
-@bp.route("/users")
-@roles(Role.ADMIN)
-def users() -> ResponseReturnValue:
-    rows = db.session.execute(select(User).order_by(User.role, User.email)).scalars().all()
-    return render_template("main/users.html", users=rows)

@@ -19,5 +19,4 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     add_item(app, "Register", "register.plans", 90, ("register.plan", "register.advice"))
     add_item(app, "Imports", "imports.index", 100, ("imports.",))
-    add_item(app, "Agencies", "register.agencies", 110)
     add_beat(app, "nightly-sweep", "workers.tasks.nightly_sweep", crontab(hour=2, minute=0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from qa_app.audits.moderation.notes import panel_notes_for_advice
 from qa_app.auth.access import ALL_ROLES, STAFF, get_visible_or_404, roles
@@ -17,7 +17,6 @@ from qa_app.register.models import (
     ADVICE_EXCEPTION_LABELS,
     PLAN_EXCEPTION_LABELS,
     Advice,
-    Agency,
     Plan,
 )
 from qa_app.register.operations import RegisterError, set_advice_exception, set_plan_exception
@@ -43,13 +42,8 @@ AUDITOR_NAMES_SHOWN = (*STAFF, Role.PANEL_CHAIR)
 @bp.route("/agencies")
 @roles(*STAFF)
 def agencies() -> ResponseReturnValue:
-    rows = db.session.execute(
-        select(Agency, func.count(Plan.id))
-        .outerjoin(Plan, Plan.agency_id == Agency.id)
-        .group_by(Agency.id)
-        .order_by(Agency.name)
-    ).all()
-    return render_template("register/agencies.html", rows=rows)
+    """The old read-only list: agencies now have one page for both staff roles."""
+    return redirect(url_for("agencies.index"), 301)
 
 
 @bp.route("/plans")

@@ -1,0 +1,42 @@
+"""A plan's case timeline: every event in its story, from every feature, in date order.
+
+Features add their own events with `add_source(app, fn)` in their `init_app`; `fn(plan_id)`
+returns `TimelineEvent`s in plain words (no grade codes, no names of children: the plan is
+shown by its pseudonymous reference only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask
+
+EXTENSION = "qa_timeline_sources"
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    when: datetime
+    what: str
+    """A plain-words heading, e.g. "Re-audited"."""
+    detail: str
+    """Plain words; no grade codes."""
+    agency_id: int | None
+    """Whose part of the story: an agency lead sees only their own agency's events and the
+    partnership's (None)."""
+    url: str | None = None
+
+
+TimelineSource = Callable[[int], Iterable[TimelineEvent]]
+
+
+def add_source(app: Flask, fn: TimelineSource) -> None:
+    """Add `fn(plan_id) -> Iterable[TimelineEvent]` to every plan's case timeline."""
+    sources: list[TimelineSource] = app.extensions.setdefault(EXTENSION, [])
+    if fn not in sources:
+        sources.append(fn)
+
+
+def sources_for(app: Flask) -> list[TimelineSource]:
+    return list(app.extensions.get(EXTENSION, []))
