@@ -179,6 +179,12 @@ FEATURES = (
     "qa_app.people",
     "qa_app.reminders",
     "qa_app.board",
+    "qa_app.library",
+    "qa_app.learning",
+    "qa_app.reaudit",
+    "qa_app.challenges",
+    "qa_app.calibration",
+    "qa_app.surveys",
 )
 """Every feature, in the order its pages are registered. Each is a package whose
 `init_app(app)` adds its blueprints, `ehcp-qa` commands, navigation items and schedule
@@ -258,6 +264,8 @@ RACED_TABLES = frozenset({
     "final_grades", "final_criterion_grades", "samples", "sample_items", "panel_members",
     "audit_scores", "letters", "letter_responses", "improvement_actions",
     "board_reports", "board_commentary_requests",
+    "grade_challenges",
+    "learning_briefs",
 })
 """Tables whose unique keys the code checks before writing, so that a refusal can only mean
 another request wrote the same thing in the same moment (a double submit, two tabs)."""

@@ -14,15 +14,22 @@ def names(method: str) -> list[str]:
 
 def test_every_scoped_model_declares_its_own_scope(app: Flask) -> None:
     assert names("lead_sees") == [
-        "Advice", "Agency", "AgreementSnapshot", "Audit", "BoardReport", "CommentaryRequest",
-        "FinalGrade", "ImprovementAction",
+        "Advice", "Agency", "AgreementSnapshot", "Audit", "BoardReport",
+        "CalibrationGrade", "CalibrationParticipant", "CalibrationReference", "CalibrationRound",
+        "CommentaryRequest",
+        "FinalGrade", "GradeChallenge", "ImprovementAction",
         "ImprovementNote",
-        "Letter", "LetterResponse", "LetterResponseChange", "Plan", "RateSnapshot",
+        "Letter", "LetterResponse", "LetterResponseChange", "Plan", "PracticeExample",
+        "RateSnapshot", "ReauditMark",
     ]
-    assert names("auditor_sees") == ["Advice", "Audit", "ImprovementAction",
-                                     "ImprovementNote", "Plan",
+    assert names("auditor_sees") == ["Advice", "Audit", "CalibrationGrade",
+                                     "CalibrationParticipant", "CalibrationReference",
+                                     "CalibrationRound", "ImprovementAction",
+                                     "ImprovementNote", "Plan", "PracticeExample",
                                      "RateSnapshot"]
-    assert names("chair_sees") == ["Audit"]
+    assert names("chair_sees") == ["Audit", "CalibrationGrade", "CalibrationParticipant",
+                                   "CalibrationReference", "CalibrationRound",
+                                   "GradeChallenge", "PracticeExample"]
 
 
 def test_managers_and_admins_are_not_filtered(app: Flask) -> None:
@@ -34,6 +41,6 @@ def test_managers_and_admins_are_not_filtered(app: Flask) -> None:
 def test_each_role_gets_one_filter_per_declaring_model(app: Flask) -> None:
     assert len(criteria_for(Scope(str(Role.AGENCY_LEAD), 1, None))) == len(names("lead_sees"))
     assert len(criteria_for(Scope(str(Role.AGENCY_LEAD), 1, 7))) == len(names("lead_sees"))
-    assert len(criteria_for(Scope(str(Role.AUDITOR), 1, 7))) == 6
-    assert len(criteria_for(Scope(str(Role.PANEL_CHAIR), 1, None))) == 1
+    assert len(criteria_for(Scope(str(Role.AUDITOR), 1, 7))) == 11
+    assert len(criteria_for(Scope(str(Role.PANEL_CHAIR), 1, None))) == 7
 

@@ -38,12 +38,12 @@ BEAT = {
     "send-reminders": "workers.tasks.send_reminders",
 }
 NAVIGATION = [
-    (10, "Home"), (20, "My audits"), (30, "Moderation"), (40, "Dashboard"),
-    (45, "Improvement actions"), (50, "Rates"), (60, "Letters"), (65, "Board reports"),
-    (70, "Panels"), (80, "Cycles"), (90, "Register"), (100, "Imports"),
+    (10, "Home"), (20, "My audits"), (30, "Moderation"), (35, "Calibration"), (40, "Dashboard"),
+    (45, "Improvement actions"), (47, "Re-audits"), (50, "Rates"), (58, "Challenges"),
+    (60, "Letters"), (62, "Good practice"), (65, "Board reports"), (67, "Learning briefs"),
+    (68, "Surveys"), (70, "Panels"), (80, "Cycles"), (90, "Register"), (100, "Imports"),
     (112, "Agencies"), (120, "Practice standards"), (130, "Audit log"),
-    (140, "Background jobs"), (150, "Users"),
-    (155, "Emails"),
+    (140, "Background jobs"), (150, "Users"), (155, "Emails"),
 ]
 
 

@@ -30,6 +30,7 @@ def demo(no_serve: bool, port: int) -> None:
     from qa_app.demo.letters import issue_demo_letters
     from qa_app.improvement.demo import bring_demo_actions_to_life
     from qa_app.serving import use_served_address
+    from qa_app.surveys.demo import bring_surveys_to_life
 
     app = create_app("demo")
     use_served_address(app, "127.0.0.1", port)
@@ -43,6 +44,7 @@ def demo(no_serve: bool, port: int) -> None:
             click.echo(f"Letters: {issued} issued, dated from {today.isoformat()}")
         if owned := bring_demo_actions_to_life(today):
             click.echo(f"Improvement actions: {owned} given an owner and a due date")
+        click.echo(bring_surveys_to_life(today))
         transactions.commit_point()
         click.echo("")
         click.echo(f"Demo users (every page is at http://127.0.0.1:{port}/):")

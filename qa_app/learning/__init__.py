@@ -7,5 +7,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """The learning brief and case timeline pages."""
-    from qa_app.learning import timeline  # noqa: F401  (sources are added by other features)
+    """The learning brief and case timeline pages; the timeline's own events are a source
+    like any other feature's (see timeline.add_source)."""
+    from qa_app.learning import models, views  # noqa: F401  (models: complete metadata)
+    from qa_app.learning.case_events import case_events
+    from qa_app.learning.timeline import add_source
+    from qa_app.navigation import add_item
+
+    app.register_blueprint(views.bp)
+    add_item(app, "Learning briefs", "learning.index", 67, ("learning.index", "learning.show",
+                                                             "learning.publish"))
+    add_source(app, case_events)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 
 from flask import Flask
 
@@ -40,3 +40,27 @@ def add_source(app: Flask, fn: TimelineSource) -> None:
 
 def sources_for(app: Flask) -> list[TimelineSource]:
     return list(app.extensions.get(EXTENSION, []))
+
+
+def visible(events: Iterable[TimelineEvent], *, agency_ids: frozenset[int] | None
+            ) -> list[TimelineEvent]:
+    """The events a viewer may see, oldest first: `agency_ids` None means every agency's
+    part (staff); otherwise only those agencies' events and the partnership's (None)."""
+    shown = [e for e in events
+             if agency_ids is None or e.agency_id is None or e.agency_id in agency_ids]
+    return sorted(shown, key=lambda e: _moment(e.when))
+
+
+def _moment(when: date) -> datetime:
+    """A plain date (a source that records only the day) sorts as the start of that day."""
+    return when if isinstance(when, datetime) else datetime.combine(when, time.min)
+
+
+def plan_timeline(app: Flask, plan_id: int, *, agency_ids: frozenset[int] | None
+                  ) -> list[TimelineEvent]:
+    """Every source's events for the plan, filtered to the viewer's part, in date order
+    (events at the same moment keep their sources' order)."""
+    found: list[TimelineEvent] = []
+    for source in sources_for(app):
+        found.extend(source(plan_id))
+    return visible(found, agency_ids=agency_ids)

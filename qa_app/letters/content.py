@@ -30,6 +30,7 @@ from qa_app.letters.document import (
     Rate,
 )
 from qa_app.letters.evidence import PER_CRITERION, known_terms, usable_excerpt
+from qa_app.reaudit.queries import letter_befores as reaudits
 from qa_app.register.models import Agency
 from qa_app.reporting import queries as stored
 from qa_app.standards.models import RubricVersion
@@ -44,7 +45,9 @@ FIGURE_ROWS = (
     ("advice_good_or_better", "all", "Advice rated good or better"),
     ("advice_on_time", "all", "Advice provided on time"),
     ("child_voice_good_or_better", "all", "Child's voice rated good or better"),
+    ("reaudited_good_or_better", "all", "Re-audited work now good or better"),
 )
+REAUDITED_KIND = ", re-audited after amendment"
 MAX_FINDINGS = 3
 DEFAULT_CRITERION_TARGET = 80.0
 
@@ -163,6 +166,7 @@ def assemble_facts(agency_id: int, cycle_id: int, response_working_days: int, *,
     computed = _computed_criteria()
     judged = {key: rate for key, rate in now.items() if key[2] not in computed}
     strengths, areas = _findings(judged, titles, _criterion_target(now))
+    again = reaudits(agency_id, cycle_id)
     terms = known_terms([*titles.values(), agency.name, *_agency_names(),
                          *(lvl["label"] for b in versions.values() for lvl in b.get("scale", []))])
     return Facts(
@@ -177,7 +181,8 @@ def assemble_facts(agency_id: int, cycle_id: int, response_working_days: int, *,
         figures=figures,
         strengths=_with_evidence(strengths, agency_id, cycle_id, terms, good=True),
         areas=_with_evidence(areas, agency_id, cycle_id, terms, good=False),
-        items=tuple(sorted((_item(g, versions) for g in grades), key=lambda i: i.reference)),
+        items=tuple(sorted((_item(g, versions, again) for g in grades),
+                           key=lambda i: i.reference)),
         response_working_days=response_working_days,
         sample_finalised=basis[0] if basis else None,
         sample_size=basis[1] if basis else None,
@@ -269,15 +274,20 @@ def _with_evidence(
     return tuple(replace(f, evidence=tuple(quotes.get(f.criterion_id, []))) for f in findings)
 
 
-def _item(grade: FinalGrade, bodies: dict[int, dict[str, Any]]) -> AuditedItem:
+def _item(grade: FinalGrade, bodies: dict[int, dict[str, Any]],
+          reaudited: dict[tuple[int | None, int | None], str] | None = None) -> AuditedItem:
     body = bodies.get(grade.rubric_version_id, {})
     labels = {level["value"]: level["label"] for level in body.get("scale", [])}
+    before = (reaudited or {}).get((grade.plan_id, grade.advice_id))
+    if before is not None:  # re-audited work: the kind says so, the grade says what it was
+        labels = {v: f"{text} (was {before})" for v, text in labels.items()}
     if grade.plan is not None:
         reference, kind = grade.plan.ref, "EHC plan"
     else:
         assert grade.advice is not None
         reference = grade.advice.ref
         kind = f"{grade.advice.advice_type.replace('_', ' ').capitalize()} advice"
+    kind += REAUDITED_KIND if before is not None else ""
     return AuditedItem(reference, kind, body.get("title", ""),
                        labels.get(grade.grade, str(grade.grade)), grade.good_or_better)
 
@@ -311,6 +321,17 @@ def default_paragraphs(facts: Facts) -> tuple[str, str, str]:
         "Every area the panel audited met the partnership's target this cycle. Please keep "
         "the practice that achieved this in place."
     )
+    from qa_app.library.letters import cited_examples  # the good-practice library
+
+    areas += cited_examples([f.criterion_id for f in facts.areas])
+    again = [i for i in facts.items if i.kind.endswith(REAUDITED_KIND)]
+    if again:
+        opening += (
+            f"\n\nRe-audit after amendment: the panel also audited "
+            f"{_counted(len(again), 'piece', 'pieces')} of work again after your agency amended "
+            f"it; {sum(1 for i in again if i.good_or_better)} of them "
+            f"{'is' if sum(1 for i in again if i.good_or_better) == 1 else 'are'} now good or "
+            "better. The appendix gives each one's grade before and after.")
     return opening, strengths, areas
 
 

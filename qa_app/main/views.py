@@ -13,6 +13,7 @@ from flask_login import current_user
 from qa_app.auth.access import ALL_ROLES, STAFF, roles
 from qa_app.auth.models import Role
 from qa_app.board.queries import requests_for_lead
+from qa_app.calibration.queries import to_score as calibration_to_score
 from qa_app.improvement.queries import overdue_everywhere, overdue_for_owner
 from qa_app.letters.document import long_date
 from qa_app.main import queries
@@ -33,6 +34,7 @@ def home() -> ResponseReturnValue:
     context: dict[str, Any] = {"role": role, "today": on, "long_date": long_date}
     if role == Role.AUDITOR:
         context["panels"] = queries.audits_to_do(current_user.id, on)
+        context["calibration_rounds"] = calibration_to_score(current_user.id)
     elif role == Role.PANEL_CHAIR:
         context["queues"] = queries.moderation_queues(current_user.id)
         context["drafts"] = queries.letters_to_issue(current_user.id)

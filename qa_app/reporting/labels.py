@@ -18,6 +18,7 @@ MEASURE_TITLES = {
     m.ASSURANCE: "Agency-assured advice the panel confirmed",
     m.CRITERION: "Criteria good or better",
     m.MODERATED: "Final grades the panel chair moderated",
+    m.REAUDITED: "Re-audited after amendment and now good or better",
 }
 MEASURE_ORDER = list(MEASURE_TITLES)
 

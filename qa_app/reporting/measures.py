@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     and_,
     case,
+    exists,
     false,
     func,
     literal,
@@ -40,16 +41,18 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from qa_app.audits.cycles.models import Cycle
+from qa_app.audits.cycles.models import Cycle, Sample, SampleItem
+from qa_app.audits.cycles.sampling import REAUDIT
 from qa_app.audits.moderation.models import FinalCriterionGrade, FinalGrade
 from qa_app.audits.scoring.models import Audit, AuditScore
+from qa_app.reaudit.models import ReauditMark
 from qa_app.register.models import Advice, Plan
 from qa_app.reporting import weighting
 from qa_app.reporting.agreement import rank_tables
 from qa_app.reporting.figures import Context, Figures
 from qa_app.standards.models import RubricVersion
 
-MEASURES_VERSION = "2026.6"
+MEASURES_VERSION = "2026.7"
 """Part of every inputs hash: raise it when a definition here changes, so figures are redone."""
 
 PLANS = "plans_good_or_better"
@@ -64,6 +67,7 @@ ASSURANCE = "assured_advice_confirmed"
 AGREEMENT = "agreement"
 MODERATED = "grades_moderated"
 EXCLUDING_EXCEPTIONS = "excluding_exceptions"
+REAUDITED = "reaudited_good_or_better"
 
 
 
@@ -97,13 +101,52 @@ def total(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def _graded_in(ctx: Context) -> ColumnElement[bool]:
-    """Final grades in any of the periods: by the cycle graded in, or by academic year."""
+    """Final grades in any of the periods: by the cycle graded in, or by academic year;
+    never a re-audit place, which sits beside the random sample (see REAUDITED)."""
+    return and_(_in_periods(ctx), ~_reaudit_place())
+
+
+def _in_periods(ctx: Context) -> ColumnElement[bool]:
     conditions = []
     if ctx.cycle_ids:
         conditions.append(FinalGrade.cycle_id.in_(sorted(ctx.cycle_ids)))
     if ctx.years:
         conditions.append(FinalGrade.academic_year.in_(sorted(ctx.years)))
     return or_(false(), *conditions)
+
+
+def _reaudit_place() -> ColumnElement[bool]:
+    """The grade's subject was added to its cycle's sample as a re-audit place."""
+    return exists().where(
+        Sample.cycle_id == FinalGrade.cycle_id, SampleItem.sample_id == Sample.id,
+        SampleItem.stratum == REAUDIT,
+        or_(SampleItem.plan_id == FinalGrade.plan_id, SampleItem.advice_id == FinalGrade.advice_id))
+
+
+def reaudited_good_or_better(conn: Connection, ctx: Context) -> Figures:
+    """Work marked for re-audit, amended and graded again in the cycle whose sample took it:
+    how much is now good or better (child voice limiting), by the agency recorded with the
+    new grade; scope "plan" or "advice" apart, and "all"."""
+    cv, cv_joined, good = _child_voice()
+    same = or_(ReauditMark.plan_id == FinalGrade.plan_id,
+               ReauditMark.advice_id == FinalGrade.advice_id)
+    kind = case((FinalGrade.plan_id.is_not(None), literal("plan", String)),
+                else_=literal("advice", String))
+    keys = (FinalGrade.cycle_id, FinalGrade.academic_year, FinalGrade.agency_id, kind)
+    rows = conn.execute(
+        select(*keys, func.count(), total(good))
+        .select_from(FinalGrade)
+        .join(ReauditMark, and_(ReauditMark.included_cycle_id == FinalGrade.cycle_id, same))
+        .outerjoin(cv, cv_joined)
+        .where(_in_periods(ctx))
+        .group_by(*keys)
+    ).all()
+    figures = Figures()
+    for cycle_id, year, agency_id, subject, n, met in rows:
+        for key in ctx.keys_for(cycle_id, year):
+            for scope in ("all", subject):
+                figures.add(key, REAUDITED, scope, "", agency_id, n, met)
+    return figures
 
 
 def _date_periods(ctx: Context) -> Any:
@@ -359,6 +402,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("new plans issued in time", plans_issued_in_time),
     ("inter-rater agreement", inter_rater_agreement),
     ("stratum-weighted plans rate", weighting.plan_estimates),
+    ("re-audited work now good or better", reaudited_good_or_better),
 )
 
 

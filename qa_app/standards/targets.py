@@ -28,6 +28,7 @@ MEASURES = (
     "child_voice_good_or_better",
     "plans_issued_in_20_weeks",
     "responses_on_time",
+    "families_experience_good_or_better",  # counted from surveys (qa_app/surveys/figures.py)
 )
 COMPLETE_COUNTS = frozenset({"advice_on_time", "plans_issued_in_20_weeks", "responses_on_time"})
 """Measures that count every record, not a sample: no sampling interval applies to them."""

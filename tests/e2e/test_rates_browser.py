@@ -67,7 +67,7 @@ def test_the_manager_reads_and_recalculates_the_rates(page: Page, browser_log: B
     assert_accessible(page, "rates after recalculating (manager)", browser_log)
     if world["action"]:
         page.goto(f"/rates/actions/{world['action']}")
-        expect(page).to_have_url(re.compile(r"/actions/\d+$"))
+        expect(page).to_have_url(re.compile(r"/improvement-actions/\d+$"))
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         expect(page.locator("main")).to_contain_text("Community Paediatrics")
         assert_accessible(page, "an improvement action (manager)", browser_log)

@@ -125,6 +125,9 @@ def sample_draw(cycle_name: str, size: int, seed: int | None, transition_share: 
         click.echo(f"  {stratum}: {count}")
     for note in result.notes:
         click.echo(f"Note: {note}")
+    if sample.parameters.get("reaudit_places"):
+        click.echo(f"Added {sample.parameters['reaudit_places']} re-audit place(s) beside the "
+                   "random sample (amended work marked for re-audit).")
 
 
 @sample_group.command("size")

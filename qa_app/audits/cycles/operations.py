@@ -209,11 +209,26 @@ def draw_sample(
     ]
     db.session.add(sample)
     db.session.flush()
+    reaudits = _add_reaudit_places(cycle, sample, actor_id)
     audit_log.record("sample.redraw" if replaced else "sample.draw", "sample", sample.id,
                      user_id=actor_id, changes={
                          "cycle": cycle.name, "seed": seed, "plans": len(result.plans),
-                         "advice": len(result.advice), "replaced": replaced})
+                         "advice": len(result.advice), "replaced": replaced,
+                         "reaudit_places": reaudits})
     return sample, result
+
+
+def _add_reaudit_places(cycle: Cycle, sample: Sample, actor_id: int | None) -> int:
+    """Amended work marked for re-audit joins the sample beside the random draw (its own
+    stratum), after the draw, so the random choice and its rates are untouched."""
+    from qa_app.reaudit.operations import include_in_sample, release_from
+
+    release_from(cycle)
+    added = include_in_sample(cycle, sample, actor_id=actor_id)
+    if added:
+        sample.parameters = {**sample.parameters, "reaudit_places": added}
+        db.session.flush()
+    return added
 
 
 def _parameters(params: DrawParameters, rule: Eligibility, exclude_days: int,

@@ -22,6 +22,9 @@ Z_95 = Fraction("1.96")
 MAX_SEED = 2**31 - 1
 TRANSITION = "transition_year"
 OTHER = "other"
+REAUDIT = "reaudit"
+"""The stratum of a re-audit place: amended work added beside the random sample (see
+qa_app/reaudit/), never part of it, so no rate counts it as randomly drawn."""
 
 
 @dataclass(frozen=True)

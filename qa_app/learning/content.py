@@ -1,0 +1,204 @@
+"""Assembling a cycle's learning brief from its final grades by criterion, the previous
+cycle's, the approved good-practice examples, and the re-audit and challenge outcomes.
+
+Criterion figures are counted exactly as the criterion rates measure counts them
+(qa_app/reporting/measures.py): every final criterion grade of the cycle's final grades,
+good or better as recorded with it, by the agency recorded on the final grade. Comparisons
+with the previous cycle follow the targets' small-number rule: a share counted on fewer than
+`min_n` criterion grades is too few to compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import false, func, select, true
+
+from qa_app.agencies.queries import TYPE_WORDS
+from qa_app.audits.cycles.models import Cycle
+from qa_app.audits.moderation.models import FinalCriterionGrade, FinalGrade
+from qa_app.board.content import provisional_reasons, rules
+from qa_app.extensions import db
+from qa_app.learning.document import (
+    BelowGood,
+    BriefContent,
+    Challenges,
+    Change,
+    Example,
+    Reaudit,
+    Share,
+    TypeGroup,
+)
+from qa_app.letters.content import letterhead, previous_cycle
+from qa_app.letters.document import long_date
+from qa_app.letters.readiness import whole_cycle
+from qa_app.register.models import Agency
+from qa_app.reporting.measures import total
+from qa_app.standards.models import RubricVersion
+
+MOST_OFTEN = 5
+"""Criteria listed per agency type: the ones most often below good."""
+EXAMPLES_PER_CRITERION = 2
+
+
+def assemble(cycle: Cycle, today: date) -> BriefContent:
+    """What the brief says now, read across the whole cycle whoever asks."""
+    with whole_cycle():
+        before = previous_cycle(cycle)
+        min_n = rules().min_n
+        by_type = below_good_by_type(cycle.id)
+        improved, too_few, not_improved = changes(cycle.id, before.id if before else None, min_n)
+        shown = sorted({c.criterion_id for group in by_type for c in group.criteria})
+        return BriefContent(
+            cycle_id=cycle.id, cycle_name=cycle.name, academic_year=cycle.academic_year,
+            partnership=letterhead().name, prepared_on=long_date(today), min_n=min_n,
+            previous_cycle_name=before.name if before else None,
+            provisional=provisional_reasons(cycle),
+            graded=sum(group.graded for group in by_type),
+            by_type=by_type, improved=improved, too_few=too_few, not_improved=not_improved,
+            examples=examples(shown),
+            reaudits=reaudits(cycle.id),
+            challenges=challenges(cycle.id),
+        )
+
+
+def below_good_by_type(cycle_id: int) -> tuple[TypeGroup, ...]:
+    """Per agency type, the criteria most often graded below good in the cycle."""
+    fcg = FinalCriterionGrade
+    rows = db.session.execute(
+        select(Agency.type, fcg.criterion_id, func.count(), total(fcg.good_or_better == false()))
+        .select_from(fcg).join(FinalGrade, FinalGrade.id == fcg.final_grade_id)
+        .join(Agency, Agency.id == FinalGrade.agency_id)
+        .where(FinalGrade.cycle_id == cycle_id)
+        .group_by(Agency.type, fcg.criterion_id)
+    ).all()
+    graded = dict(db.session.execute(
+        select(Agency.type, func.count(FinalGrade.id))
+        .join(Agency, Agency.id == FinalGrade.agency_id)
+        .where(FinalGrade.cycle_id == cycle_id).group_by(Agency.type)
+    ).all())
+    titles = _titles_by_type(cycle_id)
+    found: dict[str, list[BelowGood]] = {}
+    for agency_type, criterion_id, n, below in rows:
+        if below:
+            found.setdefault(agency_type, []).append(BelowGood(
+                criterion_id, _title(titles.get(agency_type, {}), criterion_id),
+                Share(int(below), int(n))))
+    groups = []
+    for agency_type in sorted(graded, key=_type_order):
+        listed = sorted(found.get(agency_type, []),
+                        key=lambda c: (-c.below.met, -(c.below.exact or 0), c.title))
+        groups.append(TypeGroup(agency_type, TYPE_WORDS.get(agency_type, agency_type),
+                                int(graded[agency_type]), tuple(listed[:MOST_OFTEN])))
+    return tuple(groups)
+
+
+def _type_order(agency_type: str) -> tuple[int, str]:
+    order = list(TYPE_WORDS)
+    return (order.index(agency_type) if agency_type in order else len(order), agency_type)
+
+
+def shares(cycle_id: int) -> dict[str, Share]:
+    """Every criterion's good-or-better share across the partnership in the cycle."""
+    fcg = FinalCriterionGrade
+    rows = db.session.execute(
+        select(fcg.criterion_id, func.count(), total(fcg.good_or_better == true()))
+        .join(FinalGrade, FinalGrade.id == fcg.final_grade_id)
+        .where(FinalGrade.cycle_id == cycle_id).group_by(fcg.criterion_id)
+    ).all()
+    return {criterion_id: Share(int(met or 0), int(n)) for criterion_id, n, met in rows}
+
+
+def changes(cycle_id: int, previous_id: int | None, min_n: int
+            ) -> tuple[tuple[Change, ...], tuple[Change, ...], int]:
+    """(improved, too few to compare, how many compared did not improve)."""
+    if previous_id is None:
+        return (), (), 0
+    now, then = shares(cycle_id), shares(previous_id)
+    titles = _titles(_rubric_bodies([cycle_id, previous_id]))
+    improved, too_few, not_improved = [], [], 0
+    for criterion_id in sorted(now.keys() & then.keys()):
+        change = Change(criterion_id, _title(titles, criterion_id), now[criterion_id],
+                        then[criterion_id])
+        if change.now.n < min_n or change.before.n < min_n:
+            too_few.append(change)
+        elif (change.points or 0) > 0:
+            improved.append(change)
+        else:
+            not_improved += 1
+    improved.sort(key=lambda c: (-(c.points or 0), c.title))
+    too_few.sort(key=lambda c: c.title)
+    return tuple(improved), tuple(too_few), not_improved
+
+
+def examples(criterion_ids: list[str]) -> tuple[Example, ...]:
+    """Approved good-practice examples for the criteria the brief lists as below good."""
+    if not criterion_ids:
+        return ()
+    from qa_app.library.queries import approved_examples
+
+    chosen: list[Example] = []
+    per: dict[str, int] = {}
+    for item in approved_examples(criterion_ids):
+        if per.get(item.criterion_id, 0) >= EXAMPLES_PER_CRITERION:
+            continue
+        per[item.criterion_id] = per.get(item.criterion_id, 0) + 1
+        chosen.append(Example(item.criterion_id, item.criterion_title, item.excerpt,
+                              item.subject_text, item.agency_name, item.url))
+    return tuple(sorted(chosen, key=lambda e: (e.criterion_title, e.agency_name)))
+
+
+def reaudits(cycle_id: int) -> tuple[Reaudit, ...]:
+    from qa_app.reaudit.queries import cycle_reaudit_outcomes
+
+    return tuple(Reaudit(r.agency_name, r.subject_text, r.before_text, r.after_text, r.improved)
+                 for r in cycle_reaudit_outcomes(cycle_id))
+
+
+def challenges(cycle_id: int) -> Challenges:
+    from qa_app.challenges.queries import cycle_challenge_counts
+
+    counts = cycle_challenge_counts(cycle_id)
+    return Challenges(counts.raised, counts.waiting, counts.upheld, counts.changed)
+
+
+# --- criterion titles, from the rubric versions the grades were given against ----------------
+
+
+def _rubric_bodies(cycle_ids: Iterable[int]) -> list[dict[str, Any]]:
+    used = select(FinalGrade.rubric_version_id).where(FinalGrade.cycle_id.in_(list(cycle_ids)))
+    rows = db.session.execute(select(RubricVersion.body).where(RubricVersion.id.in_(used))
+                              .order_by(RubricVersion.id)).scalars()
+    return sorted((body or {} for body in rows), key=lambda b: b.get("applies_to") != "plan")
+
+
+def _titles(bodies: Iterable[dict[str, Any]]) -> dict[str, str]:
+    titles: dict[str, str] = {}
+    for body in bodies:
+        for criterion in body.get("criteria", []):
+            titles.setdefault(criterion["id"], criterion["title"])
+    return titles
+
+
+def _titles_by_type(cycle_id: int) -> dict[str, dict[str, str]]:
+    """Each agency type's criterion titles, from the rubric versions its grades used."""
+    pairs = db.session.execute(
+        select(Agency.type, FinalGrade.rubric_version_id).distinct()
+        .join(Agency, Agency.id == FinalGrade.agency_id)
+        .where(FinalGrade.cycle_id == cycle_id)
+    ).all()
+    bodies = dict(db.session.execute(
+        select(RubricVersion.id, RubricVersion.body)
+        .where(RubricVersion.id.in_({version for _type, version in pairs}))
+    ).all()) if pairs else {}
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for agency_type, version in sorted(pairs, key=lambda p: p[1]):
+        by_type.setdefault(agency_type, []).append(bodies.get(version) or {})
+    return {t: _titles(sorted(found, key=lambda b: b.get("applies_to") != "plan"))
+            for t, found in by_type.items()}
+
+
+def _title(titles: dict[str, str], criterion_id: str) -> str:
+    return titles.get(criterion_id) or criterion_id.replace("_", " ").capitalize()
