@@ -23,6 +23,8 @@ from qa_app.board.document import (
     ExceptionRow,
     HeadlineRow,
     ReportContent,
+    SurveyFigure,
+    Voices,
 )
 from qa_app.board.models import BoardReport, CommentaryRequest
 from qa_app.extensions import db
@@ -37,6 +39,9 @@ from qa_app.reporting.periods import CYCLE
 from qa_app.reporting.queries import Rate, current_run, in_display_order, rates
 from qa_app.reporting.recalculation import pending_since
 from qa_app.standards.targets import Targets
+from qa_app.surveys import figures as survey_figures
+from qa_app.surveys.figures import Share
+from qa_app.surveys.models import SurveyRun
 from qa_app.timeutil import format_datetime
 
 LEFT_OUT = frozenset({m.CRITERION})
@@ -243,8 +248,64 @@ def assemble(report: BoardReport, today: date, *, recount: bool = True) -> Repor
         stale=stale_reasons(cycle, run, recount=recount),
         headline=headline(now, before, previous_name, rule),
         exceptions=exceptions(now, before, previous_name, rule, _commentary(report)),
-        actions=groups, actions_note=note,
+        actions=groups, actions_note=note, voices=voices(cycle, rule.min_n),
     )
+
+
+# --- what families and practitioners say ---------------------------------------------------
+
+
+def _share_figure(title: str, share: Share, target: float | None = None,
+                  targets: Targets | None = None) -> SurveyFigure:
+    """One survey share in the report's words; below min_n only the number counted."""
+    if not share.shown:
+        words = "No answers yet" if share.n == 0 else "Too few to judge"
+        key = labels.status(None, target)
+        return SurveyFigure(title=title, counted=share.n, good=None, rate_text=words,
+                            target_text=_target_text(target), status_key=key,
+                            status_text=labels.STATUS_WORDS[key])
+    rag = targets.rag(None, None, None, target, measure=survey_figures.MEASURE,
+                      good=share.good, n=share.n) if targets and target is not None else None
+    key = labels.status(rag, target)
+    return SurveyFigure(title=title, counted=share.n, good=share.good,
+                        rate_text=labels.percent_text(share.percent, target),
+                        target_text=_target_text(target), status_key=key,
+                        status_text=labels.STATUS_WORDS[key])
+
+
+def _target_text(target: float | None) -> str:
+    return "None" if target is None else labels.percent_text(target)
+
+
+def _run_in(cycle: Cycle) -> SurveyRun | None:
+    """The newest practitioner survey that closed during the cycle."""
+    return db.session.scalars(
+        select(SurveyRun).where(SurveyRun.closes_on.between(cycle.start_date, cycle.end_date))
+        .order_by(SurveyRun.closes_on.desc(), SurveyRun.id.desc()).limit(1)).first()
+
+
+def voices(cycle: Cycle, min_n: int) -> Voices:
+    """Families rating their experience good or better in the cycle, against the target, and
+    practitioners' confidence from the survey that closed during it: counted by the surveys
+    feature, partnership-wide only, never a written answer."""
+    try:
+        targets: Targets | None = current_targets()
+    except AggregationError:
+        targets = None
+    target = targets.target_for(survey_figures.MEASURE, "all", cycle.academic_year) \
+        if targets else None
+    family = survey_figures.family_figures(cycle.id, min_n, target)
+    run = _run_in(cycle)
+    staff: tuple[SurveyFigure, ...] = ()
+    if run is not None:
+        staff = tuple(_share_figure(row.question, row.partnership)
+                      for row in survey_figures.confidence_figures(run, min_n).rows)
+    return Voices(
+        family=_share_figure("Families rating their experience good or better",
+                             family.partnership, family.target, targets),
+        practitioner_run=run.name if run else None,
+        practitioner_closed=long_date(run.closes_on) if run else None,
+        practitioners=staff)
 
 
 # --- improvement actions -----------------------------------------------------------------

@@ -75,6 +75,44 @@ class ActionGroup:
 
 
 @dataclass(frozen=True)
+class SurveyFigure:
+    """A survey share for the whole partnership: `good` of `counted` answers good or better.
+    Below the minimum number of answers, `good` and the rate are withheld (None), so that no
+    figure can point to one family or one member of staff."""
+
+    title: str
+    counted: int
+    good: int | None
+    rate_text: str
+    target_text: str = "None"
+    status_key: str = "no_target"
+    status_text: str = "No target set"
+
+    @property
+    def too_few(self) -> bool:
+        return self.good is None
+
+
+@dataclass(frozen=True)
+class Voices:
+    """What families and practitioners said in the cycle, from the surveys feature."""
+
+    family: SurveyFigure
+    practitioner_run: str | None = None
+    """The practitioner survey that closed during the cycle, by name; None when none did."""
+    practitioner_closed: str | None = None
+    practitioners: tuple[SurveyFigure, ...] = ()
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Voices:
+        return cls(family=_make(SurveyFigure, raw["family"]),
+                   practitioner_run=raw.get("practitioner_run"),
+                   practitioner_closed=raw.get("practitioner_closed"),
+                   practitioners=tuple(_make(SurveyFigure, row)
+                                       for row in raw.get("practitioners", ())))
+
+
+@dataclass(frozen=True)
 class ReportContent:
     report_id: int
     cycle_id: int
@@ -100,6 +138,8 @@ class ReportContent:
     actions_note: str = ""
     finalised_on: str | None = None
     finalised_by: str | None = None
+    voices: Voices | None = None
+    """What families and practitioners say; None in reports made final before it was kept."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -125,6 +165,7 @@ class ReportContent:
         data["actions"] = tuple(
             ActionGroup(group["heading"], tuple(_make(ActionItem, i) for i in group["items"]))
             for group in raw.get("actions", ()))
+        data["voices"] = Voices.from_json(raw["voices"]) if raw.get("voices") else None
         return cls(**data)
 
 

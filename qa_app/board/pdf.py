@@ -64,6 +64,40 @@ def _headline(content: ReportContent) -> list[Flowable]:
         Paragraph("No partnership figures have been calculated for this cycle.", BODY)]
 
 
+def _shown(good: int | None) -> Any:
+    return "Not shown" if good is None else good
+
+
+def _voices(content: ReportContent) -> list[Flowable]:
+    voices = content.voices
+    if voices is None:
+        return []
+    family = voices.family
+    status = (f"{family.status_text} (fewer than {content.min_n} answers)" if family.too_few
+              else family.status_text)
+    story: list[Flowable] = [
+        Heading("What families and practitioners say", H2),
+        Paragraph(f"From the surveys, for the whole partnership only. A share counted from "
+                  f"fewer than {content.min_n} answers is too few to judge and is not shown. "
+                  "No written answer is ever shown here.", LEAD_IN),
+        _table([["Measure", "Answers", "Good or better", "Rate", "Target", "Status"],
+                [family.title, family.counted, _shown(family.good), family.rate_text,
+                 family.target_text, _status_cell(family.status_key, status)]],
+               [w * mm for w in (52, 20, 24, 24, 18, 28)], numeric_from=1,
+               extra=_fills([family.status_key], 5))]
+    if voices.practitioner_run is None:
+        return [*story, Paragraph(f"No practitioner survey closed during "
+                                  f"{safe(content.cycle_name)}.", BODY)]
+    rows: list[list[Any]] = [["Question", "Answers", "Confident or better", "Rate"]]
+    rows += [[_words(row.title), row.counted, _shown(row.good), row.rate_text]
+             for row in voices.practitioners]
+    return [*story, Spacer(1, 3 * mm),
+            Paragraph(f"Practitioners rating themselves confident or better: "
+                      f"{safe(voices.practitioner_run)} (closed "
+                      f"{safe(voices.practitioner_closed or '')}).", NOTE),
+            _table(rows, [w * mm for w in (90, 22, 32, 22)], numeric_from=1)]
+
+
 def _exceptions(content: ReportContent) -> list[Flowable]:
     if not content.exceptions:
         return [Paragraph("No agency's figure is below its target or worse than last cycle.",
@@ -123,7 +157,7 @@ def report_pdf(content: ReportContent) -> bytes:
               Paragraph(f"Every measure with a figure for the whole partnership. A rate counted "
                         f"on fewer than {content.min_n} records is too few to judge and is "
                         "never given a status.", LEAD_IN),
-              *_headline(content)]
+              *_headline(content), *_voices(content)]
     story += [Heading("Exceptions, with each agency's commentary", H2),
               Paragraph(f"Only agencies' figures below target, or down at least "
                         f"{content.worse_points:g} points since the previous cycle (both "
