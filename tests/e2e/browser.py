@@ -59,7 +59,11 @@ def sign_out(page: Page) -> None:
 
 
 def assert_accessible(page: Page, label: str, log: BrowserLog | None = None) -> None:
-    """axe finds nothing; with the page's log, nothing was refused by the CSP either."""
+    """axe finds nothing; with the page's log, nothing was refused by the CSP either.
+    Waits first for a loaded page with its main landmark, so that a check called straight
+    after a click does not run on a page half replaced by the next one."""
+    page.wait_for_load_state()
+    expect(page.locator("main")).to_have_count(1)
     assert_no_violations(page, label)
     if log is not None:
         refused = log.csp_reports()

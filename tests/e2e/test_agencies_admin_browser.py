@@ -4,6 +4,8 @@ its check pages with the keyboard and mouse as a person would."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
@@ -52,12 +54,15 @@ def test_agency_pages_are_accessible_and_reflow(app: Flask, page: Page,
     page.get_by_role("link", name="Change name").click()
     page.get_by_label("Name").fill("Speech, Language and Communication Service")
     page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Rename this agency?")).to_be_visible()
     check_page(page, browser_log, "rename: check page")
     page.get_by_role("button", name="Rename agency").click()
     expect(page.get_by_role("heading", name="Speech, Language and Communication Service")
            ).to_be_visible()
 
     page.get_by_role("button", name="Deactivate agency").click()
+    expect(page).to_have_url(re.compile(r"/deactivate$"))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     check_page(page, browser_log, "deactivate: check page")
     fits_320(page, "deactivate: check page")
     page.get_by_role("button", name="Deactivate agency").click()
