@@ -227,9 +227,11 @@ def test_the_task_runs_in_process_and_records_the_job(app, partnership):
         job = enqueue_record("aggregate", {})
         db.session.commit()
         job_id = job.id
-    task.delay(None, None, job_id).get()
-    task.delay("cycle", "999", job_id).get()
-    with app.app_context():
+        # Inside this app's context: another test in the same process may have built (and
+        # bound) an app of its own, with its own database.
+        task.delay(None, None, job_id).get()
+        task.delay("cycle", "999", job_id).get()
+        db.session.remove()
         job = db.session.get(JobRun, job_id)
         assert job.status == "failed" and "no audit cycle" in job.message
         assert count(AggregationRun) == 2

@@ -42,6 +42,34 @@ def test_production_refuses_to_serve_without_secret_key(tmp_path, monkeypatch):
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
+@pytest.mark.parametrize("env_name", ["production", "demo"])
+def test_served_apps_hash_passwords_with_rfc_9106_parameters(tmp_path, env_name):
+    from qa_app.auth.passwords import hash_password, needs_rehash, verify_password
+
+    app = create_app({"ENV_NAME": env_name, "INSTANCE_PATH": str(tmp_path),
+                      "SECRET_KEY": "k" * 32})
+    with app.app_context():
+        stored = hash_password("a long enough password")
+        assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert verify_password(stored, "a long enough password")
+        assert not verify_password(stored, "a long enough passwort")
+        assert not needs_rehash(stored)
+
+
+def test_a_cheap_hash_from_elsewhere_is_upgraded_on_the_next_sign_in(tmp_path):
+    from qa_app.auth.passwords import needs_rehash
+
+    cheap = create_app({"ENV_NAME": "test", "INSTANCE_PATH": str(tmp_path / "t")})
+    served = create_app({"ENV_NAME": "production", "INSTANCE_PATH": str(tmp_path / "p"),
+                         "SECRET_KEY": "k" * 32})
+    from qa_app.auth.passwords import hash_password
+
+    with cheap.app_context():
+        stored = hash_password("a long enough password")
+    with served.app_context():
+        assert needs_rehash(stored)
+
+
 def test_demo_keeps_one_secret_key_in_instance_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     first = create_app({"ENV_NAME": "demo", "INSTANCE_PATH": str(tmp_path)})

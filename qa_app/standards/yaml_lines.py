@@ -61,7 +61,7 @@ def format_path(path: KeyPath) -> str:
 def load_located_yaml(text: str, filename: str) -> LocatedYaml:
     """Parse one YAML document; a syntax error becomes a RubricError naming its line."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _SafeLoader(text)
     except yaml.YAMLError as exc:
         raise RubricError([_syntax_problem(exc, text, filename)]) from None
     builder = _Builder(loader, filename)
@@ -116,10 +116,14 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, filename: str) -> RubricProb
     return RubricProblem(filename, line, "", f"not valid YAML: {detail}")
 
 
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser where PyYAML was built with it (about ten times faster), else PyYAML's."""
+
+
 class _Builder:
     """Turns a composed node tree into plain values while recording line numbers."""
 
-    def __init__(self, loader: yaml.SafeLoader, filename: str) -> None:
+    def __init__(self, loader: Any, filename: str) -> None:
         self.loader = loader
         self.filename = filename
         self.lines: dict[KeyPath, int] = {}
