@@ -185,6 +185,7 @@ FEATURES = (
     "qa_app.challenges",
     "qa_app.calibration",
     "qa_app.surveys",
+    "qa_app.sections",
 )
 """Every feature, in the order its pages are registered. Each is a package whose
 `init_app(app)` adds its blueprints, `ehcp-qa` commands, navigation items and schedule

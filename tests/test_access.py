@@ -10,8 +10,8 @@ from tests import factories as make
 from tests.factories import sign_in
 
 NAV = {
-    "admin": {"Home", "Register", "Agencies", "Users"},
-    "qi_manager": {"Home", "Register", "Agencies"},
+    "admin": {"Home", "Register", "Administration"},
+    "qi_manager": {"Home", "Register", "Administration"},
     "panel_chair": {"Home", "Register"},
     "auditor": {"Home", "Register"},
     "agency_lead": {"Home", "Register"},
@@ -31,7 +31,7 @@ def test_each_role_sees_its_own_navigation(app, client, role):
     items = nav_items(client.get("/").get_data(as_text=True))
     expected = NAV[role]
     assert expected <= items
-    hidden = {"Agencies", "Users", "Register"} - expected
+    hidden = {"Administration", "Agencies", "Users", "Register"} - expected
     assert not (hidden & items)
 
 

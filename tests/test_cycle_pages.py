@@ -61,7 +61,8 @@ def _post(client, path: str, data: dict, token_from: str = "/cycles/new"):
 def test_the_manager_sees_cycles_in_the_navigation_and_an_empty_list(app, client, manager):
     page = _text(client.get("/cycles/"))
     assert "Audit cycles" in page and "There are no cycles yet" in page
-    assert 'href="/cycles/"' in _text(client.get("/"))
+    assert 'href="/sections/audits"' in _text(client.get("/"))
+    assert 'href="/cycles/"' in _text(client.get("/sections/audits"))
 
 
 def test_create_a_cycle_through_the_form(app, client, manager):
@@ -266,7 +267,7 @@ def test_other_roles_get_404_everywhere(app, client, spring, role):
                  f"/cycles/{spring}/reopen", f"/cycles/{spring}/sample"):
         assert client.post(path, data={"csrf_token": token, "name": "x", "size": "3",
                                        "seed": "1"}).status_code == 404, path
-    assert 'href="/cycles/"' not in _text(client.get("/"))
+    assert 'href="/cycles/"' not in _text(client.get("/")) + _text(client.get("/sections/audits"))
     with app.app_context():
         assert db.session.get(Cycle, spring).status == "open"
     assert _count(app, Sample) == 0

@@ -16,7 +16,7 @@ BLUEPRINTS = {
     "panels", "scoring", "moderation", "history", "rates", "letters", "dashboard", "api",
     "api_tokens", "jobs",
     "mail", "links",
-    "agencies",
+    "agencies", "sections",
 }
 COMMANDS = {
     "agencies", "aggregate", "cycles", "db", "demo", "import", "jobs", "letters", "panels",
@@ -38,13 +38,21 @@ BEAT = {
     "send-reminders": "workers.tasks.send_reminders",
 }
 NAVIGATION = [
-    (10, "Home"), (20, "My audits"), (30, "Moderation"), (35, "Calibration"), (40, "Dashboard"),
-    (45, "Improvement actions"), (47, "Re-audits"), (50, "Rates"), (58, "Challenges"),
-    (60, "Letters"), (62, "Good practice"), (65, "Board reports"), (67, "Learning briefs"),
-    (68, "Surveys"), (70, "Panels"), (80, "Cycles"), (90, "Register"), (100, "Imports"),
-    (112, "Agencies"), (120, "Practice standards"), (130, "Audit log"),
-    (140, "Background jobs"), (150, "Users"), (155, "Emails"),
+    (10, "Home", ""),
+    (100, "My audits", "Audits"), (110, "Moderation", "Audits"), (120, "Calibration", "Audits"),
+    (130, "Panels", "Audits"), (140, "Cycles", "Audits"), (150, "Re-audits", "Audits"),
+    (160, "Challenges", "Audits"),
+    (200, "Dashboard", "Results"), (210, "Rates", "Results"),
+    (220, "Improvement actions", "Results"), (230, "Board reports", "Results"),
+    (240, "Surveys", "Results"),
+    (300, "Letters", ""),
+    (400, "Good practice", "Learning"), (410, "Learning briefs", "Learning"),
+    (500, "Register", "Register"), (510, "Imports", "Register"),
+    (600, "Agencies", "Administration"), (610, "Practice standards", "Administration"),
+    (620, "Users", "Administration"), (630, "Emails", "Administration"),
+    (640, "Audit log", "Administration"), (650, "Background jobs", "Administration"),
 ]
+"""(order, text, group): an item without a group stands alone in the navigation."""
 
 
 def _fresh_app(database_url, tmp_path):
@@ -64,9 +72,10 @@ def test_every_page_command_task_and_schedule_entry_is_wired(app):
     assert set(app.extensions["celery"].tasks) >= TASKS
     assert {name: entry["task"] for name, entry in beat_schedule(app).items()} == BEAT
     assert app.extensions["celery"].conf.beat_schedule.keys() == BEAT.keys()
-    assert [(item.order, item.text) for item in items_for(app)] == NAVIGATION
+    assert [(item.order, item.text, item.group) for item in items_for(app)] == NAVIGATION
     for item in items_for(app):
         assert item.endpoint in app.view_functions
+        assert item.group == "" or item.description, f"{item.text} has no line for its hub"
 
 
 def test_a_missing_feature_stops_the_app_being_built(monkeypatch, database_url, tmp_path):

@@ -70,8 +70,8 @@ def test_only_the_manager_and_admin_see_the_jobs_page(app, client, jobs, role):
 
 def test_the_page_says_each_job_in_words(app, client, jobs):
     make.sign_in(client, jobs["manager"].email)
-    home = client.get("/").get_data(as_text=True)
-    assert 'href="/jobs/"' in home and "Background jobs" in home
+    section = client.get("/sections/administration").get_data(as_text=True)
+    assert 'href="/jobs/"' in section and "Background jobs" in section
     page = client.get("/jobs/").get_data(as_text=True)
     assert "3 jobs" in page
     assert "Recalculate the figures" in page and "academic year 2025/26" in page

@@ -11,4 +11,5 @@ def init_app(app: Flask) -> None:
     from qa_app.navigation import add_item
 
     app.register_blueprint(views.bp)
-    add_item(app, "Agencies", "agencies.index", 112, ("agencies.",))
+    add_item(app, "Agencies", "agencies.index", 600, ("agencies.",), group="Administration",
+             description="The partnership's agencies and their leads.")

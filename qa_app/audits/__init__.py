@@ -27,7 +27,11 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(blueprint)
     for group in (*cycle_commands.commands, *panel_commands.commands):
         app.cli.add_command(group)
-    add_item(app, "My audits", "scoring.my_audits", 20, ("scoring.",))
-    add_item(app, "Moderation", "moderation.index", 30, ("moderation.",))
-    add_item(app, "Panels", "panels.index", 70, ("panels.",))
-    add_item(app, "Cycles", "cycles.index", 80, ("cycles.",))
+    add_item(app, "My audits", "scoring.my_audits", 100, ("scoring.",), group="Audits",
+             description="The plans and advice assigned to you to score.")
+    add_item(app, "Moderation", "moderation.index", 110, ("moderation.",), group="Audits",
+             description="Compare auditors' grades and agree the final grades.")
+    add_item(app, "Panels", "panels.index", 130, ("panels.",), group="Audits",
+             description="Set up each cycle's panels, their members and who audits what.")
+    add_item(app, "Cycles", "cycles.index", 140, ("cycles.",), group="Audits",
+             description="Open an audit cycle, draw its sample and close it.")

@@ -12,4 +12,5 @@ def init_app(app: Flask) -> None:
     from qa_app.navigation import add_item
 
     app.register_blueprint(views.bp)
-    add_item(app, "Board reports", "board.index", 65, ("board.",))
+    add_item(app, "Board reports", "board.index", 230, ("board.",), group="Results",
+             description="Exceptions to report to the SEND board, with agencies' commentary.")

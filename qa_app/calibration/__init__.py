@@ -14,4 +14,5 @@ def init_app(app: Flask) -> None:
     from qa_app.navigation import add_item
 
     app.register_blueprint(views.bp)
-    add_item(app, "Calibration", "calibration.index", 35, ("calibration.",))
+    add_item(app, "Calibration", "calibration.index", 120, ("calibration.",), group="Audits",
+             description="Grade the same work blind to check auditors read the standards alike.")

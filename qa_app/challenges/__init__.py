@@ -13,7 +13,8 @@ def init_app(app: Flask) -> None:
     from qa_app.navigation import add_item
 
     app.register_blueprint(views.bp)
-    add_item(app, "Challenges", "challenges.index", 58, ("challenges.",))
+    add_item(app, "Challenges", "challenges.index", 160, ("challenges.",), group="Audits",
+             description="Ask the panel chair to look at a final grade again, and the decisions.")
     views.add_template_globals(app)
     _add_timeline(app)
 

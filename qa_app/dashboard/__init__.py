@@ -10,4 +10,5 @@ def init_app(app: Flask) -> None:
     from qa_app.navigation import add_item
 
     app.register_blueprint(views.bp)
-    add_item(app, "Dashboard", "dashboard.index", 40, ("dashboard.",))
+    add_item(app, "Dashboard", "dashboard.index", 200, ("dashboard.",), group="Results",
+             description="Rates by agency, cycle and standard, with charts and downloads.")

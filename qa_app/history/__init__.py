@@ -10,4 +10,5 @@ def init_app(app: Flask) -> None:
     from qa_app.navigation import add_item
 
     app.register_blueprint(views.bp)
-    add_item(app, "Audit log", "history.index", 130, ("history.",))
+    add_item(app, "Audit log", "history.index", 640, ("history.",), group="Administration",
+             description="Every change to grades, panels, assignments and standards.")

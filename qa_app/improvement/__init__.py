@@ -12,4 +12,6 @@ def init_app(app: Flask) -> None:
     from qa_app.navigation import add_item
 
     app.register_blueprint(views.bp)
-    add_item(app, "Improvement actions", "improvement.index", 45, ("improvement.",))
+    add_item(app, "Improvement actions", "improvement.index", 220, ("improvement.",),
+             group="Results",
+             description="What each agency will change, who owns it and when it is due.")

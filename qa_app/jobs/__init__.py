@@ -38,5 +38,6 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     app.cli.add_command(commands.jobs_group)
-    add_item(app, "Background jobs", "jobs.index", 140, ("jobs.",))
+    add_item(app, "Background jobs", "jobs.index", 650, ("jobs.",), group="Administration",
+             description="Imports, rates and letters worked out in the background.")
     add_beat(app, "check-stalled-jobs", CHECK_TASK, check_seconds(app))

@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     from qa_app.navigation import add_item
 
     app.register_blueprint(views.bp)
-    add_item(app, "Learning briefs", "learning.index", 67, ("learning.index", "learning.show",
-                                                             "learning.publish"))
+    add_item(app, "Learning briefs", "learning.index", 410,
+             ("learning.index", "learning.show", "learning.publish"), group="Learning",
+             description="What each audit cycle found, for the board and the workforce.")
     add_source(app, case_events)

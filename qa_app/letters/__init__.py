@@ -13,4 +13,5 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     app.cli.add_command(commands.letters_group)
-    add_item(app, "Letters", "letters.index", 60, ("letters.",))
+    add_item(app, "Letters", "letters.index", 300, ("letters.",),
+             description="Feedback letters to each agency after a cycle, and their responses.")

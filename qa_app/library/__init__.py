@@ -19,5 +19,6 @@ def init_app(app: Flask) -> None:
     from qa_app.navigation import add_item
 
     app.register_blueprint(views.bp)
-    add_item(app, "Good practice", "library.index", 62, ("library.",))
+    add_item(app, "Good practice", "library.index", 400, ("library.",), group="Learning",
+             description="Good examples of plans and advice that panels chose to share.")
     timeline.init_app(app)

@@ -22,5 +22,6 @@ def init_app(app: Flask) -> None:
     from qa_app.navigation import add_item
 
     app.register_blueprint(views.bp)
-    add_item(app, "Emails", "mail.index", 155, ("mail.",))
+    add_item(app, "Emails", "mail.index", 630, ("mail.",), group="Administration",
+             description="Every email the service has sent or kept, newest first.")
     add_beat(app, "mail-send-waiting", SWEEP_TASK, 300.0)

@@ -12,4 +12,5 @@ def init_app(app: Flask) -> None:
     from qa_app.people import invite_views, views  # noqa: F401  (its pages join views.bp)
 
     app.register_blueprint(views.bp)
-    add_item(app, "Users", "people.index", 150, ("people.",))
+    add_item(app, "Users", "people.index", 620, ("people.",), group="Administration",
+             description="Who can sign in and in which role; invite, change or deactivate.")

@@ -12,7 +12,8 @@ def init_app(app: Flask) -> None:
     from qa_app.reaudit import automatic, models, queries, views  # noqa: F401  (models: table)
 
     app.register_blueprint(views.bp)
-    add_item(app, "Re-audits", "reaudit.index", 47, ("reaudit.",))
+    add_item(app, "Re-audits", "reaudit.index", 150, ("reaudit.",), group="Audits",
+             description="Work below good that was amended and is audited again.")
     app.add_template_global(queries.plan_stories, "reaudit_plan_stories")
     automatic.init_app(app)
     try:

@@ -17,6 +17,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(import_views.bp)
     for command in (commands.agencies_group, commands.import_group, commands.sweep):
         app.cli.add_command(command)
-    add_item(app, "Register", "register.plans", 90, ("register.plan", "register.advice"))
-    add_item(app, "Imports", "imports.index", 100, ("imports.",))
+    add_item(app, "Register", "register.plans", 500, ("register.plan", "register.advice"),
+             group="Register", description="Find EHC plans and advice by reference.")
+    add_item(app, "Imports", "imports.index", 510, ("imports.",), group="Register",
+             description="Load plans, advice and historic audits from files.")
     add_beat(app, "nightly-sweep", "workers.tasks.nightly_sweep", crontab(hour=2, minute=0))

@@ -17,7 +17,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.cli.add_command(commands.aggregate)
     app.cli.add_command(commands.rates)
-    add_item(app, "Rates", "rates.index", 50, ("rates.",))
+    add_item(app, "Rates", "rates.index", 210, ("rates.",), group="Results",
+             description="Each agency's good or better and on-time rates against the targets.")
     add_beat(app, "nightly-aggregate", "workers.tasks.aggregate", crontab(hour=2, minute=30))
     add_beat(app, "recalculate-pending", "workers.tasks.recalculate_pending",
              check_seconds(app))

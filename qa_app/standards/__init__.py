@@ -15,4 +15,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.add_template_global(rubric_title, "rubric_title")
     app.cli.add_command(commands.rubrics_group)
-    add_item(app, "Practice standards", "standards.index", 120, ("standards.",))
+    add_item(app, "Practice standards", "standards.index", 610, ("standards.",),
+             group="Administration",
+             description="The standards plans and advice are graded against, and the targets.")

@@ -101,3 +101,12 @@ def fits_320(page: Page, label: str) -> None:
     finally:
         if size:
             page.set_viewport_size(size)
+
+
+def open_section(page: Page, section: str, item: str | None = None) -> None:
+    """Follow the service navigation to `section`, then, from its hub page, to `item`."""
+    nav = page.get_by_role("navigation", name="Main sections")
+    nav.get_by_role("link", name=section, exact=True).click()
+    if item is not None:
+        expect(page.get_by_role("heading", level=1)).to_have_text(section)
+        page.get_by_role("main").get_by_role("link", name=item, exact=True).click()

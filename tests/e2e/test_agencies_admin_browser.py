@@ -11,7 +11,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests import factories as make
-from tests.e2e.browser import BrowserLog, check_page, fits_320, sign_in
+from tests.e2e.browser import BrowserLog, check_page, fits_320, open_section, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -23,8 +23,7 @@ def test_agency_pages_are_accessible_and_reflow(app: Flask, page: Page,
     make.on(app).user("agency_lead", health.name)
     make.on(app).agency("Educational Psychology Service with a rather long name", "education")
     sign_in(page, admin)
-    page.get_by_role("navigation", name="Main sections").get_by_role(
-        "link", name="Agencies").last.click()
+    open_section(page, "Administration", "Agencies")
     expect(page.get_by_role("heading", name="Agencies", exact=True)).to_be_visible()
     expect(page.get_by_text("1 active agency has no agency lead")).to_be_visible()
     check_page(page, browser_log, "agencies list")

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests import factories as make
 from tests.e2e.axe import assert_no_violations
-from tests.e2e.browser import sign_in
+from tests.e2e.browser import open_section, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -19,8 +19,7 @@ def test_dashboard_pages_have_no_accessibility_violations(app: Flask, page: Page
     _, health, _, cycle_id = make.on(app).dashboard_world()
     person = make.on(app).user(role, health.name if role == "agency_lead" else None)
     sign_in(page, person.email)
-    nav = page.get_by_role("navigation", name="Main sections")
-    nav.get_by_role("link", name="Dashboard").click()
+    open_section(page, "Results", "Dashboard")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Quality dashboard")
     assert_no_violations(page, f"dashboard as {role}")
     page.get_by_label("Cycle", exact=True).select_option(str(cycle_id))

@@ -1,5 +1,6 @@
 """The foundation pages in real Chromium: sign in and out, every section each role can
-open, the register's plan and advice pages, and the 404 page. Each page must have no
+open (each section's hub page and every page it lists), the register's plan and advice
+pages, and the 404 page. Each page must have no
 axe-core violations (WCAG 2.2 AA and best practice), and GOV.UK Frontend's JavaScript
 must run under the app's Content-Security-Policy.
 """
@@ -14,7 +15,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests import factories as make
-from tests.e2e.browser import BrowserLog, check_page, path_of, sign_in, wait_for_path
+from tests.e2e.browser import BrowserLog, check_page, fits_320, path_of, sign_in, wait_for_path
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -119,6 +120,17 @@ def test_each_role_signs_in_and_every_section_is_accessible(
         assert response is not None and response.status == 200, f"{name} ({href})"
         assert_section_marked(page, name)
         check_page(page, browser_log, f"the {name} section ({role})")
+        if not href.startswith("/sections/"):
+            continue
+        fits_320(page, f"the {name} hub ({role})")
+        listed = page.locator("main .govuk-list a")
+        pages = [(link.inner_text().strip(), link.get_attribute("href")) for link in listed.all()]
+        assert len(pages) >= 2, f"the {name} hub ({role}) lists {pages}"
+        for item, item_href in pages:
+            response = page.goto(item_href)
+            assert response is not None and response.status == 200, f"{item} ({item_href})"
+            assert_section_marked(page, name)
+            check_page(page, browser_log, f"{item}, in {name} ({role})")
 
     if role == "qi_manager":
         page.goto("/plans")

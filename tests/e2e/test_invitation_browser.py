@@ -14,7 +14,15 @@ from playwright.sync_api import Page, expect
 from qa_app.auth.invitations import invite
 from qa_app.transactions import commit_point
 from tests import factories as make
-from tests.e2e.browser import BrowserLog, check_page, fits_320, sign_in, sign_out, wait_for_path
+from tests.e2e.browser import (
+    BrowserLog,
+    check_page,
+    fits_320,
+    open_section,
+    sign_in,
+    sign_out,
+    wait_for_path,
+)
 
 pytestmark = pytest.mark.e2e
 NEW_PASSWORD = "a lantern by the harbour"
@@ -115,7 +123,7 @@ def test_the_emails_page_shows_what_would_be_sent(app: Flask, page: Page,
         invite("someone.new@example.org", "qi_manager", None, None)
         commit_point()
     sign_in(page, admin.email)
-    page.get_by_role("navigation", name="Main sections").get_by_role("link", name="Emails").click()
+    open_section(page, "Administration", "Emails")
     expect(page.get_by_role("heading", level=1)).to_have_text("Emails")
     expect(page.locator("table")).to_contain_text("Kept in the outbox, not sent")
     check(page, browser_log, "the Emails page")

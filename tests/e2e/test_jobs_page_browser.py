@@ -15,7 +15,7 @@ from qa_app.jobs import JobRun
 from qa_app.timeutil import utcnow
 from tests import factories as make
 from tests.e2e.axe import assert_no_violations
-from tests.e2e.browser import sign_in
+from tests.e2e.browser import open_section, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -43,8 +43,7 @@ def manager(app: Flask) -> str:
 
 def test_jobs_page_is_accessible_reflows_and_runs_a_job_again(page: Page, manager: str) -> None:
     sign_in(page, manager)
-    page.get_by_role("navigation", name="Main sections").get_by_role(
-        "link", name="Background jobs").click()
+    open_section(page, "Administration", "Background jobs")
     expect(page.get_by_role("heading", name="Background jobs")).to_be_visible()
     assert_no_violations(page, "jobs page")
     page.get_by_label("Status").select_option(label="Failed")

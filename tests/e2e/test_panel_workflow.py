@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from qa_app.extensions import db
 from tests import factories as make
-from tests.e2e.browser import BrowserLog, assert_accessible, sign_in, sign_out
+from tests.e2e.browser import BrowserLog, assert_accessible, open_section, sign_in, sign_out
 from tests.factories import judged_ids
 
 pytestmark = pytest.mark.e2e
@@ -60,7 +60,7 @@ def tab_to(page: Page, name: str, value: str | None = None, limit: int = 200) ->
 
 def manager_sets_up_the_panel(page: Page, log: BrowserLog, people: dict[str, str]) -> None:
     sign_in(page, people["manager"])
-    page.get_by_role("link", name="Panels").first.click()
+    open_section(page, "Audits", "Panels")
     expect(page.get_by_role("heading", level=1)).to_have_text("Panels")
     assert_accessible(page, "the panels list", log)
     page.get_by_role("button", name="Create a panel").click()
@@ -100,7 +100,7 @@ def ann_scores_without_javascript(browser, live_server: str, people: dict[str, s
     page = context.new_page()
     try:
         sign_in(page, people["ann"])
-        page.get_by_role("link", name="My audits").first.click()
+        open_section(page, "Audits", "My audits")
         expect(page.get_by_role("heading", level=1)).to_have_text("My audits")
         page.get_by_role("link", name=PLAN_REF).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(f"Audit of EHC plan {PLAN_REF}")
@@ -176,7 +176,7 @@ def bob_scores_with_the_keyboard(page: Page, log: BrowserLog, people: dict[str, 
 
 def chair_moderates(page: Page, log: BrowserLog, people: dict[str, str]) -> None:
     sign_in(page, people["chair"])
-    page.get_by_role("link", name="Moderation").first.click()
+    open_section(page, "Audits", "Moderation")
     expect(page.get_by_role("heading", level=1)).to_have_text("Moderation")
     assert_accessible(page, "the moderation list", log)
     page.get_by_role("link", name="Autumn multi-agency panel").click()

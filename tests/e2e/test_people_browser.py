@@ -9,7 +9,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests import factories as make
-from tests.e2e.browser import BrowserLog, check_page, fits_320, sign_in
+from tests.e2e.browser import BrowserLog, check_page, fits_320, open_section, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +30,7 @@ def _checked(page: Page, log: BrowserLog, label: str) -> None:
 def test_invite_check_answers_and_confirmation(page: Page, browser_log: BrowserLog,
                                                admin: str) -> None:
     sign_in(page, admin)
-    page.get_by_role("navigation", name="Main sections").get_by_role("link", name="Users").click()
+    open_section(page, "Administration", "Users")
     expect(page.get_by_role("heading", name="Users", level=1)).to_be_visible()
     expect(page.get_by_text("No lead for Community Paediatrics (an NHS trust)")).to_be_visible()
     _checked(page, browser_log, "users list")

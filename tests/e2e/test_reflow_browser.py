@@ -76,9 +76,14 @@ def _is_page(endpoint: str, rule: str) -> bool:
 
 
 def _start_pages(app: Flask) -> list[str]:
+    """Every page without parameters, and every section's hub page (a role's navigation
+    links to the hubs of its sections; a hub it has no page in is simply not found)."""
+    from qa_app.navigation import groups_for
+
+    hubs = [f"/sections/{group.slug}" for group in groups_for(app) if group.has_hub]
     return sorted(rule.rule for rule in app.url_map.iter_rules()
                   if "GET" in rule.methods and not rule.arguments
-                  and _is_page(rule.endpoint, rule.rule))
+                  and _is_page(rule.endpoint, rule.rule)) + hubs
 
 
 def _page_key(adapter: MapAdapter, path: str) -> str | None:

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from qa_app.extensions import db
 from tests import factories as make
 from tests.e2e.axe import assert_no_violations
-from tests.e2e.browser import fits_320, sign_in
+from tests.e2e.browser import fits_320, open_section, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -36,8 +36,7 @@ def manager(app: Flask) -> str:
 
 def test_search_by_reference_and_year_then_open_the_plan(page: Page, manager: str) -> None:
     sign_in(page, manager)
-    page.get_by_role("navigation", name="Main sections").get_by_role(
-        "link", name="Register").click()
+    open_section(page, "Register", "Register")
     expect(page.get_by_role("heading", name="Plan register")).to_be_visible()
     assert_no_violations(page, "plan register")
     fits_320(page, "plan register")
