@@ -118,3 +118,54 @@ def test_sources_are_filtered_by_agency_and_merged_in_date_order(app: Flask) -> 
     add_source(app, source)
     assert sources_for(app) == [*before, source]
     app.extensions["qa_timeline_sources"].remove(source)
+
+
+def test_a_grade_changed_after_a_challenge_is_told_once_in_date_order(app: Flask) -> None:
+    """The challenge's outcome changes the grade through moderation's own change, which the
+    audit log records too: the timeline tells it once, in the challenge's words. A chair's
+    own later change is still told, once."""
+    from sqlalchemy import select
+
+    from qa_app.audits.moderation.models import FinalGrade
+    from qa_app.audits.moderation.operations import moderate
+    from qa_app.audits.moderation.queries import reviews_for
+    from qa_app.audits.panels.models import Panel
+    from qa_app.auth.models import User
+    from qa_app.challenges.operations import decide, raise_challenge
+    from qa_app.extensions import db
+    from tests.factories.challenges import challenge_world
+
+    with app.app_context():
+        scene = challenge_world()
+        chair = scene.world.users["chair"]
+        final = db.session.get(FinalGrade, scene.plan_grades[0])
+        plan_id = final.plan_id
+        lead = db.session.scalars(select(User).where(User.email == scene.casework_lead)).one()
+        challenge = raise_challenge(final, lead, "The outcomes are specific")
+        decide(challenge, "changed", 3, {c.criterion_id: 3 for c in final.criteria},
+               "Outcomes are measurable", actor_id=chair)
+        db.session.commit()
+    client = app.test_client()
+    make.sign_in(client, scene.world.emails["manager"])
+    events = _events(client, plan_id)
+    whats = [what for _w, what, _d in events]
+    assert whats.count("Grade changed after a challenge") == 1
+    assert "Final grade changed" not in whats
+    assert [datetime.fromisoformat(when) for when, _w, _d in events] == sorted(
+        datetime.fromisoformat(when) for when, _w, _d in events)
+    plan_events = [what for _w, what, detail in events if "EHCP-W-000" in detail]
+    assert plan_events[-3:] == ["Final grade agreed", "Grade challenged",
+                                "Grade changed after a challenge"]
+    changed = next(d for _w, what, d in events if what == "Grade changed after a challenge")
+    assert "from Requires improvement to Good" in changed
+
+    with app.app_context():
+        panel = db.session.scalars(select(Panel).where(
+            Panel.cycle_id == scene.world.cycle_id)).one()
+        moderate(reviews_for(panel, ("plan", plan_id))[0], 2, {}, "Provision is not specific",
+                 actor_id=chair)
+        db.session.commit()
+    whats = [what for _w, what, _d in _events(client, plan_id)]
+    assert whats.count("Grade changed after a challenge") == 1
+    assert whats.count("Final grade changed") == 1
+    assert whats.index("Grade changed after a challenge") < whats.index("Final grade changed")

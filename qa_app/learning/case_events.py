@@ -133,8 +133,37 @@ def _final_grades(finals: list[FinalGrade]) -> Iterator[TimelineEvent]:
     for final in finals:
         if str(final.id) not in logged:
             yield _recorded(final)
+    told = _told_by_challenges(entries, by_id)
     for entry in entries:
-        yield _logged(entry, by_id[entry.record_id])
+        if entry.id not in told:
+            yield _logged(entry, by_id[entry.record_id])
+
+
+def _told_by_challenges(entries: list[AuditLogEntry], by_id: dict[str, FinalGrade]) -> set[int]:
+    """The changes that a challenge's outcome made: the challenges' source tells each as
+    "Grade changed after a challenge", so this source leaves them out. Deciding a challenge
+    changes the grade through moderation's own change (logged `final_grade.change`), then logs
+    `grade_challenge.changed` naming the grade: that change is the grade's last logged change
+    before the challenge's entry."""
+    changes = [e for e in entries if e.action == "final_grade.change"]
+    if not changes:
+        return set()
+    outcomes = db.session.execute(
+        select(AuditLogEntry).where(AuditLogEntry.record_type == "grade_challenge",
+                                    AuditLogEntry.action == "grade_challenge.changed",
+                                    AuditLogEntry.at >= min(e.at for e in changes))
+        .order_by(AuditLogEntry.id)
+    ).scalars().all()
+    told = set()
+    for outcome in outcomes:
+        grade_id = str((outcome.changes or {}).get("final_grade_id"))
+        if grade_id not in by_id:
+            continue
+        before = [e.id for e in changes if e.record_id == grade_id and e.id < outcome.id
+                  and e.user_id == outcome.user_id]
+        if before:
+            told.add(max(before))
+    return told
 
 
 def _recorded(final: FinalGrade) -> TimelineEvent:
@@ -198,4 +227,5 @@ def _letters(finals: list[FinalGrade]) -> Iterator[TimelineEvent]:
             letter.issued_at, "Feedback letter issued",
             f"Letter {letter.reference} to {letter.agency.name} for {letter.cycle.name}, "
             f"version {letter.version}, lists {', '.join(cited)}.",
-            letter.agency_id, url=url_for("letters.show", letter_id=letter.id))
+            letter.agency_id, url=url_for("letters.show", letter_id=letter.id)
+            if has_request_context() else None)

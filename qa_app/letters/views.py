@@ -40,6 +40,7 @@ from qa_app.letters.forms import (
     PresentedForm,
 )
 from qa_app.letters.integrity import describe, problems
+from qa_app.letters.later_changes import later_changes, letters_with_changes
 from qa_app.letters.models import Letter
 from qa_app.letters.pdf import board_pack_pdf, response_pdf, salutation
 from qa_app.letters.queries import planned_changes, status_of
@@ -85,14 +86,15 @@ def index() -> ResponseReturnValue:
     if _is(Role.AGENCY_LEAD):
         letters = queries.issued_letters_for_agency()
         return render_template("letters/agency.html", letters=letters, today=today,
-                               status_of=status_of)
+                               status_of=status_of, regraded=letters_with_changes(letters))
     cycles = queries.cycles_newest_first()
     chosen = _chosen_cycle(cycles)
     rows = queries.cycle_tracker(chosen.id, today) if chosen else []
+    regraded = letters_with_changes([row.issued for row in rows if row.issued is not None])
     job_id = query_int("job")
     job = db.session.get(JobRun, job_id) if job_id else None
     return render_template(
-        "letters/index.html", cycles=cycles, cycle=chosen, rows=rows,
+        "letters/index.html", cycles=cycles, cycle=chosen, rows=rows, regraded=regraded,
         job=job if job is not None and job.job == "generate_cycle_letters" else None,
         generate_form=GenerateForm(cycle_id=chosen.id) if chosen and _is(*STAFF) else None,
         ready=operations.readiness(chosen.id) if chosen and _is(*STAFF) else None,
@@ -194,6 +196,7 @@ def _letter_page(letter: Letter, **forms: Any) -> ResponseReturnValue:
     context = {
         "letter": letter, "content": content, "facts": content.shown_facts if content else None,
         "integrity_problems": failed,
+        "later_changes": later_changes(letter) if letter.is_issued and not failed else [],
         "status": status_of(letter, today), "response": response, "newer": newer,
         "versions": queries.versions_of(letter) if not _is(Role.AGENCY_LEAD) else [],
         "can_issue": chair and not letter.is_issued and content is not None,
