@@ -16,6 +16,7 @@ from qa_app.audits.cycles.models import Cycle, Sample, SampleItem
 from qa_app.audits.cycles.operations import draw_sample
 from qa_app.audits.cycles.sampling import REAUDIT
 from qa_app.audits.moderation.models import FinalGrade
+from qa_app.auth.models import User
 from qa_app.extensions import db
 from qa_app.reaudit.models import ReauditMark
 from qa_app.reaudit.queries import cycle_reaudit_outcomes
@@ -403,6 +404,7 @@ def test_the_plan_timeline_has_the_reaudit_story(app: Flask, scene: Scene) -> No
 
 def test_the_partnership_setting_marks_every_grade_below_good(app: Flask, scene: Scene) -> None:
     s = scene
+    saved = app.config["REAUDIT_BELOW_STANDARD"]
     app.config["REAUDIT_BELOW_STANDARD"] = True
     try:
         with app.app_context():
@@ -416,6 +418,165 @@ def test_the_partnership_setting_marks_every_grade_below_good(app: Flask, scene:
                 select(ReauditMark.final_grade_id, ReauditMark.agency_id)).all())
             assert marked == {below.id: s.casework, good.id: s.casework}
     finally:
-        app.config.pop("REAUDIT_BELOW_STANDARD", None)
+        app.config["REAUDIT_BELOW_STANDARD"] = saved
     entries = _log(app, "reaudit.mark")
     assert len(entries) == 2 and all(e.changes["automatic"] for e in entries)
+
+
+def _withdraw(client, mark_id: int, reason: str):
+    return _post(client, f"/re-audits/{mark_id}/withdraw", {"reason": reason})
+
+
+def _withdrawn(app: Flask, mark_id: int) -> tuple[object, ...]:
+    with app.app_context():
+        row = db.session.get(ReauditMark, mark_id)
+        return (row.withdrawn_at is not None, row.withdrawal_reason)
+
+
+def test_a_mark_not_yet_drawn_can_be_withdrawn_then_marked_again(
+        app: Flask, scene: Scene) -> None:
+    s = scene
+    mark_id = _mark(app, s, s.below_grade)
+    casework = make.signed_in(app, s.casework_lead)
+    assert _amend(casework, mark_id, date(2026, 1, 12)).status_code == 302
+    manager = make.signed_in(app, s.manager)
+    path = f"/re-audits/{mark_id}/withdraw"
+    assert path in manager.get(f"/re-audits/{mark_id}").get_data(as_text=True)
+    check = manager.get(path).get_data(as_text=True)
+    assert "What will happen" in check and "govuk-character-count" in check
+    assert "will not join the next sample for re-audit" in check
+
+    for reason, message in (("   ", "Enter why you are withdrawing the mark"),
+                            ("x" * 1001, "1000 characters or fewer")):
+        refused = _withdraw(manager, mark_id, reason)
+        assert refused.status_code == 400 and message in refused.get_data(as_text=True)
+    assert _withdrawn(app, mark_id) == (False, None)
+    assert _log(app, "reaudit.withdraw") == []
+
+    done = _withdraw(manager, mark_id, "  Marked by mistake: the panel meant EHCP-001  ")
+    assert done.status_code == 302
+    assert _withdrawn(app, mark_id) == (True, "Marked by mistake: the panel meant EHCP-001")
+    [entry] = _log(app, "reaudit.withdraw")
+    assert entry.reason == "Marked by mistake: the panel meant EHCP-001"
+    assert entry.changes["amended_on"] == "2026-01-12"
+    assert "Re-audit mark withdrawn" in manager.get("/audit-log/").get_data(as_text=True)
+    again_refused = _withdraw(manager, mark_id, "Twice")
+    assert again_refused.status_code == 400 and "already withdrawn" in again_refused.get_data(
+        as_text=True)
+
+    assert "EHCP-000" not in casework.get("/re-audits").get_data(as_text=True)
+    assert casework.get(f"/re-audits/{mark_id}").status_code == 404
+    assert casework.get(f"/re-audits/{mark_id}/amendment").status_code == 404
+    assert "Re-audit after amendment" not in casework.get(
+        f"/plans/{s.below_plan}").get_data(as_text=True)
+    listing = manager.get("/re-audits").get_data(as_text=True)
+    assert f"/re-audits/mark/{s.below_grade}" in listing  # back among the unmarked grades
+    assert "Withdrawn" in manager.get(f"/re-audits/{mark_id}").get_data(as_text=True)
+
+    _draw_spring(app, s)
+    with app.app_context():
+        places = db.session.execute(select(SampleItem).join(Sample).where(
+            Sample.cycle_id == s.spring, SampleItem.stratum == REAUDIT)).scalars().all()
+        assert places == []
+    assert _state(app, mark_id)[2] is None
+
+    assert _mark(app, s, s.below_grade) == mark_id  # marked again, afresh
+    assert _state(app, mark_id) == (None, None, None)
+    assert _withdrawn(app, mark_id) == (False, None)
+    assert [e.changes["again"] for e in _log(app, "reaudit.mark")] == [False, True]
+    assert "EHCP-000" in casework.get("/re-audits").get_data(as_text=True)
+    assert _amend(casework, mark_id, date(2026, 1, 14)).status_code == 302
+    _draw_spring(app, s)
+    assert _state(app, mark_id)[2] == s.spring
+
+
+def test_a_mark_in_a_sample_cannot_be_withdrawn(app: Flask, scene: Scene) -> None:
+    s = scene
+    mark_id = _mark(app, s, s.below_grade)
+    with app.app_context():
+        db.session.get(ReauditMark, mark_id).amended_on = date(2026, 1, 12)
+        db.session.commit()
+    _draw_spring(app, s)
+    manager = make.signed_in(app, s.manager)
+    path = f"/re-audits/{mark_id}/withdraw"
+    assert path not in manager.get(f"/re-audits/{mark_id}").get_data(as_text=True)
+    for stage in ("drawn", "re-audited"):
+        shown = manager.get(path)
+        assert shown.status_code == 400, stage
+        assert "can no longer be withdrawn" in shown.get_data(as_text=True)
+        posted = _withdraw(manager, mark_id, "No longer needed")
+        assert posted.status_code == 400 and "can no longer be withdrawn" in posted.get_data(
+            as_text=True)
+        assert _withdrawn(app, mark_id) == (False, None)
+        if stage == "drawn":
+            _regrade_spring(app, s)
+    assert _log(app, "reaudit.withdraw") == []
+    lead = make.signed_in(app, s.casework_lead)
+    assert lead.get(path).status_code == 404  # a manager's step only
+
+
+def test_the_setting_leaves_a_withdrawn_mark_withdrawn(app: Flask, scene: Scene) -> None:
+    s = scene
+    mark_id = _mark(app, s, s.below_grade)
+    assert _withdraw(make.signed_in(app, s.manager), mark_id, "Not needed").status_code == 302
+    app.config["REAUDIT_BELOW_STANDARD"] = True
+    try:
+        with app.app_context():
+            grade = db.session.get(FinalGrade, s.below_grade)
+            grade.grade = 1  # changed again, still below good
+            db.session.commit()
+    finally:
+        app.config.pop("REAUDIT_BELOW_STANDARD", None)
+    assert _withdrawn(app, mark_id) == (True, "Not needed")
+    assert len(_log(app, "reaudit.mark")) == 1
+
+
+def test_marks_follow_the_work_to_its_new_owner(app: Flask, scene: Scene) -> None:
+    """The register import moves the plan and the advice to other agencies: the new owners'
+    leads see the marks and record the amendment; the old owners' leads no longer find them."""
+    from qa_app.reaudit.timeline import events
+    from tests.factories.imports import ADVICE_HEADER, PLAN_HEADER, csv_bytes, run
+
+    s = scene
+    plan_mark = _mark(app, s, s.below_grade)
+    advice_mark = _mark(app, s, s.advice_grade)
+    with app.app_context():
+        north = make.agency("North Locality Team", "local_authority").id
+        north_lead = make.user("agency_lead", "North Locality Team").email
+        db.session.commit()
+    moved = run(app, "plans", csv_bytes([PLAN_HEADER, [
+        "EHCP-000", "North Locality Team", 5, "new", "01/09/2025", "05/01/2026", ""]]))
+    assert moved.ok and moved.updated == 1
+    moved = run(app, "advice", csv_bytes([ADVICE_HEADER, [
+        "ADV-002-H", "EHCP-002", "Educational Psychology Service", "health", "08/09/2025",
+        "01/10/2025", "", "", ""]]))
+    assert moved.ok and moved.updated == 1
+
+    for old, mark_id in ((s.casework_lead, plan_mark), (s.health_lead, advice_mark)):
+        client = make.signed_in(app, old)
+        assert client.get(f"/re-audits/{mark_id}").status_code == 404
+        assert client.get(f"/re-audits/{mark_id}/amendment").status_code == 404
+        day = date(2026, 1, 12)
+        refused = _post(client, f"/re-audits/{mark_id}/amendment", {
+            "checked": "yes", "amended_on": [str(day.day), str(day.month), str(day.year)]})
+        assert refused.status_code == 404
+        listing = client.get("/re-audits").get_data(as_text=True)
+        assert "EHCP-000" not in listing and "ADV-002-H" not in listing
+    assert _state(app, plan_mark) == _state(app, advice_mark) == (None, None, None)
+
+    for new, mark_id, ref, name in (
+            (north_lead, plan_mark, "EHCP-000", "North Locality Team"),
+            (s.other_lead, advice_mark, "ADV-002-H", "Educational Psychology Service")):
+        client = make.signed_in(app, new)
+        assert ref in client.get("/re-audits").get_data(as_text=True)
+        page = client.get(f"/re-audits/{mark_id}")
+        assert page.status_code == 200 and name in page.get_data(as_text=True)
+        assert _amend(client, mark_id, date(2026, 1, 12)).status_code == 302
+        with app.app_context():
+            new_id = db.session.execute(select(User.id).where(User.email == new)).scalar_one()
+        assert _state(app, mark_id) == (date(2026, 1, 12), new_id, None)
+    north_client = make.signed_in(app, north_lead)
+    assert "Re-audit after amendment" in north_client.get(
+        f"/plans/{s.below_plan}").get_data(as_text=True)
+    with app.test_request_context():
+        assert {e.agency_id for e in events(s.below_plan)} == {north}

@@ -17,6 +17,7 @@ EVENTS: dict[str, str] = {
     "reaudit.mark": "Marked to amend and re-audit",
     "reaudit.amend": "Amendment date recorded for re-audit",
     "reaudit.include": "Added to a sample for re-audit",
+    "reaudit.withdraw": "Re-audit mark withdrawn",
     "aggregation.run": "Figures calculated",
     "aggregation.restored": "Earlier figures restored",
     "api_token.create": "API key created",

@@ -1,6 +1,6 @@
-"""Marking a below-standard grade for amendment and re-audit, recording the amendment, and
-adding amended work to the next sample beside the random draw. Each step is checked and
-written to the audit log; nothing here commits."""
+"""Marking a below-standard grade for amendment and re-audit, recording the amendment,
+withdrawing a mark no sample has taken, and adding amended work to the next sample beside the
+random draw. Each step is checked and written to the audit log; nothing here commits."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from qa_app.extensions import db
 from qa_app.reaudit.models import ReauditMark
 from qa_app.rules import RuleError
 from qa_app.timeutil import utcnow
+
+REASON_MAX = 1000
 
 
 class ReauditError(RuleError):
@@ -33,28 +35,77 @@ def check_markable(grade: FinalGrade) -> None:
     if grade.good_or_better:
         raise ReauditError("The grade is good or better: only work that requires improvement "
                            "or is inadequate is amended and re-audited")
-    if mark_for(grade.id) is not None:
+    found = mark_for(grade.id)
+    if found is not None and not found.withdrawn:
         raise ReauditError("This grade is already marked to be amended and re-audited")
 
 
 def mark_for(final_grade_id: int) -> ReauditMark | None:
+    """The grade's mark, withdrawn or not (a grade has one row at most)."""
     return db.session.execute(
         select(ReauditMark).where(ReauditMark.final_grade_id == final_grade_id)
     ).scalar_one_or_none()
 
 
 def mark(grade: FinalGrade, *, actor_id: int | None = None) -> ReauditMark:
+    """Mark the grade; a grade whose mark was withdrawn is marked again on the same row,
+    starting afresh (the agency records a new amendment date)."""
     check_markable(grade)
     assert grade.cycle_id is not None
-    row = ReauditMark(final_grade_id=grade.id, plan_id=grade.plan_id, advice_id=grade.advice_id,
-                      agency_id=grade.agency_id, from_cycle_id=grade.cycle_id,
-                      marked_by_id=actor_id, marked_at=utcnow())
-    db.session.add(row)
+    row = mark_for(grade.id)
+    again = row is not None
+    if row is None:
+        row = ReauditMark(final_grade_id=grade.id, plan_id=grade.plan_id,
+                          advice_id=grade.advice_id, from_cycle_id=grade.cycle_id)
+        db.session.add(row)
+    row.agency_id, row.marked_by_id, row.marked_at = grade.agency_id, actor_id, utcnow()
+    row.amended_on = row.amended_at = row.amended_by_id = None
+    row.withdrawn_at = row.withdrawn_by_id = row.withdrawal_reason = None
     db.session.flush()
     audit_log.record("reaudit.mark", "reaudit_mark", row.id, user_id=actor_id, changes={
         "final_grade_id": grade.id, "cycle_id": grade.cycle_id,
-        "subject": _subject_key(row)})
+        "subject": _subject_key(row), "again": again})
     return row
+
+
+def check_withdrawable(mark_: ReauditMark) -> None:
+    """Only a mark no sample has taken: once drawn, the re-audit place is part of the
+    cycle's sample and the audit goes ahead."""
+    if mark_.withdrawn:
+        raise ReauditError("This mark is already withdrawn")
+    if mark_.included_cycle_id is not None:
+        raise ReauditError("The work is already in a cycle's sample for re-audit, so the mark "
+                           "can no longer be withdrawn")
+
+
+def check_reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ReauditError("Enter why you are withdrawing the mark", "reason")
+    if len(text) > REASON_MAX:
+        raise ReauditError(f"The reason must be {REASON_MAX} characters or fewer", "reason")
+    return text
+
+
+def withdraw(mark_: ReauditMark, reason: str | None, *,
+             actor_id: int | None = None) -> ReauditMark:
+    """Withdraw a mark before any sample takes it. The row is locked first, so a sample
+    drawn at the same moment either takes the work or sees it withdrawn, never both."""
+    text = check_reason(reason)
+    locked = db.session.execute(
+        select(ReauditMark).where(ReauditMark.id == mark_.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    check_withdrawable(locked)
+    locked.withdrawn_at, locked.withdrawn_by_id = utcnow(), actor_id
+    locked.withdrawal_reason = text
+    db.session.flush()
+    audit_log.record("reaudit.withdraw", "reaudit_mark", locked.id, user_id=actor_id,
+                     reason=text, changes={
+                         "final_grade_id": locked.final_grade_id, "subject": _subject_key(locked),
+                         "amended_on": locked.amended_on.isoformat() if locked.amended_on
+                         else None})
+    return locked
 
 
 def graded_on(mark_: ReauditMark) -> date:
@@ -65,6 +116,8 @@ def graded_on(mark_: ReauditMark) -> date:
 
 def check_amendment(mark_: ReauditMark, amended_on: date | None, today: date) -> date:
     """The amendment date must be real, not in the future and not before the final grade."""
+    if mark_.withdrawn:
+        raise ReauditError("The mark is withdrawn: mark the grade again to ask for an amendment")
     if mark_.included_cycle_id is not None:
         raise ReauditError("The work is already in a cycle's sample for re-audit, so its "
                            "amendment date can no longer change")
@@ -92,15 +145,18 @@ def record_amendment(mark_: ReauditMark, amended_on: date | None, *, today: date
 
 def waiting_for(cycle: Cycle) -> list[ReauditMark]:
     """Amended marks the cycle's draw takes: graded in an earlier cycle, amended by the end
-    of this one, and not yet in another cycle's sample."""
+    of this one, not withdrawn and not yet in another cycle's sample. The rows are locked
+    (see `withdraw`)."""
     earlier = select(Cycle.id).where(Cycle.start_date < cycle.start_date, Cycle.id != cycle.id)
     return list(db.session.execute(
         select(ReauditMark)
         .where(ReauditMark.amended_on.is_not(None), ReauditMark.amended_on <= cycle.end_date,
+               ReauditMark.withdrawn_at.is_(None),
                ReauditMark.from_cycle_id.in_(earlier),
                (ReauditMark.included_cycle_id.is_(None))
                | (ReauditMark.included_cycle_id == cycle.id))
-        .order_by(ReauditMark.id)
+        .order_by(ReauditMark.id).with_for_update()
+        .execution_options(populate_existing=True)
     ).scalars())
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_, select
 
 from qa_app.audits.cycles.models import Cycle
 from qa_app.audits.moderation.models import FinalGrade
+from qa_app.audits.subjects import of_agency
 from qa_app.extensions import db
 from qa_app.reaudit.models import ReauditMark
 from qa_app.register.models import Advice, Agency, Plan
@@ -21,6 +22,7 @@ WAITING_SAMPLE = "Amended: waiting for the next sample"
 IN_SAMPLE = "In the sample: waiting for the re-audit"
 IMPROVED = "Re-audited: now good or better"
 NOT_IMPROVED = "Re-audited: still below good"
+WITHDRAWN = "Withdrawn: not to be re-audited"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class Story:
     mark: ReauditMark
     reference: str
     subject_text: str
+    agency_id: int
+    """Whose work it is: the agency recorded with the new grade once re-audited, until then
+    the work's current owner in the register (who amends it)."""
     agency_name: str
     from_cycle: str
     before: str
@@ -63,6 +68,8 @@ class Story:
 
     @property
     def status(self) -> str:
+        if self.mark.withdrawn:
+            return WITHDRAWN
         if self.after is not None:
             return IMPROVED if self.after.good_or_better else NOT_IMPROVED
         if self.mark.included_cycle_id is not None:
@@ -113,7 +120,10 @@ def story(mark: ReauditMark) -> Story:
     plan = db.session.get(Plan, mark.plan_id) if mark.plan_id else None
     advice = db.session.get(Advice, mark.advice_id) if mark.advice_id else None
     reference, kind = subject_text(plan, advice)
-    agency = db.session.get(Agency, mark.agency_id)
+    owner = after.agency_id if after is not None else owner_id(plan, advice)
+    agency = db.session.execute(  # a name, not a record: shown whoever is looking
+        select(Agency.name).where(Agency.id == owner).execution_options(unscoped=True)
+    ).scalar_one_or_none()
     cycles = {c.id: c.name for c in db.session.execute(
         select(Cycle).where(Cycle.id.in_([mark.from_cycle_id, mark.included_cycle_id or 0]))
     ).scalars()}
@@ -130,23 +140,41 @@ def story(mark: ReauditMark) -> Story:
                         (labels.get(now[cid], str(now[cid])) if cid in now else "Not graded")
                         if after else None)
         for cid in ids)
-    return Story(mark, reference, kind, agency.name if agency else "", cycles.get(
+    return Story(mark, reference, kind, owner, agency or "", cycles.get(
         mark.from_cycle_id, ""), grade_text(before), cycles.get(mark.included_cycle_id or 0),
         after, grade_text(after) if after else None, criteria)
 
 
+def owner_id(plan: Plan | None, advice: Advice | None) -> int:
+    """The agency that owns the work now: the plan's owner, or the advice's agency."""
+    subject = plan if plan is not None else advice
+    assert subject is not None
+    return subject.agency_id
+
+
+def current_owner(mark: ReauditMark) -> int:
+    """The agency that owns the marked work now, read past the request's scoping."""
+    model = Plan if mark.plan_id is not None else Advice
+    return db.session.execute(
+        select(model.agency_id).where(model.id == (mark.plan_id or mark.advice_id))
+        .execution_options(unscoped=True)
+    ).scalar_one()
+
+
 def marks(agency_id: int | None = None) -> list[ReauditMark]:
-    """Every mark the request may see (a lead: their agency's), newest first."""
-    query = select(ReauditMark).order_by(ReauditMark.marked_at.desc(), ReauditMark.id.desc())
+    """Every mark in force the request may see (a lead: their agency's, by the work's
+    current owner), newest first; withdrawn marks are left out."""
+    query = (select(ReauditMark).where(ReauditMark.withdrawn_at.is_(None))
+             .order_by(ReauditMark.marked_at.desc(), ReauditMark.id.desc()))
     if agency_id is not None:
-        query = query.where(ReauditMark.agency_id == agency_id)
+        query = query.where(of_agency(ReauditMark, agency_id))
     return list(db.session.execute(query).scalars())
 
 
 def candidates(limit: int = 200) -> list[tuple[FinalGrade, str, str, str]]:
-    """Finalised cycle grades below good that are not marked: (grade, reference, subject
-    text, cycle name), newest cycle first."""
-    marked = select(ReauditMark.final_grade_id)
+    """Finalised cycle grades below good that are not marked (or whose mark was withdrawn):
+    (grade, reference, subject text, cycle name), newest cycle first."""
+    marked = select(ReauditMark.final_grade_id).where(ReauditMark.withdrawn_at.is_(None))
     rows = db.session.execute(
         select(FinalGrade, Cycle.name)
         .join(Cycle, Cycle.id == FinalGrade.cycle_id)
@@ -158,11 +186,12 @@ def candidates(limit: int = 200) -> list[tuple[FinalGrade, str, str, str]]:
 
 
 def plan_stories(plan_id: int) -> list[Story]:
-    """Marks of the plan and of its advice that the request may see, oldest first."""
+    """Marks in force of the plan and of its advice that the request may see, oldest first."""
     own_advice = select(Advice.id).where(Advice.plan_id == plan_id)
     rows = db.session.execute(
         select(ReauditMark)
-        .where(or_(ReauditMark.plan_id == plan_id, ReauditMark.advice_id.in_(own_advice)))
+        .where(or_(ReauditMark.plan_id == plan_id, ReauditMark.advice_id.in_(own_advice)),
+               ReauditMark.withdrawn_at.is_(None))
         .order_by(ReauditMark.marked_at, ReauditMark.id)
     ).scalars()
     return [story(m) for m in rows]
@@ -207,19 +236,19 @@ def timeline_moments(plan_id: int) -> list[Moment]:
         what = f"{item.subject_text} {item.reference}"
         moments.append((mark.marked_at, "Marked to amend and re-audit",
                         f"{what} was graded {item.before} in {item.from_cycle}: the agency "
-                        "was asked to amend it before it is audited again.", mark.agency_id,
+                        "was asked to amend it before it is audited again.", item.agency_id,
                         mark.id))
         if mark.amended_on:
             moments.append((mark.amended_on, "Amended",
-                            f"The agency amended {what}.", mark.agency_id, mark.id))
+                            f"The agency amended {what}.", item.agency_id, mark.id))
         if mark.included_at and item.included_cycle:
             moments.append((mark.included_at, "Added to a sample for re-audit",
                             f"{what} joined the {item.included_cycle} sample beside the "
-                            "random draw.", mark.agency_id, mark.id))
+                            "random draw.", item.agency_id, mark.id))
         if item.after is not None and item.after.finalised_at:
             moments.append((item.after.finalised_at, "Re-audited",
                             f"{what} was re-audited in {item.included_cycle}: now "
-                            f"{item.after_text} (was {item.before}).", mark.agency_id, mark.id))
+                            f"{item.after_text} (was {item.before}).", item.agency_id, mark.id))
     return moments
 
 

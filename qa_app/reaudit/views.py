@@ -1,6 +1,7 @@
-"""The re-audit pages: the list, one mark's story, marking a grade (managers) and recording
-the amendment date (the agency's leads, or a manager for them). Each change has a check
-step; another agency's mark is not found (404)."""
+"""The re-audit pages: the list, one mark's story, marking a grade and withdrawing a mark
+(managers), and recording the amendment date (the lead of the agency that owns the work now,
+or a manager for them). Each change has a check step; another agency's mark, or a withdrawn
+one, is not found by a lead (404)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from qa_app.audits.moderation.models import FinalGrade
 from qa_app.auth.access import STAFF, get_visible_or_404, roles
 from qa_app.auth.models import Role
 from qa_app.reaudit import operations, queries
-from qa_app.reaudit.forms import AmendmentForm, MarkForm
+from qa_app.reaudit.forms import AmendmentForm, MarkForm, WithdrawForm
 from qa_app.reaudit.models import ReauditMark
 from qa_app.rules import RuleError, show_on_form
 
@@ -42,7 +43,7 @@ def index() -> ResponseReturnValue:
 def show(mark_id: int) -> ResponseReturnValue:
     mark = get_visible_or_404(ReauditMark, mark_id)
     return render_template("reaudit/show.html", story=queries.story(mark),
-                           graded_on=operations.graded_on(mark))
+                           graded_on=operations.graded_on(mark), staff=_staff())
 
 
 @bp.route("/mark/<int:grade_id>", methods=["GET", "POST"])
@@ -73,11 +74,14 @@ def mark(grade_id: int) -> ResponseReturnValue:
 def amendment(mark_id: int) -> ResponseReturnValue:
     """The date, then a check page, then it is saved."""
     mark = get_visible_or_404(ReauditMark, mark_id)
-    if not _staff() and current_user.agency_id != mark.agency_id:
+    if not _staff() and current_user.agency_id != queries.current_owner(mark):
         abort(404)
     item = queries.story(mark)
     context = {"story": item, "graded_on": operations.graded_on(mark)}
     form = AmendmentForm()
+    if mark.withdrawn:
+        flash("The mark is withdrawn: the work is not waiting for an amendment.")
+        return redirect(url_for("reaudit.show", mark_id=mark.id))
     if mark.included_cycle_id is not None:
         flash("The work is already in a sample for re-audit: its amendment date is fixed.")
         return redirect(url_for("reaudit.show", mark_id=mark.id))
@@ -98,4 +102,33 @@ def amendment(mark_id: int) -> ResponseReturnValue:
     operations.record_amendment(mark, day, today=today(), actor_id=current_user.id)
     flash(f"The amendment date, {day:%d/%m/%Y}, is recorded. The work joins the next "
           "sample drawn for re-audit.", "success")
+    return redirect(url_for("reaudit.show", mark_id=mark.id))
+
+
+@bp.route("/<int:mark_id>/withdraw", methods=["GET", "POST"])
+@roles(*STAFF)
+def withdraw(mark_id: int) -> ResponseReturnValue:
+    """A check page saying what withdrawing does, with the reason; posting it withdraws."""
+    mark = get_visible_or_404(ReauditMark, mark_id)
+    form = WithdrawForm()
+    context = {"story": queries.story(mark), "graded_on": operations.graded_on(mark),
+               "reason_max": operations.REASON_MAX}
+    try:
+        operations.check_withdrawable(mark)
+    except RuleError as exc:
+        form.form_errors.append(str(exc))
+        return render_template("reaudit/withdraw.html", form=form, refused=True, **context), 400
+    if not form.is_submitted():
+        return render_template("reaudit/withdraw.html", form=form, refused=False, **context)
+    if not form.validate():
+        return render_template("reaudit/withdraw.html", form=form, refused=False, **context), 400
+    try:
+        operations.withdraw(mark, form.reason.data, actor_id=current_user.id)
+    except RuleError as exc:  # a sample took the work meanwhile, or the reason is refused
+        show_on_form(form, exc)
+        return render_template("reaudit/withdraw.html", form=form, refused=exc.field is None,
+                               **context), 400
+    story = context["story"]
+    flash(f"The mark on {story.subject_text} {story.reference} is withdrawn: it will not be "
+          "re-audited unless it is marked again.", "success")
     return redirect(url_for("reaudit.show", mark_id=mark.id))

@@ -1,6 +1,7 @@
 """Re-audit in real Chromium: the manager marks a below-standard plan through the check page,
-the agency's lead records the amendment date (an error first, then the check page); every
-re-audit page and the plan page's before-and-after section pass axe and fit 320 px."""
+the agency's lead records the amendment date (an error first, then the check page), and the
+manager withdraws a mark through its check page (a missing reason first); every re-audit page
+and the plan page's before-and-after section pass axe and fit 320 px."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from qa_app.audits.moderation.models import FinalCriterionGrade, FinalGrade
 from qa_app.extensions import db
+from qa_app.reaudit.models import ReauditMark
 from tests import factories as make
 from tests.e2e.browser import BrowserLog, check_page, fits_320, sign_in, sign_out
 
@@ -83,3 +85,36 @@ def test_marking_and_recording_an_amendment(
     expect(page.get_by_role("heading", name="Re-audit after amendment")).to_be_visible()
     check_page(page, browser_log, "plan page with a re-audit")
     fits_320(page, "plan page with a re-audit")
+
+
+def test_withdrawing_a_mark(page: Page, browser_log: BrowserLog, app: Flask,
+                            world: dict[str, object]) -> None:
+    with app.app_context():
+        grade = db.session.get(FinalGrade, world["grade"])
+        mark = ReauditMark(final_grade_id=grade.id, plan_id=grade.plan_id,
+                           agency_id=grade.agency_id, from_cycle_id=grade.cycle_id,
+                           amended_on=date(2026, 1, 12))
+        db.session.add(mark)
+        db.session.commit()
+        mark_id = mark.id
+    sign_in(page, str(world["manager"]))
+    page.goto(f"/re-audits/{mark_id}")
+    page.get_by_role("link", name="Withdraw the mark on EHCP-RA-001").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Withdraw the mark on EHCP-RA-001")
+    check_page(page, browser_log, "withdraw check page")
+    fits_320(page, "withdraw check page")
+    page.get_by_role("button", name="Withdraw the mark").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Enter why you are withdrawing the mark")
+    check_page(page, browser_log, "withdraw check page, with an error")
+    fits_320(page, "withdraw check page, with an error")
+    reason = page.get_by_label("Why are you withdrawing the mark?")
+    reason.fill("Marked by mistake")
+    expect(page.locator(".govuk-character-count__status")).to_contain_text(
+        "983 characters remaining")
+    page.get_by_role("button", name="Withdraw the mark").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Re-audit of EHCP-RA-001")
+    expect(page.get_by_text("Withdrawn: not to be re-audited")).to_be_visible()
+    check_page(page, browser_log, "re-audit page, withdrawn")
+    fits_320(page, "re-audit page, withdrawn")
