@@ -79,6 +79,20 @@ def test_a_name_already_used_in_any_capitals_is_refused(app, client, admin, name
     assert log_entries(app, "agency.create") == []
 
 
+def test_renaming_to_another_agencys_name_in_other_capitals_or_spacing_is_refused(
+        app, client, admin):
+    make.on(app).agency("École du Parc", "setting")
+    health = make.on(app).agency("Community Paediatrics", "health")
+    path = f"/admin/agencies/{health.id}/name"
+    for name in ("  ÉCOLE  du parc ", "école du parc"):
+        for confirmed in ("", "yes"):
+            refused = post(client, path, name=name, confirmed=confirmed)
+            assert refused.status_code == 400
+            assert "There is already an agency called École du Parc" in text(refused)
+    assert "Community Paediatrics" in agencies(app)
+    assert log_entries(app, "agency.rename") == []
+
+
 def test_renaming_needs_the_check_page_and_keeps_the_old_name_in_the_log(app, client, admin):
     health = make.on(app).agency("Community Paediatrics", "health")
     make.on(app).agency("Educational Psychology Service", "education")

@@ -31,6 +31,18 @@ def test_agencies_add_refuses_unknown_type_and_duplicates(app, runner):
         assert db.session.scalar(select(func.count()).select_from(Agency)) == 1
 
 
+@pytest.mark.parametrize("name", ["health trust ", "  HEALTH   Trust", "health trust"])
+def test_agencies_add_refuses_the_same_name_in_other_capitals_or_spacing(app, runner, name):
+    first = runner.invoke(args=["agencies", "add", "Health Trust", "--type", "health"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(args=["agencies", "add", name, "--type", "health"])
+    assert again.exit_code != 0
+    assert "An agency called 'Health Trust' already exists" in again.output
+    assert "Traceback" not in again.output
+    with app.app_context():
+        assert list(db.session.scalars(select(Agency.name))) == ["Health Trust"]
+
+
 def test_users_create_with_agency(app, runner):
     runner.invoke(args=["agencies", "add", "Children's Social Care", "--type", "social_care"])
     result = runner.invoke(args=["users", "create", "--email", "Lead@Example.org", "--role",

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from qa_app.extensions import db
 from qa_app.register.models import Advice
@@ -189,3 +189,38 @@ def test_command_lists_every_bad_row(app, register, runner, tmp_path):
     path.write_bytes(xlsx_bytes(good_rows()))
     result = runner.invoke(["import", "advice", str(path)])
     assert result.exit_code == 0 and "4 created" in result.output
+
+
+def _deactivate(app, name: str) -> None:
+    from qa_app.register.models import Agency
+
+    with app.app_context():
+        db.session.execute(update(Agency).where(Agency.name == name).values(active=False))
+        db.session.commit()
+
+
+def test_new_advice_from_an_inactive_agency_is_a_row_error_and_its_old_advice_stays(
+        app, register):
+    assert run(app, "advice", csv_bytes(good_rows())).ok
+    _deactivate(app, HEALTH)
+    before = counts(app)
+    rows = [*good_rows(),
+            ["ADV-5", "EHCP-2", "community paediatrics", "health", "01/10/2025", "", "", "", ""]]
+    report = run(app, "advice", csv_bytes(rows))
+    assert [error.line() for error in report.sorted_errors()] == [
+        "row 6: agency: agency 'Community Paediatrics' is no longer active; reactivate it on "
+        "the Agencies page or correct the row"]
+    assert counts(app) == before and "ADV-5" not in advice(app)
+    rows[1][5] = "12/10/2025"  # ADV-1, already Community Paediatrics's, may still change
+    report = run(app, "advice", csv_bytes(rows[:-1]))
+    assert report.ok, report.errors
+    assert advice(app)["ADV-1"].received_date == date(2025, 10, 12)
+
+
+def test_advice_agencies_match_in_any_capitals_and_spacing(app, register):
+    rows = good_rows()
+    rows[1][2] = " COMMUNITY  paediatrics"
+    report = run(app, "advice", csv_bytes(rows))
+    assert report.ok, report.errors
+    stored = advice(app)
+    assert stored["ADV-1"].agency_id == stored["ADV-3"].agency_id

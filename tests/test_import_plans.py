@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from qa_app.audit_log import AuditLogEntry
 from qa_app.extensions import db
@@ -288,3 +288,72 @@ def test_a_line_break_inside_a_cell_keeps_spreadsheet_row_numbers(app, casework)
             ["EHCP-006", "Nowhere", "5", "new", "", "", ""]]
     report = run(app, "plans", csv_bytes(rows, crlf=True))
     assert errors_of(report) == [(6, "agency")]
+
+
+def _deactivate(app, name: str) -> None:
+    from qa_app.register.models import Agency
+
+    with app.app_context():
+        db.session.execute(update(Agency).where(Agency.name == name).values(active=False))
+        db.session.commit()
+
+
+INACTIVE = ("agency 'Old Casework Team' is no longer active; reactivate it on the Agencies "
+            "page or correct the row")
+
+
+def test_a_row_giving_an_inactive_agency_a_new_plan_is_a_row_error(app, casework, runner,
+                                                                   tmp_path):
+    make.on(app).agency("Old Casework Team", "local_authority")
+    _deactivate(app, "Old Casework Team")
+    run(app, "plans", csv_bytes(good_rows()))
+    before, stored = counts(app), plans(app)
+    rows = [*good_rows(), ["EHCP-004", "old casework team", "5", "new", "", "", ""]]
+    rows[1][1] = "Old Casework Team"  # EHCP-001 would move to it
+    report = run(app, "plans", csv_bytes(rows))
+    assert [error.line() for error in report.sorted_errors()] == [
+        f"row 2: agency: {INACTIVE}", f"row 5: agency: {INACTIVE}"]
+    assert counts(app) == before
+    assert plans(app)["EHCP-001"].agency_id == stored["EHCP-001"].agency_id == casework.id
+    path = tmp_path / "register.csv"
+    path.write_bytes(csv_bytes(rows))
+    result = runner.invoke(["import", "plans", str(path)])
+    assert result.exit_code == 1 and f"row 5: agency: {INACTIVE}" in result.output
+
+
+def test_reimporting_plans_an_inactive_agency_already_holds_is_accepted(app, casework):
+    """Its past work stays in the register: the September refresh must not fail on it."""
+    run(app, "plans", csv_bytes(good_rows()))
+    _deactivate(app, CASEWORK)
+    rows = good_rows()
+    rows[2][2] = "10"
+    report = run(app, "plans", csv_bytes(rows))
+    assert report.ok, report.errors
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 2)
+    assert plans(app)["EHCP-002"].nc_year == 10
+
+
+def test_agencies_match_in_any_capitals_and_spacing_without_a_new_agency(app, casework):
+    from qa_app.register.models import Agency
+
+    rows = good_rows()
+    rows[1][1], rows[2][1] = "send casework team", "  SEND  Casework   TEAM "
+    report = run(app, "plans", csv_bytes(rows))
+    assert report.ok, report.errors
+    assert {plan.agency_id for plan in plans(app).values()} == {casework.id}
+    with app.app_context():
+        assert list(db.session.scalars(select(Agency.name))) == [CASEWORK]
+
+
+def test_two_old_agencies_differing_only_in_capitals_need_the_exact_name(app, casework):
+    """Such pairs were possible before names were compared in any capitals."""
+    upper = make.on(app).agency(CASEWORK.upper(), "local_authority")
+    rows = [PLAN_HEADER, ["EHCP-001", CASEWORK.upper(), "5", "new", "", "", ""],
+            ["EHCP-002", "send casework team", "5", "new", "", "", ""]]
+    report = run(app, "plans", csv_bytes(rows))
+    assert [error.line() for error in report.sorted_errors()] == [
+        "row 3: agency: agency 'send casework team' could be 'SEND CASEWORK TEAM' or "
+        "'SEND Casework Team': write the name exactly as listed under Agencies"]
+    del rows[2]
+    assert run(app, "plans", csv_bytes(rows)).ok
+    assert plans(app)["EHCP-001"].agency_id == upper.id

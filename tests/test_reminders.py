@@ -62,10 +62,19 @@ def _panel_scene(meeting: date | None = MEETING, assigned_on: date = date(2027, 
     return world, panel.id
 
 
+def _without_weekly_summaries() -> None:
+    """The world's managers turn the weekly summary off (it is due on any day of a week whose
+    summary has not gone), so that a scene's runs send only the kinds under test."""
+    managers = db.session.scalars(select(User.id).where(User.role == "qi_manager"))
+    db.session.add_all(ReminderOptOut(user_id=uid, kind="weekly_summary") for uid in managers)
+    db.session.flush()
+
+
 @pytest.fixture()
 def scene(app: Flask):
     with app.app_context():
         world, panel_id = _panel_scene()
+        _without_weekly_summaries()
         db.session.commit()
         audits = db.session.execute(select(Audit.auditor_id, func.count())
                                     .where(Audit.panel_id == panel_id)
@@ -94,6 +103,7 @@ def letter_scene(app: Flask):
         agency_id = world.agencies["Community Paediatrics"]
         leads = [make.person("agency_lead", agency_id) for _ in range(2)]
         letter_id = _letter(agency_id, world.cycle_id, date(2027, 1, 11), RESPONSE_DUE)
+        _without_weekly_summaries()
         db.session.commit()
         return world, letter_id, [lead.email for lead in leads]
 
@@ -268,17 +278,52 @@ def test_action_overdue_goes_the_day_after_its_due_date_while_open(app, runner):
     assert "1 improvement action " in body
 
 
-def test_weekly_summary_goes_to_each_manager_on_monday_only(app, runner):
+@pytest.fixture()
+def managers(app: Flask) -> list[str]:
     with app.app_context():
-        managers = [make.person("qi_manager").email for _ in range(2)]
+        emails = [make.person("qi_manager").email for _ in range(2)]
         make.person("admin")
         db.session.commit()
-    assert not send(app, runner, date(2027, 1, 10))  # Sunday
+    return emails
+
+
+def test_weekly_summary_goes_to_each_manager_on_monday_once_a_week(app, runner, managers):
     assert of_kind(send(app, runner, date(2027, 1, 11)), "weekly_summary") == Counter(
         {m: 1 for m in managers})
     assert not send(app, runner, date(2027, 1, 12))
     assert not send(app, runner, date(2027, 1, 11))  # the same Monday again
+    assert not send(app, runner, date(2027, 1, 17))  # Sunday: still the same week
     assert of_kind(send(app, runner, date(2027, 1, 18)), "weekly_summary") == Counter(
+        {m: 1 for m in managers})
+    with app.app_context():
+        subjects = set(db.session.scalars(select(OutboxMessage.subject)))
+    assert subjects == {"Weekly summary for 11 January 2027", "Weekly summary for 18 January 2027"}
+
+
+def test_a_missed_monday_summary_goes_on_the_next_run_of_the_week(app, runner, managers):
+    """No run on Monday 11 January (a worker down): Tuesday's run sends that week's summary,
+    Wednesday's sends nothing more, and the next Monday sends the next week's."""
+    assert of_kind(send(app, runner, date(2027, 1, 12)), "weekly_summary") == Counter(
+        {m: 1 for m in managers})
+    assert not send(app, runner, date(2027, 1, 13))
+    assert of_kind(send(app, runner, date(2027, 1, 18)), "weekly_summary") == Counter(
+        {m: 1 for m in managers})
+    with app.app_context():
+        weeks = Counter(db.session.execute(select(ReminderSent.item_key, ReminderSent.for_day)))
+    assert weeks == Counter({("week:2027-W02", date(2027, 1, 12)): 2,
+                             ("week:2027-W03", date(2027, 1, 18)): 2})
+    assert "Where the partnership's quality assurance stands on 12 January 2027" in bodies(
+        app, "weekly_summary")[0]
+
+
+def test_a_dry_run_after_a_missed_monday_sends_and_records_nothing(app, runner, managers):
+    result = runner.invoke(["reminders", "send", "--today", "2027-01-12", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "weekly_summary" in result.output and "nothing was sent or recorded" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        assert db.session.scalar(select(func.count()).select_from(ReminderSent)) == 0
+    assert of_kind(send(app, runner, date(2027, 1, 13)), "weekly_summary") == Counter(
         {m: 1 for m in managers})
 
 
@@ -301,7 +346,8 @@ def test_turned_off_kinds_are_not_sent_and_required_ones_still_are(app, runner, 
         "csrf_token": make.csrf_token(client, "/account/reminders/"),
         "wanted": ["response_due", "action_assigned", "response_overdue"]})
     with app.app_context():
-        assert set(db.session.scalars(select(ReminderOptOut.kind))) == {"letter_issued"}
+        assert set(db.session.scalars(select(ReminderOptOut.kind).where(
+            ReminderOptOut.kind != "weekly_summary"))) == {"letter_issued"}
 
     assert of_kind(send(app, runner, date(2027, 1, 11)), "letter_issued") == Counter(
         {other_lead: 1})

@@ -17,7 +17,7 @@ class AgencyForm(FlaskForm):
     them again as hidden values with `confirmed`, and the rules are checked both times."""
 
     name = StringField("Name", widget=GovTextInput(),
-                       description="Imports find the agency by this exact name.")
+                       description="Imports find the agency by this name, in any capitals.")
     type = RadioField("Type of agency", widget=GovRadioInput(),
                       choices=[SelectChoice(k, v) for k, v in TYPE_WORDS.items()],
                       validate_choice=False)

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
-
 from qa_app import audit_log
 from qa_app.agencies.queries import TYPE_WORDS, letters_awaiting_response, open_cycles_sampling
 from qa_app.extensions import db
 from qa_app.register.models import Agency, AgencyType
-from qa_app.register.operations import RegisterError, add_agency
+from qa_app.register.operations import RegisterError, add_agency, agency_called
 
 NAME_LENGTH = 200
 
@@ -30,19 +28,16 @@ def clean_name(name: str | None) -> str:
 
 
 def check_name(name: str | None, *, agency_id: int | None = None) -> str:
-    """The tidied name, if no other agency has it in any mix of capitals."""
+    """The tidied name, if no other agency has it in any mix of capitals and spacing."""
     cleaned = clean_name(name)
     if not cleaned:
         raise AgencyError("Enter the agency's name", "name")
     if len(cleaned) > NAME_LENGTH:
         raise AgencyError(f"The name can be at most {NAME_LENGTH} characters", "name")
-    query = select(Agency.name).where(func.lower(Agency.name) == cleaned.lower())
-    if agency_id is not None:
-        query = query.where(Agency.id != agency_id)
-    taken = db.session.scalar(query)
+    taken = agency_called(cleaned, other_than=agency_id)
     if taken is not None:
-        raise AgencyError(f"There is already an agency called {taken}: choose another name",
-                          "name")
+        raise AgencyError(f"There is already an agency called {taken.name}: choose another "
+                          "name", "name")
     return cleaned
 
 

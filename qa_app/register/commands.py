@@ -28,7 +28,7 @@ def agencies_group() -> None:
 @click.option("--type", "agency_type", required=True, help="local_authority, education, "
               "health, social_care or setting")
 def agencies_add(name: str, agency_type: str) -> None:
-    """Add an agency with its exact NAME (imports match agencies by this name)."""
+    """Add an agency called NAME (imports match agencies by this name, in any capitals)."""
     from qa_app.register.operations import RegisterError, add_agency
 
     try:

@@ -14,6 +14,22 @@ class RegisterError(RuleError):
     """A register change was refused; the message says why."""
 
 
+def agency_name_key(name: str) -> str:
+    """An agency name as duplicates are refused and imports match it: any capitals, any
+    spacing ("Health Trust" and "health  trust " are the same agency)."""
+    return " ".join(name.casefold().split())
+
+
+def agency_called(name: str, *, other_than: int | None = None) -> Agency | None:
+    """The agency with this name in any capitals and spacing (other than `other_than`)."""
+    wanted = agency_name_key(name)
+    query = select(Agency).order_by(Agency.id)
+    if other_than is not None:
+        query = query.where(Agency.id != other_than)
+    return next((agency for agency in db.session.scalars(query)
+                 if agency_name_key(agency.name) == wanted), None)
+
+
 def add_agency(name: str, agency_type: str, *, actor_id: int | None = None) -> Agency:
     name = " ".join(name.split())
     if not name:
@@ -27,8 +43,10 @@ def add_agency(name: str, agency_type: str, *, actor_id: int | None = None) -> A
         raise RegisterError(
             f"Unknown agency type {agency_type!r}; choose one of: {known}"
         ) from None
-    if db.session.execute(select(Agency).where(Agency.name == name)).scalar_one_or_none():
-        raise RegisterError(f"An agency called {name!r} already exists")
+    taken = agency_called(name)
+    if taken is not None:
+        raise RegisterError(f"An agency called {taken.name!r} already exists (names are "
+                            "compared ignoring capitals and spaces)")
     agency = Agency(name=name, type=kind.value)
     db.session.add(agency)
     db.session.flush()

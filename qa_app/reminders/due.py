@@ -26,9 +26,6 @@ from qa_app.main.queries import AWAITING_RESPONSE, current_letters
 from qa_app.reminders import kinds as k
 from qa_app.reporting.models import ImprovementAction
 
-DEFAULT_AUDITS_DUE_DAYS = 7
-"""How many days before the panel meets the "audits due soon" reminder goes."""
-
 
 @dataclass(frozen=True)
 class Due:
@@ -47,13 +44,8 @@ def long_date(day: date) -> str:
 
 
 def audits_due_days() -> int:
-    """REMINDER_AUDITS_DUE_DAYS from the app's settings or the environment; 7 by default."""
-    from qa_app.config import env_int
-
-    setting = current_app.config.get("REMINDER_AUDITS_DUE_DAYS")
-    if setting is not None:
-        return int(setting)
-    return env_int("REMINDER_AUDITS_DUE_DAYS", DEFAULT_AUDITS_DUE_DAYS)
+    """The REMINDER_AUDITS_DUE_DAYS setting (qa_app/config.py)."""
+    return int(current_app.config["REMINDER_AUDITS_DUE_DAYS"])
 
 
 def due_on(today: date) -> list[Due]:
@@ -202,15 +194,16 @@ def _actions(today: date) -> Iterator[Due]:
 
 
 def _weekly(today: date) -> Iterator[Due]:
-    """On Mondays, one summary per manager for that week."""
-    if today.weekday() != 0:
-        return
+    """One summary per manager for each ISO week (Monday to Sunday), due from its Monday: a
+    Monday run missed (a worker down, a bank holiday outage) is made up by the week's next
+    run, and the sent-once row for the week keeps it to one."""
     year, week, _ = today.isocalendar()
+    monday = today - timedelta(days=today.weekday())
     for user_id in db.session.scalars(
         select(User.id).where(User.role == str(Role.QI_MANAGER)).order_by(User.id)
     ):
         yield Due(user_id, k.WEEKLY_SUMMARY, f"week:{year}-W{week:02d}", "weekly",
-                  f"Week of {long_date(today)}", ("main.home", {}))
+                  f"Week of {long_date(monday)}", ("main.home", {}))
 
 
 def weekly_counts(today: date) -> dict[str, int]:

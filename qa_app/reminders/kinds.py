@@ -71,7 +71,8 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
          "When an improvement action you own is past its due date.", ACTION_OWNERS,
          required=True),
     Kind(WEEKLY_SUMMARY, "Weekly summary",
-         "On Mondays: what is outstanding across the partnership.",
+         "Once a week, on Monday (or the next day reminders are sent, if none went on Monday): "
+         "what is outstanding across the partnership.",
          _roles(Role.QI_MANAGER)),
 )}
 

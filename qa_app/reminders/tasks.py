@@ -1,4 +1,5 @@
-"""The daily reminders run (beat, 07:00): the weekly summary goes on the Monday run."""
+"""The daily reminders run (beat, 07:00): the weekly summary goes on the Monday run, or on the
+week's first run after it if Monday's did not happen."""
 
 from __future__ import annotations
 

@@ -9,10 +9,11 @@ from typing import Any
 from flask import current_app
 
 from qa_app.register.importing import columnar
+from qa_app.register.importing.agencies import AgencyNames
 from qa_app.register.importing.bulk import Batch, rows_by_key, upsert
 from qa_app.register.importing.columnar import Chunk, Memo
 from qa_app.register.importing.mapping import Columns, Field
-from qa_app.register.importing.plans import MAX_REF, AgencyNames
+from qa_app.register.importing.plans import MAX_REF
 from qa_app.register.importing.readers import Table
 from qa_app.register.importing.report import ImportFileError, ImportReport
 from qa_app.register.importing.values import (
@@ -91,7 +92,8 @@ def validate(table: Table, columns: Columns, report: ImportReport) -> Batch:
     type_lookup = {key(t): t for t in types}
     graders = {t: GradeReader(rubrics.get(t)) for t in types}
     read_date = DateReader()
-    agency, received_day = Memo(AgencyNames()), Memo(read_date)
+    names = AgencyNames()
+    agency, received_day = Memo(names), Memo(read_date)
     advice_type = Memo(lambda cell: choice(cell, type_lookup, "advice_type", types))
     requested_day = Memo(lambda cell: _required(read_date(cell), "requested_date"))
     grade = Memo(lambda pair: graders[pair[0]](pair[1]) if pair[0] is not None else None)
@@ -119,6 +121,7 @@ def validate(table: Table, columns: Columns, report: ImportReport) -> Batch:
             list(chunk.numbers),
         ]
         _check_dates(chunk, requested, received)
+        names.refuse_inactive(chunk, values[2], values[0], Advice.__table__)
         if any(exceptions) or any(notes):
             columnar.check_exceptions(chunk, exceptions, notes)
         unclean += [(chunk.numbers[i], values[1][i]) for i in chunk.bad if values[1][i]]

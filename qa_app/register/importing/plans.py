@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from qa_app.extensions import db
 from qa_app.register.importing import columnar
+from qa_app.register.importing.agencies import AgencyNames
 from qa_app.register.importing.bulk import CHUNK, Batch, upsert
 from qa_app.register.importing.columnar import Memo
 from qa_app.register.importing.mapping import Columns, Field
@@ -29,7 +30,7 @@ from qa_app.register.importing.values import (
     nc_year,
     text,
 )
-from qa_app.register.models import PLAN_EXCEPTION_LABELS, Agency, Plan, PlanException, PlanKind
+from qa_app.register.models import PLAN_EXCEPTION_LABELS, Plan, PlanException, PlanKind
 
 FIELDS = (
     Field("plan_ref", required=True),
@@ -60,26 +61,6 @@ EXCEPTIONS = {key(e.value): e.value for e in PlanException} | {
 }
 
 
-class AgencyNames:
-    """Agencies by exact name, with a hint when only the case or spacing differs."""
-
-    def __init__(self) -> None:
-        rows = db.session.execute(select(Agency.name, Agency.id)).all()
-        self.ids = {name: agency_id for name, agency_id in rows}
-        self._loose = {" ".join(name.casefold().split()): name for name in self.ids}
-
-    def __call__(self, cell: object) -> int:
-        raw = text(cell)  # type: ignore[arg-type]
-        found = self.ids.get(raw)
-        if found is not None:
-            return found
-        if not raw:
-            raise ValueProblem("agency is required (the agency's exact name)")
-        near = self._loose.get(" ".join(raw.casefold().split()))
-        hint = f" (did you mean {near!r}?)" if near else " (add it under Agencies first)"
-        raise ValueProblem(f"unknown agency {raw!r}{hint}")
-
-
 def reference(cell: object, what: str) -> str:
     ref = text(cell)  # type: ignore[arg-type]
     if not ref:
@@ -91,7 +72,8 @@ def reference(cell: object, what: str) -> str:
 
 def validate(table: Table, columns: Columns, report: ImportReport) -> Batch:
     """Every row checked, a chunk at a time; rows with problems are reported and left out."""
-    agency, year, kind = Memo(AgencyNames()), Memo(nc_year), Memo(_plan_kind)
+    names = AgencyNames()
+    agency, year, kind = Memo(names), Memo(nc_year), Memo(_plan_kind)
     day, setting = Memo(DateReader()), Memo(_setting)
     exception, note = Memo(_exception), Memo(_note)
     first_seen: dict[str, int] = {}
@@ -111,6 +93,7 @@ def validate(table: Table, columns: Columns, report: ImportReport) -> Batch:
             chunk.read("exception_note", note),
         ]
         columnar.check_exceptions(chunk, values[-2], values[-1])
+        names.refuse_inactive(chunk, values[1], values[0], Plan.__table__)
         for i, (asked, issue) in enumerate(zip(requested, issued, strict=True)):
             if asked and issue and issue < asked:
                 chunk.fail(i, "issue_date", "the plan was issued before it was requested "
