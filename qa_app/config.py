@@ -146,6 +146,12 @@ class BaseConfig:
     PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
     """The Argon2id parameters for new password hashes (argon2.profiles): RFC 9106's
     recommendation for machines with little memory, the library's default."""
+    REAUDIT_BELOW_STANDARD = _env_flag("REAUDIT_BELOW_STANDARD", False)
+    """Mark every final grade below good "amend and re-audit" as soon as it is finalised."""
+    SURVEY_RATE_LIMIT = os.environ.get("SURVEY_RATE_LIMIT", "60 per minute")
+    """Requests to the public survey pages allowed from one network address."""
+    REMINDER_AUDITS_DUE_DAYS = env_int("REMINDER_AUDITS_DUE_DAYS", 7)
+    """How many days before the panel meets the "audits due soon" reminder goes."""
 
 
 class ProductionConfig(BaseConfig):

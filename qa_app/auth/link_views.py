@@ -7,6 +7,7 @@ has been used, replaced or has expired gets one clear page saying what to do ins
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -29,7 +30,8 @@ from qa_app.auth import invitations, operations, password_reset, second_factor
 from qa_app.auth.access import public
 from qa_app.auth.account_links import live_link
 from qa_app.auth.link_forms import ChoosePasswordForm, ForgottenPasswordForm
-from qa_app.auth.link_models import INVITATION, PASSWORD_RESET
+from qa_app.auth.link_models import INVITATION, PASSWORD_RESET, AccountLink
+from qa_app.auth.models import User
 from qa_app.extensions import limiter
 from qa_app.rules import RuleError, show_on_form
 
@@ -94,40 +96,43 @@ def _answer_evenly(response: Response) -> Response:
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 @public
 def reset_password(token: str) -> ResponseReturnValue:
-    row = live_link(token, PASSWORD_RESET)
-    if row is None:
-        return _link_stopped(PASSWORD_RESET)
-    form = ChoosePasswordForm()
-    form.submit.label.text = "Reset password"
-    if form.validate_on_submit():
-        try:
-            user = password_reset.reset(row, form.new_password.data or "")
-        except RuleError as error:
-            show_on_form(form, error)
-        else:
-            return _signed_in_or_sent_to_sign_in(
-                user, "Your password has been reset. You have been signed out everywhere else.")
-    return render_template("auth/reset_password.html", form=form, email=row.user.email)
+    return _choose_password(
+        token, PASSWORD_RESET, submit="Reset password", use=password_reset.reset,
+        done="Your password has been reset. You have been signed out everywhere else.",
+        page=lambda row, form: render_template("auth/reset_password.html", form=form,
+                                               email=row.user.email))
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 @public
 def accept_invitation(token: str) -> ResponseReturnValue:
-    row = live_link(token, INVITATION)
+    return _choose_password(
+        token, INVITATION, submit="Set password and sign in", use=invitations.accept,
+        done="Your password is set and you are signed in.",
+        page=lambda row, form: render_template("auth/accept_invitation.html", form=form,
+                                               user=row.user, role=row.user.role_enum.label))
+
+
+def _choose_password(token: str, purpose: str, *, submit: str,
+                     use: Callable[[AccountLink, str], User], done: str,
+                     page: Callable[[AccountLink, ChoosePasswordForm], str]
+                     ) -> ResponseReturnValue:
+    """A link's page for choosing a password: `use` the live link with the new password, then
+    sign in with the `done` message; or the `page` again with the rule broken; or, for a link
+    no longer live, the page saying so."""
+    row = live_link(token, purpose)
     if row is None:
-        return _link_stopped(INVITATION)
+        return _link_stopped(purpose)
     form = ChoosePasswordForm()
-    form.submit.label.text = "Set password and sign in"
+    form.submit.label.text = submit
     if form.validate_on_submit():
         try:
-            user = invitations.accept(row, form.new_password.data or "")
+            user = use(row, form.new_password.data or "")
         except RuleError as error:
             show_on_form(form, error)
         else:
-            return _signed_in_or_sent_to_sign_in(
-                user, "Your password is set and you are signed in.")
-    return render_template("auth/accept_invitation.html", form=form, user=row.user,
-                           role=row.user.role_enum.label)
+            return _signed_in_or_sent_to_sign_in(user, done)
+    return page(row, form)
 
 
 def _signed_in_or_sent_to_sign_in(user: Any, message: str) -> ResponseReturnValue:

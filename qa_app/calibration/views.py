@@ -7,6 +7,8 @@ queries only ever return their own grades, and the reference only once the round
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -151,20 +153,11 @@ def check_grades(round_id: int) -> ResponseReturnValue:
     form = ConfirmForm()
     problem = None
     if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        if form.confirmed.data != CONFIRMED:
-            problem = UNCHECKED
-        else:
-            try:
-                operations.submit_grades(row, member, layout)
-            except RuleError as error:
-                db.session.rollback()
-                problem = str(error)
-            else:
-                flash("Your grades are submitted. You will see how they compare with the "
-                      "agreed grade once the round closes.", "success")
-                return redirect(url_for("calibration.mine", round_id=round_id))
+        problem = _confirm(form, lambda: operations.submit_grades(row, member, layout))
+        if problem is None:
+            flash("Your grades are submitted. You will see how they compare with the "
+                  "agreed grade once the round closes.", "success")
+            return redirect(url_for("calibration.mine", round_id=round_id))
         row, member = _taking_part(round_id)
     elif not row.is_open or member.submitted_at is not None:
         return redirect(url_for("calibration.mine", round_id=round_id))
@@ -249,20 +242,11 @@ def check_reference(round_id: int) -> ResponseReturnValue:
     form = ConfirmForm()
     problem = None
     if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        if form.confirmed.data != CONFIRMED:
-            problem = UNCHECKED
-        else:
-            try:
-                operations.close_round(row, layout, current_user.id)
-            except RuleError as error:
-                db.session.rollback()
-                problem = str(error)
-            else:
-                flash("The round is closed. Each auditor can now see how their grades compare "
-                      "with the agreed grade.", "success")
-                return redirect(url_for("calibration.show", round_id=round_id))
+        problem = _confirm(form, lambda: operations.close_round(row, layout, current_user.id))
+        if problem is None:
+            flash("The round is closed. Each auditor can now see how their grades compare "
+                  "with the agreed grade.", "success")
+            return redirect(url_for("calibration.show", round_id=round_id))
         row = _round(round_id)
     elif not row.is_open:
         return redirect(url_for("calibration.show", round_id=round_id))
@@ -297,6 +281,21 @@ def _problems(form: object) -> bool:
     return bool(form.form_errors) or any(  # type: ignore[attr-defined]
         field.errors for name, field in form._fields.items()  # type: ignore[attr-defined]
         if name not in IGNORED)
+
+
+def _confirm(form: ConfirmForm, act: Callable[[], object]) -> str | None:
+    """A check page's confirmation: `act` once confirmed, and None when it is done; otherwise
+    the problem to show on the page again (nothing is kept)."""
+    if not form.validate_on_submit():
+        abort(400)
+    if form.confirmed.data != CONFIRMED:
+        return UNCHECKED
+    try:
+        act()
+    except RuleError as error:
+        db.session.rollback()
+        return str(error)
+    return None
 
 
 def _round(round_id: int) -> CalibrationRound:

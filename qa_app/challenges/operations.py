@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from qa_app import audit_log
 from qa_app.audits.moderation.models import FinalGrade
-from qa_app.audits.moderation.operations import REASON_MAX, _change
+from qa_app.audits.moderation.operations import REASON_MAX, change_final_grade
 from qa_app.audits.moderation.queries import reviews_for
 from qa_app.audits.panels.models import Panel
 from qa_app.audits.scoring.layout import rubric_for
@@ -199,7 +199,8 @@ def decide(challenge: GradeChallenge, outcome: str, grade: int | None,
         reviews = reviews_for(challenge.panel, (kind, final.plan_id or final.advice_id))
         if not reviews or reviews[0].final is None or reviews[0].final.id != final.id:
             raise ChallengeError("This grade can no longer be found at its panel.")
-        _change(reviews[0], new_grade, new_criteria, f"After a challenge: {reason}", actor_id)
+        change_final_grade(reviews[0], new_grade, new_criteria, f"After a challenge: {reason}",
+                           actor_id)
         challenge.grade_after = new_grade
         challenge.criteria_after = new_criteria
         changes["grade"] = [challenge.grade_before, new_grade]

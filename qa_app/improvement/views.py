@@ -7,6 +7,7 @@ found (404): the request's scoping hides it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -182,19 +183,10 @@ def ask_to_close(action_id: int) -> ResponseReturnValue:
         flash("Only an open action can be asked to close.")
         return redirect(url_for("improvement.show", action_id=action.id))
     form = CloseRequestForm()
-    context = {"action": action, "measure_text": describe(action.measure, action.scope)}
-    if not form.is_submitted():
-        return render_template("improvement/close.html", form=form, **context)
-    if not form.validate():
-        return render_template("improvement/close.html", form=form, **context), 400
-    try:
-        note = operations.check_close_note(form.note.data)
-    except RuleError as exc:
-        show_on_form(form, exc)
-        return render_template("improvement/close.html", form=form, **context), 400
-    if form.checked.data != "yes":
-        form.checked.data = "yes"
-        return render_template("improvement/close_check.html", form=form, note=note, **context)
+    note, page = _written_and_checked(action, form, "note", operations.check_close_note,
+                                      "improvement/close")
+    if page is not None:
+        return page
     try:
         found = operations.request_close(action, note, actor_id=current_user.id,
                                          targets=current_targets(), as_of=today())
@@ -218,20 +210,33 @@ def close_anyway(action_id: int) -> ResponseReturnValue:
         flash("This action is already closed.")
         return redirect(url_for("improvement.show", action_id=action.id))
     form = CloseAnywayForm()
-    context = {"action": action, "measure_text": describe(action.measure, action.scope)}
-    if not form.is_submitted():
-        return render_template("improvement/close_anyway.html", form=form, **context)
-    if not form.validate():
-        return render_template("improvement/close_anyway.html", form=form, **context), 400
-    try:
-        reason = operations.check_close_reason(form.reason.data)
-    except RuleError as exc:
-        show_on_form(form, exc)
-        return render_template("improvement/close_anyway.html", form=form, **context), 400
-    if form.checked.data != "yes":
-        form.checked.data = "yes"
-        return render_template("improvement/close_anyway_check.html", form=form, reason=reason,
-                               **context)
+    reason, page = _written_and_checked(action, form, "reason", operations.check_close_reason,
+                                        "improvement/close_anyway")
+    if page is not None:
+        return page
     operations.close_anyway(action, reason, actor_id=current_user.id)
     flash("The action is closed, with your reason recorded.", "success")
     return redirect(url_for("improvement.show", action_id=action.id))
+
+
+def _written_and_checked(action: ImprovementAction, form: Any, field: str,
+                         check: Callable[[str | None], str], page: str
+                         ) -> tuple[str | None, ResponseReturnValue | None]:
+    """Closing in two steps: the text written in `field` on `page`.html, then read back on
+    `page`_check.html, and only then confirmed. The checked text once confirmed, or the
+    page to show now (the form again, with any problem, or the check page)."""
+    context = {"action": action, "measure_text": describe(action.measure, action.scope)}
+    if not form.is_submitted():
+        return None, render_template(f"{page}.html", form=form, **context)
+    if not form.validate():
+        return None, (render_template(f"{page}.html", form=form, **context), 400)
+    try:
+        text = check(form[field].data)
+    except RuleError as exc:
+        show_on_form(form, exc)
+        return None, (render_template(f"{page}.html", form=form, **context), 400)
+    if form.checked.data != "yes":
+        form.checked.data = "yes"
+        return None, render_template(f"{page}_check.html", form=form, **{field: text},
+                                     **context)
+    return text, None

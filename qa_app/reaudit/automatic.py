@@ -4,7 +4,6 @@ transaction, whatever path wrote it (agreement, moderation, a changed grade)."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -22,11 +21,11 @@ REASON = "Marked by the partnership setting: every grade below good is re-audite
 
 
 def enabled() -> bool:
+    """The setting (qa_app/config.py), as true or false even if a test or an override set it
+    as text."""
     if not has_app_context():
         return False
     value = current_app.config.get(SETTING)
-    if value is None:
-        value = os.environ.get(SETTING, "")
     if isinstance(value, str):
         return value.strip().lower() in {"1", "true", "yes", "on"}
     return bool(value)

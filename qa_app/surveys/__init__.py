@@ -11,9 +11,9 @@ def init_app(app: Flask) -> None:
     from qa_app.navigation import add_item
     from qa_app.surveys import answer_views, commands, models, redaction, views  # noqa: F401
 
-    app.config.setdefault("SURVEY_RATE_LIMIT", "60 per minute")
     redaction.install()
     app.register_blueprint(views.bp)
     app.register_blueprint(answer_views.bp)
     app.cli.add_command(commands.surveys_group)
-    add_item(app, "Surveys", "surveys.index", 68, ("surveys.",))
+    add_item(app, "Surveys", "surveys.index", 240, ("surveys.",), group="Results",
+             description="What families and practitioners say about plans and advice.")

@@ -1,11 +1,11 @@
-"""`ehcp-qa surveys validate|load`."""
+"""`ehcp-qa surveys validate|load`: the same answers as `ehcp-qa rubrics` gives."""
 
 from __future__ import annotations
 
 import click
 
 from qa_app.console import FeatureGroup
-from qa_app.extensions import db
+from qa_app.standards.commands import load_and_print, print_ok_or_problems
 
 
 @click.group("surveys", cls=FeatureGroup)
@@ -19,29 +19,13 @@ def validate(paths: tuple[str, ...]) -> None:
     """Check survey files (or folders of them); print ok or every problem with its line."""
     from qa_app.surveys.definition import validate_survey_files
 
-    problems = validate_survey_files(paths)
-    if problems:
-        for problem in problems:
-            click.echo(str(problem), err=True)
-        raise SystemExit(1)
-    click.echo("ok")
+    print_ok_or_problems(validate_survey_files(paths))
 
 
 @surveys_group.command("load")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 def load(paths: tuple[str, ...]) -> None:
     """Store survey files as new versions (default: the rubrics/surveys folder)."""
-    from qa_app.surveys.definition import RubricError
     from qa_app.surveys.operations import load_survey_files
 
-    try:
-        result = load_survey_files(paths or None)
-    except RubricError as exc:
-        db.session.rollback()
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        raise SystemExit(1) from None
-    for version in result.loaded:
-        click.echo(f"loaded {version.survey_id} version {version.version}")
-    for version in result.unchanged:
-        click.echo(f"unchanged {version.survey_id} version {version.version}")
+    load_and_print(load_survey_files, paths, lambda version: version.survey_id)

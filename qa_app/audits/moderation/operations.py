@@ -46,7 +46,7 @@ def moderate(review: SubjectReview, grade: int, criteria: dict[str, int], reason
     reason = reason.strip()
     if review.final is None:
         return _create(review, grade, final_criteria, "moderated", reason, actor_id)
-    return _change(review, grade, final_criteria, reason, actor_id)
+    return change_final_grade(review, grade, final_criteria, reason, actor_id)
 
 
 def check_decision(review: SubjectReview, grade: int, criteria: dict[str, int],
@@ -110,8 +110,12 @@ def _create(review: SubjectReview, grade: int, criteria: dict[str, int], method:
     return final
 
 
-def _change(review: SubjectReview, grade: int, criteria: dict[str, int], reason: str,
-            actor_id: int | None) -> FinalGrade:
+def change_final_grade(review: SubjectReview, grade: int, criteria: dict[str, int],
+                       reason: str, actor_id: int | None) -> FinalGrade:
+    """Replace the subject's locked final grade (now "moderated"), logging old and new.
+
+    No checks: callers check first (`check_decision`, or a challenge's outcome).
+    """
     final = review.final
     assert final is not None
     rubric = review.rubric
