@@ -39,8 +39,9 @@ def test_library_pages_are_accessible_and_fit_320(
 
     sign_in(page, world.emails[auditor])
     page.goto(f"/my-audits/{audit['id']}")
-    page.get_by_role("link", name="Mark an example of good practice for Child").first.click()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.get_by_role("button", name="Save your draft and mark an example of good practice for "
+                     "Child").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Child or young person's voice")
     _check(page, "the mark form", browser_log)
     page.get_by_role("button", name="Send to the panel chair").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the excerpt")

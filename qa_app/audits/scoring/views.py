@@ -106,13 +106,16 @@ def audit(audit_id: int) -> ResponseReturnValue:
 @bp.route("/<int:audit_id>", methods=["POST"])
 @roles(Role.AUDITOR)
 def save_audit(audit_id: int) -> ResponseReturnValue:
-    """Save a draft, or save it and go on to check it ("check"); never submit from here."""
+    """Save a draft, then go on to check it ("check") or to mark an example of good practice
+    for one judged criterion ("example:<criterion id>"), so nothing typed is lost on the way;
+    never submit from here."""
     row = _audit_or_404(audit_id)
     facts = facts_for(row)
     layout = layout_for(row.rubric_version, facts.context)
     form = layout.form_class()
     action = request.form.get("action", "draft")
-    if action not in ("draft", "check"):
+    example_of = _example_criterion(action, layout)
+    if action not in ("draft", "check") and example_of is None:
         return _latest(audit_id, UNCHECKED_MESSAGE, status=400)
     try:
         check_version(row, form.row_version.data)
@@ -137,6 +140,8 @@ def save_audit(audit_id: int) -> ResponseReturnValue:
     if checking:
         return redirect(url_for("scoring.check", audit_id=audit_id))
     flash("Draft saved", "success")
+    if example_of is not None:
+        return redirect(url_for("library.mark", audit_id=audit_id, criterion_id=example_of))
     return redirect(url_for("scoring.audit", audit_id=audit_id))
 
 
@@ -200,6 +205,14 @@ def overall(audit_id: int) -> ResponseReturnValue:
         return jsonify(message=str(exc)), 400
     return jsonify(grade=result.grade, label=result.label, graded=result.graded,
                    judged=result.judged)
+
+
+def _example_criterion(action: str, layout: ScoringLayout) -> str | None:
+    """The criterion an "example:<id>" action names, if the auditor grades it on this page."""
+    prefix, _, criterion_id = action.partition(":")
+    if prefix != "example" or criterion_id not in {c.id for c in layout.judged}:
+        return None
+    return criterion_id
 
 
 def _latest(audit_id: int, message: str, status: int = 409) -> ResponseReturnValue:
