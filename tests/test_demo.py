@@ -14,6 +14,9 @@ from datetime import date, timedelta
 from sqlalchemy import create_engine, func, inspect, select, table, text
 
 JOB_HISTORY = {"job_runs", "alembic_version"}
+LATER_FEATURES = ("good_practice_examples", "calibration_rounds", "calibration_grades",
+                  "grade_challenges", "reaudit_marks", "board_reports",
+                  "board_commentary_requests", "learning_briefs", "survey_responses")
 
 
 def _env(instance, database_url: str) -> dict[str, str]:
@@ -93,6 +96,8 @@ def test_demo_sets_up_everything_and_a_second_run_adds_nothing(tmp_path, scratch
     _assert_letters_are_live(url, port)
     assert before["agencies"] >= 8 and before["plans"] >= 250 and before["advice"] > 600
     assert before["rubric_versions"] == 5 and before["final_grades"] > 0
+    for feature in LATER_FEATURES:  # each later feature has something to show
+        assert before[feature] > 0, feature
 
     lines = first.stdout.splitlines()
     header = next(i for i, line in enumerate(lines) if line.split()[:4] == [

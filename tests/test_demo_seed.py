@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import random
 import re
 from datetime import date, timedelta
@@ -93,7 +94,10 @@ def _rubric_versions() -> dict:
 def _snapshot() -> list[tuple]:
     from qa_app.audits.cycles.models import Cycle
     from qa_app.audits.moderation.models import FinalGrade
+    from qa_app.audits.scoring.models import Audit
+    from qa_app.auth.models import User
     from qa_app.extensions import db
+    from qa_app.library.models import PracticeExample
     from qa_app.register.models import Advice, Plan
 
     plans = db.session.scalars(select(Plan).order_by(Plan.ref)).all()
@@ -105,10 +109,20 @@ def _snapshot() -> list[tuple]:
         .outerjoin(Advice, FinalGrade.advice_id == Advice.id)
         .order_by(Cycle.name, Plan.ref, Advice.ref)
     ).all()
+    examples = db.session.execute(
+        select(PracticeExample.criterion_id, PracticeExample.status, PracticeExample.excerpt,
+               Plan.ref, Advice.ref, User.email)
+        .join(Audit, Audit.id == PracticeExample.audit_id)
+        .join(User, User.id == Audit.auditor_id)
+        .outerjoin(Plan, Audit.plan_id == Plan.id)
+        .outerjoin(Advice, Audit.advice_id == Advice.id)
+        .order_by(PracticeExample.created_at, PracticeExample.criterion_id)
+    ).all()
     return [
         *[(p.ref, p.nc_year, p.plan_kind, p.request_date, p.issue_date, p.setting) for p in plans],
         *[(a.ref, a.plan.ref, a.agency.name, a.received_date, a.exception) for a in advice],
         *[tuple(row) for row in finals],
+        *[tuple(row) for row in examples],
     ]
 
 
@@ -123,6 +137,7 @@ def test_seeded_partnership_follows_the_panel_rules_and_is_reproducible(app: Fla
         summary = seed_partnership(TODAY, _rubric_versions())
         assert summary.plans >= 250 and summary.users == len(DEMO_USERS)
         assert summary.audits == 2 * summary.final_grades > 0
+        assert summary.good_practice_examples == 5
         refs = db.session.scalars(select(Plan.ref)).all()
         assert all(re.fullmatch(r"EHCP-20\d\d-\d{4}", ref) for ref in refs)
 
@@ -171,3 +186,184 @@ def test_the_cycles_are_the_terms_around_today(today: date) -> None:
         assert earlier.end < later.start
     for cycle in cycles:
         assert cycle.end.weekday() == 4 and cycle.end - timedelta(days=7) >= cycle.start
+
+
+# --- the later features, as `ehcp-qa demo` leaves them ----------------------------------------
+
+
+
+def _next_holiday_day(today: date) -> date:
+    """The first day from `today` on which no term is under way (the demo then has no open
+    cycle); never far off, as the surveys' closing date must stay within six months."""
+    from qa_app.demo.terms import recent_terms
+
+    day = today
+    while len(recent_terms(day)) == 3:
+        day += timedelta(days=1)
+    return day
+
+
+def _populate(today: date) -> None:
+    """What `ehcp-qa demo` does before it serves, on a chosen day."""
+    from qa_app.demo.command import populate
+    from qa_app.extensions import db
+    from qa_app.standards.operations import load_rubric_directory
+
+    populate(load_rubric_directory().current, today)
+    db.session.commit()
+
+
+def _check_features(today: date) -> dict[str, object]:
+    """Each later feature has its demo rows, dated no later than `today` and consistent with
+    the panels' calendar; the stored rates still equal a recount. Returns what pages show."""
+    from qa_app.audits.cycles.models import Cycle
+    from qa_app.audits.moderation.models import FinalGrade
+    from qa_app.board.models import BoardReport
+    from qa_app.calibration.models import CalibrationReference, CalibrationRound
+    from qa_app.challenges.models import GradeChallenge
+    from qa_app.challenges.operations import last_day, local_date
+    from qa_app.extensions import db
+    from qa_app.learning.models import LearningBrief
+    from qa_app.letters.working_days import is_working_day
+    from qa_app.library.models import PracticeExample
+    from qa_app.reaudit.models import ReauditMark
+    from qa_app.reaudit.operations import graded_on
+    from qa_app.reporting.freshness import stale_reason
+    from qa_app.reporting.models import RateSnapshot
+    from qa_app.reporting.operations import current_targets
+    from qa_app.reporting.periods import CYCLE
+    from qa_app.reporting.queries import current_run
+    from qa_app.surveys.figures import family_figures
+
+    closed = db.session.scalars(select(Cycle).where(Cycle.status == "closed")
+                                .order_by(Cycle.start_date)).all()
+    latest = closed[-1]
+    for cycle in closed:
+        assert stale_reason(cycle.id) is None
+        plans = db.session.scalars(select(FinalGrade.good_or_better).where(
+            FinalGrade.cycle_id == cycle.id, FinalGrade.plan_id.is_not(None))).all()
+        stored = db.session.execute(select(RateSnapshot.good, RateSnapshot.n).where(
+            RateSnapshot.run_id == current_run(CYCLE, str(cycle.id)).id,
+            RateSnapshot.measure == "plans_good_or_better", RateSnapshot.scope == "all",
+            RateSnapshot.agency_id.is_(None))).one()
+        assert tuple(stored) == (sum(plans), len(plans))
+
+    examples = db.session.scalars(select(PracticeExample)).all()
+    approved = [e for e in examples if e.status == "approved"]
+    pending = [e for e in examples if e.status == "pending"]
+    assert len(approved) >= 3 and len(pending) == 1
+    for example in approved:
+        assert example.created_at <= example.decided_at and example.decided_at.date() <= today
+
+    rounds = db.session.scalars(select(CalibrationRound)).all()
+    assert [r.status for r in rounds] == ["closed"]
+    assert sum(m.submitted_at is not None for m in rounds[0].participants) >= 3
+    assert db.session.scalars(select(CalibrationReference)
+                              .where(CalibrationReference.round_id == rounds[0].id)).all()
+    assert rounds[0].closed_at.date() <= today
+
+    challenges = {c.status: c for c in db.session.scalars(select(GradeChallenge))}
+    assert set(challenges) == {"upheld", "open"}
+    assert challenges["open"].final_grade.cycle_id == latest.id
+    for challenge in challenges.values():
+        finalised = local_date(challenge.final_grade.finalised_at)
+        assert finalised <= challenge.raised_at.date() <= last_day(challenge.final_grade)
+    assert challenges["upheld"].raised_at < challenges["upheld"].decided_at
+    assert challenges["upheld"].decided_at.date() <= today
+
+    marks = db.session.scalars(select(ReauditMark).order_by(ReauditMark.id)).all()
+    assert len(marks) == 2 and all(m.from_cycle_id == latest.id for m in marks)
+    amended = [m for m in marks if m.amended_on is not None]
+    assert len(amended) == 1 and graded_on(amended[0]) <= amended[0].amended_on <= today
+
+    report = db.session.scalars(select(BoardReport)).one()
+    assert report.cycle_id == latest.id and report.status == "collecting"
+    assert report.board_date > today and is_working_day(report.board_date)
+    answered = [r for r in report.requests if r.commentary]
+    assert len(answered) == 1 and len(report.requests) > 1
+
+    brief = db.session.scalars(select(LearningBrief)).one()
+    assert brief.cycle_id == latest.id
+
+    families = family_figures(latest.id, current_targets().min_n).partnership
+    assert families.shown
+    return {"latest": latest, "pending": pending[0], "open": challenges["open"],
+            "upheld": challenges["upheld"], "amended": amended[0], "report": report,
+            "answered": answered[0], "families": families}
+
+
+def _page(app: Flask, email: str, path: str) -> tuple[int, str]:
+    from qa_app.demo.seed import DEMO_USERS
+    from tests.factories.web import sign_in
+
+    client = app.test_client()
+    password = next(u.password for u in DEMO_USERS if u.email == email)
+    assert sign_in(client, email, password).status_code == 302
+    page = client.get(path)
+    return page.status_code, html.unescape(page.get_data(as_text=True))
+
+
+def _lead_of(agency_id: int) -> str:
+    from qa_app.auth.models import User
+    from qa_app.extensions import db
+
+    return db.session.scalars(select(User.email).where(
+        User.role == "agency_lead", User.agency_id == agency_id)).first()
+
+
+def test_the_demo_shows_each_later_feature_to_the_right_people(app: Flask) -> None:
+    from qa_app.demo.library import EARLIER, LATEST
+    from qa_app.extensions import db
+
+    today = date.today()
+    with app.app_context():
+        _populate(today)
+        seeded = _check_features(today)
+        latest, report = seeded["latest"], seeded["report"]
+        open_ref = seeded["open"].final_grade.advice.ref
+        upheld_ref = seeded["upheld"].final_grade.advice.ref
+        open_lead = _lead_of(seeded["open"].agency_id)
+        amended_lead = _lead_of(seeded["amended"].agency_id)
+        answering_lead = _lead_of(seeded["answered"].agency_id)
+        commentary = seeded["answered"].commentary
+        families = seeded["families"]
+        db.session.remove()
+
+    approved = EARLIER[0].excerpt[-60:]
+    waiting = LATEST[-1].excerpt[-50:]
+    expected = [
+        ("lead.ep@example.org", "/library/", [approved], [waiting]),
+        ("chair.two@example.org", "/library/waiting", [waiting], []),
+        ("qi.manager@example.org", "/calibration/", ["Closed"], []),
+        ("auditor.ep@example.org", "/calibration/", ["Calibration: EHC plan"], []),
+        ("chair.two@example.org", "/challenges/", [open_ref, "Waiting for the chair"], []),
+        ("chair.one@example.org", "/challenges/", [upheld_ref, "Upheld: grade stands"], []),
+        (open_lead, "/challenges/", [open_ref], [upheld_ref]),
+        ("qi.manager@example.org", "/board/", [latest.name, "Collecting commentary"], []),
+        ("qi.manager@example.org", f"/board/{report.id}", [commentary[:60]], []),
+        (answering_lead, "/board/", ["Commentary saved"], []),
+        ("lead.oakfield@example.org", "/learning/", [latest.name, "Published"], []),
+        ("lead.oakfield@example.org", f"/learning/cycles/{latest.id}", ["It will not change"],
+         []),
+        ("qi.manager@example.org", "/re-audits", ["Amended: waiting for the next sample",
+                                                  "Waiting for the amendment date"], []),
+        (amended_lead, "/re-audits", ["Amended: waiting for the next sample"],
+         ["Waiting for the amendment date"]),
+        ("qi.manager@example.org", "/surveys/results",
+         [f"({families.good} of {families.n})"], []),
+    ]
+    for email, path, shown, hidden in expected:
+        status, page = _page(app, email, path)
+        assert status == 200, (email, path)
+        for text in shown:
+            assert text in page, (email, path, text)
+        for text in hidden:
+            assert text not in page, (email, path, text)
+    assert _page(app, "lead.ep@example.org", "/calibration/")[0] in {403, 404}
+
+
+def test_the_later_features_are_seeded_in_a_school_holiday_too(app: Flask) -> None:
+    holiday = _next_holiday_day(date.today())
+    with app.app_context():
+        _populate(holiday)
+        _check_features(holiday)

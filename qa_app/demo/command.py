@@ -27,24 +27,13 @@ if TYPE_CHECKING:
 def demo(no_serve: bool, port: int) -> None:
     """Create the database, load rubrics, seed a synthetic partnership, run jobs, serve."""
     from qa_app import create_app
-    from qa_app.demo.letters import issue_demo_letters
-    from qa_app.improvement.demo import bring_demo_actions_to_life
     from qa_app.serving import use_served_address
-    from qa_app.surveys.demo import bring_surveys_to_life
 
     app = create_app("demo")
     use_served_address(app, "127.0.0.1", port)
-    today = date.today()
     with app.app_context():
         _upgrade(app)
-        versions = _load_rubrics()
-        users = _seed(versions, today)
-        _run_jobs()
-        if issued := issue_demo_letters(today):
-            click.echo(f"Letters: {issued} issued, dated from {today.isoformat()}")
-        if owned := bring_demo_actions_to_life(today):
-            click.echo(f"Improvement actions: {owned} given an owner and a due date")
-        click.echo(bring_surveys_to_life(today))
+        users = populate(_load_rubrics(), date.today())
         transactions.commit_point()
         click.echo("")
         click.echo(f"Demo users (every page is at http://127.0.0.1:{port}/):")
@@ -53,6 +42,26 @@ def demo(no_serve: bool, port: int) -> None:
     if no_serve:
         return
     serve(app, "127.0.0.1", port)
+
+
+def populate(versions: dict, today: date) -> list:
+    """Everything the demo adds to a database with its rubrics loaded, each part once (the
+    tests call this too); the caller commits. Returns the demo's users."""
+    from qa_app.demo.features import bring_features_to_life
+    from qa_app.demo.letters import issue_demo_letters
+    from qa_app.improvement.demo import bring_demo_actions_to_life
+    from qa_app.surveys.demo import bring_surveys_to_life
+
+    users = _seed(versions, today)
+    _run_jobs()
+    if issued := issue_demo_letters(today):
+        click.echo(f"Letters: {issued} issued, dated from {today.isoformat()}")
+    if owned := bring_demo_actions_to_life(today):
+        click.echo(f"Improvement actions: {owned} given an owner and a due date")
+    click.echo(bring_surveys_to_life(today))
+    for line in bring_features_to_life(today):
+        click.echo(line)
+    return users
 
 
 def _upgrade(app: Flask) -> None:

@@ -18,6 +18,7 @@ from qa_app import audit_log
 from qa_app.audits.cycles.models import Cycle, Sample, SampleItem
 from qa_app.audits.panels.models import Panel, PanelMember
 from qa_app.auth.models import Role, User
+from qa_app.demo.library import examples_for, mark_examples
 from qa_app.demo.panels import PanelRun, Standards, Subject, audit_panel, stratum
 from qa_app.demo.people import DEMO_USERS, DemoUser, create_agencies, create_users
 from qa_app.demo.register import TRANSITION_YEARS, create_advice, create_plans
@@ -71,6 +72,7 @@ class DemoSummary:
     audits: int
     audit_scores: int
     final_grades: int
+    good_practice_examples: int
 
 
 def seed_partnership(today: date, rubric_versions: dict[str, RubricVersion]) -> DemoSummary:
@@ -84,8 +86,8 @@ def seed_partnership(today: date, rubric_versions: dict[str, RubricVersion]) -> 
     standards = Standards.from_versions(rubric_versions)
     counts: Counter[str] = Counter()
     sampled: set[int] = set()
-    for spec in cycles:
-        _seed_cycle(rng, today, spec, plans, users, standards, sampled, counts)
+    for position, spec in enumerate(cycles):
+        _seed_cycle(rng, today, spec, plans, users, standards, sampled, counts, position)
     db.session.flush()
     summary = DemoSummary(
         agencies=len(agencies),
@@ -98,6 +100,7 @@ def seed_partnership(today: date, rubric_versions: dict[str, RubricVersion]) -> 
         audits=counts["audits"],
         audit_scores=counts["audit_scores"],
         final_grades=counts["final_grades"],
+        good_practice_examples=counts["examples"],
     )
     audit_log.record("demo.seed", "partnership", "demo", changes=asdict(summary))
     return summary
@@ -139,15 +142,17 @@ def _seed_cycle(
     standards: Standards,
     sampled: set[int],
     counts: Counter[str],
+    position: int,
 ) -> None:
-    """A cycle, then once it has begun its sample and panel, and once ended its audits."""
+    """A cycle, then once it has begun its sample and panel, and once ended its audits and
+    the examples of good practice marked from them (before it closed, as the library asks)."""
     closed = spec.end < today
     cycle = Cycle(
         name=spec.name,
         start_date=spec.start,
         end_date=spec.end,
         academic_year=academic_year(spec.start),
-        status="closed" if closed else "open",
+        status="open",
     )
     db.session.add(cycle)
     db.session.flush()
@@ -201,3 +206,6 @@ def _seed_cycle(
         return
     run = PanelRun(cycle, panel, chair, auditors, spec.improvement)
     counts.update(audit_panel(rng, run, subjects, standards))
+    counts.update(examples=mark_examples(run, examples_for(position)))
+    cycle.status = "closed"
+    db.session.flush()
