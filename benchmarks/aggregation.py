@@ -243,7 +243,7 @@ def measure(url: str) -> dict[str, float]:
         again = time.perf_counter() - start
         peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         db.session.execute(text("TRUNCATE rate_snapshots, agreement_snapshots, aggregation_runs, "
-                                "improvement_actions, audit_log"))
+                                "improvement_actions, audit_log CASCADE"))
         tracemalloc.start()
         run_aggregation(as_of=AS_OF)
         peak_python = tracemalloc.get_traced_memory()[1]
