@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 from html import unescape
 
 import pytest
@@ -190,7 +191,8 @@ def _approved(app: Flask, world: World) -> list[dict[str, object]]:
     wanted = [("child_voice", world.plan_ids[0], None, "Plan voice words."),
               ("child_voice", None, "health", "Health voice words."),
               ("outcomes", None, "educational_psychology", "Psychology outcome words."),
-              ("outcomes", world.plan_ids[1], None, "Plan outcome words.")]
+              ("outcomes", world.plan_ids[1], None, "Plan outcome words."),
+              ("placement", world.plan_ids[1], None, "Plan placement words.")]
     made = []
     with app.app_context():
         audits = db.session.execute(select(Audit).order_by(Audit.id)).scalars().all()
@@ -200,8 +202,9 @@ def _approved(app: Flask, world: World) -> list[dict[str, object]]:
                 a.advice is not None and a.advice.advice_type == advice_type))
             row = operations.mark(audit, criterion, text, actor_id=audit.auditor_id)
             operations.approve(row, text, CHECKS, actor_id=world.users["chair"])
-            made.append({"criterion": criterion, "kind": advice_type or "plan",
-                         "agency_id": row.agency_id, "text": text})
+            made.append({"rubric": row.rubric_id, "criterion": criterion,
+                         "kind": advice_type or "plan", "agency_id": row.agency_id,
+                         "text": text})
         waiting = next(a for a in audits if a.plan_id == world.plan_ids[0])
         operations.mark(waiting, "child_voice", "Unapproved voice words.",
                         actor_id=waiting.auditor_id)
@@ -209,20 +212,67 @@ def _approved(app: Flask, world: World) -> list[dict[str, object]]:
     return made
 
 
+HEADINGS = {
+    ("ehcp-plan", "child_voice"): "Child or young person's voice — EHC plan",
+    ("advice-health", "child_voice"): "Child or young person's voice — Health advice",
+    ("advice-educational-psychology", "outcomes"):
+        "Outcomes are specific — Educational psychology advice",
+    ("ehcp-plan", "outcomes"): "Outcomes are SMART",
+    ("ehcp-plan", "placement"): "Placement named and suitable",
+}
+"""Each criterion's title, with its standard's where another standard has the same title."""
+
+
+def sections(page: str) -> dict[str, str]:
+    """The library page's text under each criterion heading."""
+    parts = re.split(r'<h3 class="govuk-heading-s">(.*?)</h3>', page)
+    return {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+
+
+def test_each_standards_criterion_has_its_own_heading(app, world):
+    made = _approved(app, world)
+    page = unescape(lead(app, world).get("/library/").get_data(as_text=True))
+    found = sections(page)
+    assert set(found) == set(HEADINGS.values())
+    for example in made:
+        heading = HEADINGS[(example["rubric"], example["criterion"])]
+        assert example["text"] in found[heading]
+        others = [text for name, text in found.items() if name != heading]
+        assert not any(example["text"] in text for text in others)
+        booklet = f"/library/standards/{example['rubric']}/criteria/{example['criterion']}/"
+        assert booklet in found[heading]
+    options = re.findall(r'<option value="([^"]*)"', page)
+    assert {f"{e['rubric']}:{e['criterion']}" for e in made} <= set(options)
+
+
 def test_filters_by_criterion_advice_type_and_agency(app, world):
     made = _approved(app, world)
     reader = lead(app, world, "Children's Social Care")
     health = world.agencies["Community Paediatrics"]
     for query, keep in (
-        ("criterion=child_voice", lambda e: e["criterion"] == "child_voice"),
+        ("criterion=ehcp-plan:child_voice",
+         lambda e: (e["rubric"], e["criterion"]) == ("ehcp-plan", "child_voice")),
+        ("criterion=advice-health:child_voice",
+         lambda e: (e["rubric"], e["criterion"]) == ("advice-health", "child_voice")),
+        ("criterion=advice-educational-psychology:outcomes",
+         lambda e: e["rubric"] == "advice-educational-psychology"),
+        ("criterion=placement", lambda e: e["criterion"] == "placement"),
         ("kind=plan", lambda e: e["kind"] == "plan"),
         ("kind=educational_psychology", lambda e: e["kind"] == "educational_psychology"),
         (f"agency={health}", lambda e: e["agency_id"] == health),
-        ("criterion=outcomes&kind=plan",
+        ("criterion=ehcp-plan:outcomes&kind=plan",
          lambda e: e["criterion"] == "outcomes" and e["kind"] == "plan"),
+        ("criterion=ehcp-plan:outcomes&kind=educational_psychology", lambda e: False),
         ("", lambda e: True),
+        # A criterion id two standards share, and values no option has, are ignored.
+        ("criterion=child_voice", lambda e: True),
+        ("criterion=advice-social-care:child_voice", lambda e: True),
+        ("criterion=ehcp-plan:&kind=nonsense&agency=99999999999", lambda e: True),
+        ("criterion=:::", lambda e: True),
     ):
-        page = unescape(reader.get(f"/library/?{query}").get_data(as_text=True))
+        answer = reader.get(f"/library/?{query}")
+        assert answer.status_code == 200, query
+        page = unescape(answer.get_data(as_text=True))
         shown = {e["text"] for e in made if e["text"] in page}
         assert shown == {e["text"] for e in made if keep(e)}, query
         assert "Unapproved voice words." not in page
@@ -230,38 +280,63 @@ def test_filters_by_criterion_advice_type_and_agency(app, world):
         assert re.search(rf"{count} examples?\b", page), query
 
 
-def test_the_booklet_holds_its_criterions_approved_examples_only(app, world):
-    made = _approved(app, world)
-    reader = lead(app, world, "Children's Social Care")
-    answer = reader.get("/library/criteria/child_voice/booklet.pdf")
+def booklet_text(answer) -> str:
     assert answer.status_code == 200 and answer.mimetype == "application/pdf"
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.data)).pages)
-    flat = re.sub(r"\s+", " ", text)
-    for example in made:
-        assert (example["text"] in flat) == (example["criterion"] == "child_voice")
-    assert "Unapproved voice words." not in flat
-    assert not any(ref in flat for ref in references(app))
-    assert reader.get("/library/criteria/child_voice/booklet.pdf").data == answer.data
-    assert reader.get("/library/criteria/no_such/booklet.pdf").status_code == 404
+    return re.sub(r"\s+", " ", text)
 
 
-def test_letters_cite_approved_examples_by_library_reference(app, world):
-    from qa_app.library.letters import cited_examples
+def test_the_booklet_holds_its_standards_criterions_approved_examples_only(app, world):
+    made = _approved(app, world)
+    reader = lead(app, world, "Children's Social Care")
+    for rubric, criterion in HEADINGS:
+        url = f"/library/standards/{rubric}/criteria/{criterion}/booklet.pdf"
+        answer = reader.get(url)
+        flat = booklet_text(answer)
+        assert f"Examples of good practice: {HEADINGS[(rubric, criterion)]}" in flat
+        for example in made:
+            assert (example["text"] in flat) == (
+                (example["rubric"], example["criterion"]) == (rubric, criterion)), url
+        assert "Unapproved voice words." not in flat
+        assert not any(ref in flat for ref in references(app))
+        assert reader.get(url).data == answer.data
+    assert "Health advice practice standard" in booklet_text(
+        reader.get("/library/standards/advice-health/criteria/child_voice/booklet.pdf"))
+    for missing in ("advice-social-care/criteria/child_voice", "ehcp-plan/criteria/no_such",
+                    "no_such/criteria/outcomes"):
+        assert reader.get(f"/library/standards/{missing}/booklet.pdf").status_code == 404
+    # The address before standards were told apart: a redirect when one standard has
+    # examples of the criterion, not found when two do (or none).
+    old = reader.get("/library/criteria/placement/booklet.pdf")
+    assert old.status_code == 301
+    assert old.location.endswith("/library/standards/ehcp-plan/criteria/placement/booklet.pdf")
+    for ambiguous in ("child_voice", "outcomes", "no_such"):
+        assert reader.get(f"/library/criteria/{ambiguous}/booklet.pdf").status_code == 404
+
+
+def approved_rows(app: Flask) -> list[PracticeExample]:
+    with app.app_context():
+        rows = db.session.execute(select(PracticeExample).where(
+            PracticeExample.status == "approved").order_by(PracticeExample.id)).scalars().all()
+        db.session.expunge_all()
+        return list(rows)
+
+
+def test_approved_examples_are_those_of_the_standards_criterion_asked_for(app, world):
     from qa_app.library.queries import approved_examples
 
     _approved(app, world)
+    rows = approved_rows(app)
     with app.app_context():
-        cited = approved_examples(["outcomes"])
-        assert [e.excerpt for e in cited] == ["Psychology outcome words.",
-                                              "Plan outcome words."]
-        assert all(e.url.startswith("/library/") for e in cited)
-        words = cited_examples(["outcomes", "needs"])
-        assert words == cited_examples(["outcomes", "needs"])
-        assert words.startswith("\n\nExamples of good practice")
-        for example in cited:
-            assert example.reference in words
-        assert cited_examples(["needs"]) == ""
-        assert not any(ref in words for ref in references(app))
+        for pairs in ([("ehcp-plan", "outcomes")], [("advice-health", "child_voice")],
+                      [("ehcp-plan", "child_voice"), ("advice-educational-psychology",
+                                                      "outcomes")],
+                      [("advice-social-care", "outcomes")], []):
+            cited = approved_examples(pairs)
+            assert sorted(e.reference for e in cited) == sorted(
+                r.reference for r in rows if (r.rubric_id, r.criterion_id) in pairs), pairs
+            assert all(e.url == f"/library/{e.reference[3:]}" for e in cited)
+        assert len(approved_examples()) == len(rows)
 
 
 def test_the_plans_timeline_shows_its_approved_examples(app, world):
@@ -284,21 +359,45 @@ def test_the_plans_timeline_shows_its_approved_examples(app, world):
     assert all(re.search(r"GP-\d+ in the good-practice library", e.detail) for e in events)
 
 
+def add_examples(app: Flask, wanted: list[tuple[str, str, str, str]]) -> dict[str, str]:
+    """Examples straight into the library as (standard, criterion, status, words): the
+    reference of each, by its words."""
+    from qa_app.register.models import Agency
+
+    with app.app_context():
+        agency_id = db.session.execute(select(Agency.id).order_by(Agency.id)).scalars().first()
+        rows = []
+        for rubric, criterion, status, text in wanted:
+            kind = "plan" if rubric == "ehcp-plan" else "advice"
+            rows.append(PracticeExample(
+                rubric_id=rubric, criterion_id=criterion, subject_kind=kind,
+                advice_type=None if kind == "plan" else rubric.removeprefix("advice-")
+                .replace("-", "_"), agency_id=agency_id, excerpt=text, typed_excerpt=text,
+                status=status))
+        db.session.add_all(rows)
+        db.session.commit()
+        return {row.excerpt: row.reference for row in rows}
+
+
+OUTCOMES = [("advice-health", "outcomes", "approved", "Health outcomes name the change."),
+            ("advice-health", "outcomes", "pending", "Unapproved outcome words."),
+            ("ehcp-plan", "outcomes", "approved", "Plan outcomes name the change."),
+            ("advice-educational-psychology", "outcomes", "approved",
+             "Psychology outcomes name the change."),
+            ("advice-health", "child_voice", "approved", "Health voice words.")]
+
+
+def cited_in(text: str) -> set[str]:
+    return set(re.findall(r"GP-\d+", text))
+
+
 def test_a_new_letter_cites_approved_examples_for_its_areas_and_stays_deterministic(app):
     from qa_app.letters.models import Letter
     from qa_app.letters.operations import generate_letter
 
     data = make.on(app).letter_partnership()
+    refs = add_examples(app, OUTCOMES)
     with app.app_context():
-        for status, text in (("approved", "Outcomes say what will change by when."),
-                             ("pending", "Unapproved outcome words.")):
-            db.session.add(PracticeExample(
-                rubric_id="advice-health", criterion_id="outcomes", subject_kind="advice",
-                advice_type="educational_psychology", agency_id=data.other_id, excerpt=text,
-                typed_excerpt=text, status=status))
-        db.session.commit()
-        reference = db.session.execute(select(PracticeExample).where(
-            PracticeExample.status == "approved")).scalar_one().reference
         outcome = generate_letter(data.health_id, data.cycle_id)
         db.session.commit()
         letter = db.session.get(Letter, outcome.letter_id)
@@ -307,9 +406,48 @@ def test_a_new_letter_cites_approved_examples_for_its_areas_and_stays_determinis
         db.session.commit()
         assert again.outcome == "unchanged"
         assert db.session.get(Letter, outcome.letter_id).pdf == pdf
+    reference = refs["Health outcomes name the change."]
     assert "Examples of good practice" in areas
-    assert f"{reference} (Educational psychology advice, " in areas
+    assert f"Health outcomes are specific: {reference} (Health advice, " in areas
+    # The plan's and psychology's "outcomes" are other standards' criteria: not cited to a
+    # health agency, nor is health's child voice, which is not one of its areas.
+    assert cited_in(areas) == {reference}
     assert "Unapproved" not in areas
     assert not any(ref in areas for ref in references(app))
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
     assert "Examples of good practice" in text and reference in text
+
+
+def test_a_learning_brief_gives_examples_of_the_standards_graded_below_good(app):
+    """Plans' child voice and everyone's outcomes fall below good in the autumn; health's
+    child voice does not, and nobody's social care advice was graded."""
+    from qa_app.audits.cycles.models import Cycle
+    from qa_app.audits.moderation.models import FinalGrade
+    from qa_app.learning.content import assemble
+    from qa_app.standards.models import RubricVersion
+    from tests.factories.learning import learning_world
+
+    with app.app_context():
+        world = learning_world()
+    refs = add_examples(app, [*OUTCOMES, ("ehcp-plan", "child_voice", "approved",
+                                          "Plan voice words."),
+                              ("advice-social-care", "outcomes", "approved",
+                               "Social care outcome words.")])
+    with app.app_context():
+        below = set()
+        for grade in db.session.execute(select(FinalGrade).where(
+                FinalGrade.cycle_id == world.cycle_id)).scalars():
+            rubric = db.session.get(RubricVersion, grade.rubric_version_id).rubric_id
+            below |= {(rubric, c.criterion_id) for c in grade.criteria if not c.good_or_better}
+        expected = {r.excerpt for r in approved_rows(app)
+                    if (r.rubric_id, r.criterion_id) in below}
+        content = assemble(db.session.get(Cycle, world.cycle_id), date.today())
+    assert {e.excerpt for e in content.examples} == expected
+    assert expected == {"Plan voice words.", "Plan outcomes name the change.",
+                        "Health outcomes name the change.",
+                        "Psychology outcomes name the change."}
+    titles = {e.excerpt: e.criterion_title for e in content.examples}
+    assert titles["Psychology outcomes name the change."] == (
+        "Outcomes are specific — Educational psychology advice")
+    assert titles["Plan voice words."] == "Child or young person's voice — EHC plan"
+    assert all(e.url == f"/library/{refs[e.excerpt][3:]}" for e in content.examples)

@@ -50,7 +50,6 @@ def assemble(cycle: Cycle, today: date) -> BriefContent:
         min_n = rules().min_n
         by_type = below_good_by_type(cycle.id)
         improved, too_few, not_improved = changes(cycle.id, before.id if before else None, min_n)
-        shown = sorted({c.criterion_id for group in by_type for c in group.criteria})
         return BriefContent(
             cycle_id=cycle.id, cycle_name=cycle.name, academic_year=cycle.academic_year,
             partnership=letterhead().name, prepared_on=long_date(today), min_n=min_n,
@@ -58,7 +57,7 @@ def assemble(cycle: Cycle, today: date) -> BriefContent:
             provisional=provisional_reasons(cycle),
             graded=sum(group.graded for group in by_type),
             by_type=by_type, improved=improved, too_few=too_few, not_improved=not_improved,
-            examples=examples(shown),
+            examples=examples(graded_standards(cycle.id, by_type)),
             reaudits=reaudits(cycle.id),
             challenges=challenges(cycle.id),
         )
@@ -133,19 +132,40 @@ def changes(cycle_id: int, previous_id: int | None, min_n: int
     return tuple(improved), tuple(too_few), not_improved
 
 
-def examples(criterion_ids: list[str]) -> tuple[Example, ...]:
-    """Approved good-practice examples for the criteria the brief lists as below good."""
-    if not criterion_ids:
+def graded_standards(cycle_id: int, by_type: Iterable[TypeGroup]) -> list[tuple[str, str]]:
+    """(standard, criterion) behind each criterion the brief lists for an agency type: the
+    standards that type's final grades held it below good in, so the brief's examples for
+    health's "outcomes" are the health advice standard's, never the plan's."""
+    listed = {(group.agency_type, c.criterion_id) for group in by_type for c in group.criteria}
+    if not listed:
+        return []
+    fcg = FinalCriterionGrade
+    rows = db.session.execute(
+        select(Agency.type, RubricVersion.rubric_id, fcg.criterion_id).distinct()
+        .select_from(fcg).join(FinalGrade, FinalGrade.id == fcg.final_grade_id)
+        .join(Agency, Agency.id == FinalGrade.agency_id)
+        .join(RubricVersion, RubricVersion.id == FinalGrade.rubric_version_id)
+        .where(FinalGrade.cycle_id == cycle_id, fcg.good_or_better == false())
+    ).all()
+    return sorted({(rubric, criterion) for agency_type, rubric, criterion in rows
+                   if (agency_type, criterion) in listed})
+
+
+def examples(standards: list[tuple[str, str]]) -> tuple[Example, ...]:
+    """Approved good-practice examples for the (standard, criterion) pairs the brief lists as
+    below good; the title names the standard where another has a criterion of that title."""
+    if not standards:
         return ()
     from qa_app.library.queries import approved_examples
 
     chosen: list[Example] = []
-    per: dict[str, int] = {}
-    for item in approved_examples(criterion_ids):
-        if per.get(item.criterion_id, 0) >= EXAMPLES_PER_CRITERION:
+    per: dict[tuple[str, str], int] = {}
+    for item in approved_examples(standards):
+        pair = (item.rubric_id, item.criterion_id)
+        if per.get(pair, 0) >= EXAMPLES_PER_CRITERION:
             continue
-        per[item.criterion_id] = per.get(item.criterion_id, 0) + 1
-        chosen.append(Example(item.criterion_id, item.criterion_title, item.excerpt,
+        per[pair] = per.get(pair, 0) + 1
+        chosen.append(Example(item.criterion_id, item.heading, item.excerpt,
                               item.subject_text, item.agency_name, item.url))
     return tuple(sorted(chosen, key=lambda e: (e.criterion_title, e.agency_name)))
 

@@ -323,7 +323,8 @@ def default_paragraphs(facts: Facts) -> tuple[str, str, str]:
     )
     from qa_app.library.letters import cited_examples  # the good-practice library
 
-    areas += cited_examples([f.criterion_id for f in facts.areas])
+    areas += cited_examples(facts.agency_id, facts.cycle_id,
+                            [f.criterion_id for f in facts.areas])
     again = [i for i in facts.items if i.kind.endswith(REAUDITED_KIND)]
     if again:
         opening += (

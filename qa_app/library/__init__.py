@@ -1,11 +1,12 @@
 """The good-practice library: short excerpts auditors mark while scoring, approved by the
 panel's chair once checked to identify nobody, browsed by every partner, cited in letters
-and printed as a booklet per criterion.
+and printed as a booklet per criterion. An example is of one practice standard's criterion:
+the same criterion id in two standards is two criteria.
 
     models.py      the example and who may see it
     operations.py  marking, approving (perhaps reworded) and rejecting, each logged
     queries.py     reads, and `approved_examples` for letters and learning briefs
-    pdf.py         the booklet for one criterion
+    pdf.py         the booklet for one standard's criterion
 """
 
 from __future__ import annotations

@@ -1,31 +1,60 @@
 """The short "Examples of good practice" paragraph a feedback letter adds under its areas for
 development: approved examples for those criteria, cited by their library reference (never
-the plan or advice they came from). Ordered by reference, so the same library gives the same
-words and a letter's fingerprint stays put."""
+the plan or advice they came from). Only examples of the practice standards the agency's work
+was graded against in the cycle are cited: "outcomes" in a health agency's letter means the
+health advice standard's outcomes, never the plan's. Ordered by reference, so the same library
+gives the same words and a letter's fingerprint stays put."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from qa_app.library.queries import approved_examples
+from sqlalchemy import select
+
+from qa_app.audits.moderation.models import FinalCriterionGrade, FinalGrade
+from qa_app.extensions import db
+from qa_app.library.queries import Standard, approved_examples
+from qa_app.standards.models import RubricVersion
 
 PER_CRITERION = 3
 
 
-def cited_examples(criterion_ids: Sequence[str]) -> str:
-    """A paragraph to append (with its blank-line separator), or "" when none is approved."""
+def graded_standards(agency_id: int, cycle_id: int, criterion_ids: Sequence[str]
+                     ) -> list[Standard]:
+    """(standard, criterion) of these criteria as the agency's final grades in the cycle
+    graded them (the agency recorded with the grade, as the letter's figures count), in the
+    order of `criterion_ids`, then by standard."""
     if not criterion_ids:
+        return []
+    fcg = FinalCriterionGrade
+    rows = db.session.execute(
+        select(RubricVersion.rubric_id, fcg.criterion_id).distinct()
+        .select_from(fcg).join(FinalGrade, FinalGrade.id == fcg.final_grade_id)
+        .join(RubricVersion, RubricVersion.id == FinalGrade.rubric_version_id)
+        .where(FinalGrade.cycle_id == cycle_id, FinalGrade.agency_id == agency_id,
+               fcg.criterion_id.in_(list(criterion_ids)))
+    ).all()
+    order = {criterion: index for index, criterion in enumerate(criterion_ids)}
+    return sorted(((rubric, criterion) for rubric, criterion in rows),
+                  key=lambda pair: (order[pair[1]], pair[0]))
+
+
+def cited_examples(agency_id: int, cycle_id: int, criterion_ids: Sequence[str]) -> str:
+    """A paragraph to append (with its blank-line separator), or "" when none is approved."""
+    standards = graded_standards(agency_id, cycle_id, criterion_ids)
+    if not standards:
         return ""
-    by_criterion: dict[str, list[str]] = {}
-    titles: dict[str, str] = {}
-    for example in approved_examples(list(criterion_ids)):
-        cited = by_criterion.setdefault(example.criterion_id, [])
-        titles[example.criterion_id] = example.criterion_title
-        if len(cited) < PER_CRITERION:
-            cited.append(f"{example.reference} ({example.subject_text}, "
-                         f"{example.agency_name})")
-    parts = [f"{titles[c]}: {', '.join(by_criterion[c])}" for c in criterion_ids
-             if by_criterion.get(c)]
+    cited: dict[Standard, list[str]] = {}
+    headings: dict[Standard, str] = {}
+    for example in approved_examples(standards):
+        pair = (example.rubric_id, example.criterion_id)
+        listed = cited.setdefault(pair, [])
+        headings[pair] = example.heading
+        if len(listed) < PER_CRITERION:
+            listed.append(f"{example.reference} ({example.subject_text}, "
+                          f"{example.agency_name})")
+    parts = [f"{headings[pair]}: {', '.join(cited[pair])}" for pair in standards
+             if cited.get(pair)]
     if not parts:
         return ""
     return ("\n\nExamples of good practice: the partnership's good-practice library holds "

@@ -1,4 +1,5 @@
-"""A booklet of one criterion's approved examples of good practice, to print or share.
+"""A booklet of one criterion's approved examples of good practice (the criterion of one
+practice standard: "outcomes" of the plan standard is not "outcomes" of health advice).
 Its look (fonts, styles, letterhead, page footer) is the letters' (qa_app/letters/pdf.py).
 It names each example's agency and advice type, never the plan or advice it came from."""
 
@@ -25,19 +26,19 @@ from qa_app.letters.pdf import (
 from qa_app.library.queries import GoodPracticeExample
 
 
-def booklet_pdf(criterion_title: str, examples: Sequence[GoodPracticeExample],
+def booklet_pdf(heading: str, standard_title: str, examples: Sequence[GoodPracticeExample],
                 partnership: str) -> bytes:
     """Deterministic bytes for the same examples: no dates or times are printed."""
-    title = f"Examples of good practice: {criterion_title}"
+    title = f"Examples of good practice: {heading}"
     story: list[Flowable] = [Paragraph(safe(partnership), HEAD_NAME), Spacer(1, 4 * mm),
                              Heading(title, H1)]
     story.append(Paragraph(
         "Short excerpts from audited EHC plans and advice that the multi-agency audit panel "
-        "judged an example of good practice for this criterion. Each was checked by the "
-        "panel chair so that it identifies no child or family.", BODY))
+        f"judged an example of good practice for this criterion of the {safe(standard_title)}. "
+        "Each was checked by the panel chair so that it identifies no child or family.", BODY))
     for example in examples:
-        heading = f"{example.reference}: {example.subject_text}, {example.agency_name}"
-        story.append(KeepTogether([Heading(heading, H2, level=1),
+        lead_in = f"{example.reference}: {example.subject_text}, {example.agency_name}"
+        story.append(KeepTogether([Heading(lead_in, H2, level=1),
                                    *_paragraphs(example.excerpt, QUOTE)]))
     story.append(Paragraph("This PDF is not tagged for assistive technology; the same "
                            "examples are accessible web pages in the good-practice library "

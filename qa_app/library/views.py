@@ -1,8 +1,8 @@
-"""The good-practice library: every signed-in partner browses approved examples (by
-criterion, advice type and agency) and downloads a booklet per criterion; an auditor marks an
-excerpt while scoring; the panel's chair checks it identifies nobody, then approves (perhaps
-editing the wording) or rejects it with a reason. An undecided or rejected example is a 404
-to everyone but its author, the chair and the managers."""
+"""The good-practice library: every signed-in partner browses approved examples (by a
+standard's criterion, advice type and agency) and downloads a booklet per criterion of a
+standard; an auditor marks an excerpt while scoring; the panel's chair checks it identifies
+nobody, then approves (perhaps editing the wording) or rejects it with a reason. An undecided
+or rejected example is a 404 to everyone but its author, the chair and the managers."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from qa_app.library.forms import DecideForm, MarkForm
 from qa_app.library.models import PracticeExample
 from qa_app.library.pdf import booklet_pdf
 from qa_app.rules import RuleError, show_on_form
+from qa_app.standards.titles import rubric_title
 
 bp = Blueprint("library", __name__, url_prefix="/library")
 
@@ -28,27 +29,26 @@ bp = Blueprint("library", __name__, url_prefix="/library")
 @roles(*ALL_ROLES)
 def index() -> ResponseReturnValue:
     options = queries.filter_options()
-    criterion = request.args.get("criterion") or None
+    standard = options.standard(request.args.get("criterion"))
     kind = request.args.get("kind") or None
     agency = request.args.get("agency") or None
-    if criterion not in {c for c, _ in options.criteria}:
-        criterion = None
     if kind not in {k for k, _ in options.kinds}:
         kind = None
     numeric = agency is not None and len(agency) < 10 and agency.isascii() and agency.isdigit()
     agency_id = int(agency) if numeric else None
     if agency_id not in {a for a, _ in options.agencies}:
         agency_id = None
-    examples = queries.browse(criterion, kind, agency_id)
+    examples = queries.browse(standard, kind, agency_id)
     waiting = None
     if current_user.role == Role.PANEL_CHAIR:
         waiting = len(queries.waiting_for(current_user.id))
     elif current_user.role in STAFF:
         waiting = len(queries.waiting_for(None))
     return render_template(
-        "library/index.html", examples=examples, options=options, criterion=criterion,
+        "library/index.html", examples=examples, groups=queries.groups_of(examples),
+        options=options, criterion=queries.standard_key(*standard) if standard else None,
         kind=kind, agency_id=agency_id, waiting=waiting,
-        filtered=bool(criterion or kind or agency_id),
+        filtered=bool(standard or kind or agency_id),
         mine=current_user.role == Role.AUDITOR)
 
 
@@ -63,19 +63,32 @@ def show(example_id: int) -> ResponseReturnValue:
         and operations.may_decide(example, current_user.id))
 
 
-@bp.route("/criteria/<criterion_id>/booklet.pdf")
+@bp.route("/standards/<rubric_id>/criteria/<criterion_id>/booklet.pdf")
 @roles(*ALL_ROLES)
-def booklet(criterion_id: str) -> ResponseReturnValue:
-    examples = queries.approved_examples([criterion_id])
+def booklet(rubric_id: str, criterion_id: str) -> ResponseReturnValue:
+    examples = queries.approved_examples([(rubric_id, criterion_id)])
     if not examples:
         abort(404)
-    body = booklet_pdf(examples[0].criterion_title, examples,
+    body = booklet_pdf(examples[0].heading, rubric_title(rubric_id), examples,
                        current_app.config["PARTNERSHIP_NAME"])
     response = current_app.response_class(body, mimetype="application/pdf")
-    safe_id = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in criterion_id)
+    safe_id = "".join(ch if ch.isalnum() or ch in "-_" else "-"
+                      for ch in f"{rubric_id}-{criterion_id}")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="good-practice-{safe_id}.pdf"')
     return response
+
+
+@bp.route("/criteria/<criterion_id>/booklet.pdf")
+@roles(*ALL_ROLES)
+def booklet_by_criterion(criterion_id: str) -> ResponseReturnValue:
+    """The booklet's address before standards were told apart: it still answers when only
+    one standard has examples of that criterion id, and is not found when several do."""
+    standards = queries.standards_with_examples(criterion_id)
+    if len(standards) != 1:
+        abort(404)
+    return redirect(url_for("library.booklet", rubric_id=standards[0],
+                            criterion_id=criterion_id), 301)
 
 
 @bp.route("/mine")

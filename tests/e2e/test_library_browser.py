@@ -77,6 +77,8 @@ def test_library_pages_are_accessible_and_fit_320(
     sign_in(page, reader.email)
     page.goto("/library/")
     expect(page.get_by_text(EXCERPT)).to_be_visible()
+    expect(page.get_by_role("heading", level=3)).to_have_text(
+        "Child or young person's voice — EHC plan")
     _check(page, "the library", browser_log)
     page.get_by_role("link", name="Example GP-").first.click()
     expect(page.get_by_text(EXCERPT)).to_be_visible()
