@@ -247,3 +247,29 @@ def test_the_lists_read_the_grades_once_however_many_letters(app, issued):
             assert len(statements) == one
         finally:
             event.remove(engine, "before_cursor_execute", count)
+
+
+def test_a_re_audited_items_grade_is_read_whatever_brackets_its_note_holds():
+    from qa_app.letters.content import REAUDITED_KIND
+    from qa_app.letters.later_changes import _grade_in_letter
+
+    item = {"reference": "P-1", "kind": "EHC plan" + REAUDITED_KIND,
+            "grade": "Good (was Requires improvement in Autumn term (2025))"}
+    assert _grade_in_letter(item) == "Good"
+    # Only a re-audited item carries the note: another grade is read as written.
+    assert _grade_in_letter({"kind": "EHC plan", "grade": "Inadequate (statutory)"}) == (
+        "Inadequate (statutory)")
+
+
+def test_a_letter_failing_its_fingerprint_gets_no_tag_and_no_notice(app, issued):
+    """Its page says the letter failed its check; the list must not promise a notice there."""
+    scene = issued.scene
+    _challenge(app, scene, scene.plan_grades[0], scene.casework_lead, "changed", 3)
+    with app.app_context():  # written behind the model's back, as a tampering would be
+        db.session.execute(Letter.__table__.update().where(Letter.id == issued.casework_letter)
+                           .values(content_sha256="0" * 64))
+        db.session.commit()
+    lead = signed_in(app, scene.casework_lead)
+    assert TAG not in _page(lead, "/letters/")
+    page = lead.get(f"/letters/{issued.casework_letter}").get_data(as_text=True)
+    assert NOTICE not in page

@@ -39,7 +39,7 @@ GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
 ]
 """Each group and its pages, in order, as the partnership asked for them."""
 ALONE = {"Home", "Letters"}
-MOST_SECTIONS = 8
+MOST_SECTIONS = 7
 
 
 @dataclass

@@ -519,6 +519,7 @@ def test_the_setting_leaves_a_withdrawn_mark_withdrawn(app: Flask, scene: Scene)
     s = scene
     mark_id = _mark(app, s, s.below_grade)
     assert _withdraw(make.signed_in(app, s.manager), mark_id, "Not needed").status_code == 302
+    saved = app.config["REAUDIT_BELOW_STANDARD"]
     app.config["REAUDIT_BELOW_STANDARD"] = True
     try:
         with app.app_context():
@@ -526,7 +527,7 @@ def test_the_setting_leaves_a_withdrawn_mark_withdrawn(app: Flask, scene: Scene)
             grade.grade = 1  # changed again, still below good
             db.session.commit()
     finally:
-        app.config.pop("REAUDIT_BELOW_STANDARD", None)
+        app.config["REAUDIT_BELOW_STANDARD"] = saved
     assert _withdrawn(app, mark_id) == (True, "Not needed")
     assert len(_log(app, "reaudit.mark")) == 1
 

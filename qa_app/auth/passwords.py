@@ -11,8 +11,11 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 
+from qa_app.config import BaseConfig
+
 MIN_LENGTH = 12
-DEFAULT_PROFILE = "RFC_9106_LOW_MEMORY"
+DEFAULT_PROFILE = BaseConfig.PASSWORD_HASH_PROFILE
+"""Outside an app (a script importing this module): the served apps' parameters."""
 
 
 @cache

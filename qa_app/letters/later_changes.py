@@ -10,10 +10,10 @@ new final grades in a later cycle, so they never change a letter's own cycle.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -22,14 +22,17 @@ from qa_app.audits.moderation.models import FinalGrade
 from qa_app.challenges.models import CHANGED, GradeChallenge
 from qa_app.challenges.operations import local_date
 from qa_app.extensions import db
+from qa_app.letters.content import REAUDITED_KIND
 from qa_app.letters.document import long_date
+from qa_app.letters.integrity import content_digest
 from qa_app.letters.models import Letter
 from qa_app.reaudit.queries import subject_text
 from qa_app.register.models import Advice, Plan
 from qa_app.standards.models import RubricVersion
 
-REAUDITED_NOTE = re.compile(r" \(was [^)]*\)$")
-"""A re-audited item's grade in a letter reads "Good (was Requires improvement)"."""
+REAUDITED_NOTE = " (was "
+"""A re-audited item's grade in a letter reads "Good (was Requires improvement in ...)"; the
+note may itself hold brackets (a cycle's name), so the grade is what comes before it."""
 
 Key = tuple[str, bool]
 """(pseudonymous reference, is a plan): how a letter's appendix names a piece of work."""
@@ -115,15 +118,25 @@ def letters_with_changes(letters: Sequence[Letter]) -> set[int]:
 
 
 def _stated(letter: Letter) -> dict[Key, tuple[str, str]] | None:
-    """(kind, grade) of each piece of work the issued letter lists, by key."""
+    """(kind, grade) of each piece of work the issued letter lists, by key; None for a letter
+    whose content fails its fingerprint (its page shows that instead, never a notice)."""
     if not letter.is_issued or letter.issued_at is None or not letter.content:
+        return None
+    if content_digest(letter.content) != letter.content_sha256:
         return None
     items = (letter.content.get("facts") or {}).get("items")
     if not isinstance(items, list):
         return None
     return {(item["reference"], str(item.get("kind", "")).startswith("EHC plan")):
-            (str(item.get("kind", "")), REAUDITED_NOTE.sub("", str(item.get("grade", ""))))
+            (str(item.get("kind", "")), _grade_in_letter(item))
             for item in items if isinstance(item, dict) and item.get("reference")}
+
+
+def _grade_in_letter(item: dict[str, Any]) -> str:
+    grade = str(item.get("grade", ""))
+    if str(item.get("kind", "")).endswith(REAUDITED_KIND):
+        return grade.split(REAUDITED_NOTE, 1)[0]
+    return grade
 
 
 def _current(letters: Sequence[Letter]) -> dict[tuple[int, int], dict[Key, _Now]]:

@@ -88,7 +88,7 @@ def booklet_by_criterion(criterion_id: str) -> ResponseReturnValue:
     if len(standards) != 1:
         abort(404)
     return redirect(url_for("library.booklet", rubric_id=standards[0],
-                            criterion_id=criterion_id), 301)
+                            criterion_id=criterion_id))
 
 
 @bp.route("/mine")
