@@ -145,6 +145,7 @@ def test_improvement_action_opens_once_and_closes_on_recovery(app, partnership):
         assert action.closing_note.startswith("Recovered in 2025/26: 100.0% (10 of 10")
         logged = db.session.execute(
             select(AuditLogEntry.action).where(AuditLogEntry.record_type == "improvement_action")
+            .order_by(AuditLogEntry.id)
         ).scalars().all()
         assert logged == ["improvement_action.opened", "improvement_action.closed"]
 
