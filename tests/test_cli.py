@@ -9,6 +9,7 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
+from qa_app.auth.models import User
 from qa_app.extensions import db
 from qa_app.register.models import Agency
 
@@ -66,6 +67,44 @@ def test_users_create_bad_input_is_one_clear_line(app, runner):
     assert "needs --agency" in missing_agency.output
     for result in (unknown_role, unknown_agency, missing_agency):
         assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", ["create", "invite"])
+def test_users_find_their_agency_in_any_capitals_and_spacing(app, runner, command):
+    runner.invoke(args=["agencies", "add", "Health Trust", "--type", "health"])
+    password = ["--password", "long enough password"] if command == "create" else []
+    result = runner.invoke(args=["users", command, "--email", "lead@example.org", "--role",
+                                 "agency_lead", "--agency", "  health   TRUST ", *password])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.email == "lead@example.org")).one()
+        assert user.agency.name == "Health Trust"
+
+
+@pytest.mark.parametrize("command", ["create", "invite"])
+def test_users_with_an_unknown_or_ambiguous_agency_is_one_clear_line(app, runner, command):
+    password = ["--password", "long enough password"] if command == "create" else []
+    with app.app_context():  # two names from before names were compared ignoring capitals
+        db.session.add_all([Agency(name="Health Trust", type="health"),
+                            Agency(name="HEALTH TRUST", type="health")])
+        db.session.commit()
+
+    def users(agency: str):
+        return runner.invoke(args=["users", command, "--email", "a@example.org", "--role",
+                                   "auditor", "--agency", agency, *password])
+
+    unknown, ambiguous, exact = users("Nowhere"), users("health trust"), users("HEALTH TRUST")
+    assert unknown.exit_code != 0
+    assert unknown.output.strip() == (
+        "Error: No agency called 'Nowhere' (see `ehcp-qa agencies list`)")
+    assert ambiguous.exit_code != 0
+    assert ambiguous.output.strip() == (
+        "Error: 2 agencies are called 'health trust' ignoring capitals and spaces "
+        "('HEALTH TRUST', 'Health Trust'): give one of those names exactly")
+    assert exact.exit_code == 0, exact.output
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.email == "a@example.org")).one()
+        assert user.agency.name == "HEALTH TRUST"
 
 
 def _ehcp_qa(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

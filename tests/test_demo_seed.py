@@ -194,7 +194,7 @@ def test_the_cycles_are_the_terms_around_today(today: date) -> None:
 
 def _next_holiday_day(today: date) -> date:
     """The first day from `today` on which no term is under way (the demo then has no open
-    cycle); never far off, as the surveys' closing date must stay within six months."""
+    cycle); never far off."""
     from qa_app.demo.terms import recent_terms
 
     day = today
@@ -367,3 +367,28 @@ def test_the_later_features_are_seeded_in_a_school_holiday_too(app: Flask) -> No
     with app.app_context():
         _populate(holiday)
         _check_features(holiday)
+
+
+FUTURE = date(2032, 5, 12)
+"""A term day years ahead: the demo is seeded for its own `today`, never the real date."""
+
+
+def test_the_demo_seeds_for_a_day_in_the_future_with_answers_dated_by_it(app: Flask) -> None:
+    from qa_app.audits.cycles.models import Cycle
+    from qa_app.extensions import db
+    from qa_app.surveys.models import FAMILY, PRACTITIONER, SurveyLink, SurveyResponse, SurveyRun
+
+    with app.app_context():
+        _populate(FUTURE)
+        _check_features(FUTURE)
+        answers = db.session.execute(
+            select(SurveyLink.audience, SurveyLink.cycle_id, SurveyResponse.submitted_on)
+            .join(SurveyLink, SurveyLink.id == SurveyResponse.link_id)).all()
+        assert {audience for audience, _, _ in answers} == {FAMILY, PRACTITIONER}
+        assert all(day <= FUTURE for _, _, day in answers)
+        for audience, cycle_id, day in answers:
+            if audience == FAMILY:
+                assert db.session.get(Cycle, cycle_id).end_date < day
+        run = db.session.scalars(select(SurveyRun)).one()
+        assert run.training_date == FUTURE < run.closes_on
+        assert run.name == f"Demo term {FUTURE.year}"

@@ -7,7 +7,6 @@ its hash decides whether regenerating a letter changes anything.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import replace
 from typing import Any
@@ -74,12 +73,13 @@ def agency_figures(agency_id: int, cycle_id: int) -> dict[tuple[str, str, str], 
 
 
 def letterhead() -> Letterhead:
-    """PARTNERSHIP_NAME, PARTNERSHIP_ADDRESS (lines split by | or newlines), PARTNERSHIP_LOGO."""
+    """PARTNERSHIP_NAME, PARTNERSHIP_ADDRESS (lines split by | or newlines), PARTNERSHIP_LOGO,
+    from the app's settings (qa_app/config.py reads them from the environment)."""
     config = current_app.config
 
     def setting(key: str, default: str = "") -> str:
         value = config.get(key)
-        return str(value) if value else os.environ.get(key, default)
+        return str(value) if value else default
 
     address = setting("PARTNERSHIP_ADDRESS").replace("|", "\n")
     return Letterhead(

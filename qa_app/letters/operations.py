@@ -10,7 +10,6 @@ a new version that says which version it replaces.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -183,7 +182,7 @@ def _new_version(agency_id: int, cycle_id: int, latest: Letter | None) -> Letter
 
 def html_location(letter: Letter) -> str:
     """The page's address when SERVICE_URL is set; otherwise where to find it when signed in."""
-    base = current_app.config.get("SERVICE_URL") or os.environ.get("SERVICE_URL")
+    base = current_app.config.get("SERVICE_URL")
     if base:
         return f"{str(base).rstrip('/')}/letters/{letter.id}"
     return (f"sign in to the {current_app.config['SERVICE_NAME']} service and open letter "
