@@ -42,4 +42,4 @@ def test_api_conforms_to_its_openapi_document(app, token):
         checked.append(operation.label)
     assert sorted(checked) == ["GET /api/v1/agencies", "GET /api/v1/agreement",
                                "GET /api/v1/cycles", "GET /api/v1/rates",
-                               "GET /api/v1/targets"]
+                               "GET /api/v1/surveys/measures", "GET /api/v1/targets"]

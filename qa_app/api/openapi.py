@@ -117,8 +117,59 @@ TARGETS = {"type": "object", "required": ["data"], "properties": {
                              "judge; no improvement action opens or closes on fewer records"}}}
 
 
-def _get(summary: str, schema: dict[str, Any], params: list[dict[str, Any]]) -> dict[str, Any]:
+SURVEY_SHARE = {
+    "n": {"type": "integer", "minimum": 0, "description": "answers counted"},
+    "good": {"type": ["integer", "null"], "minimum": 0, "description": (
+        "answers good or better (confident or better); null when fewer than min_n answers "
+        "were counted, so that no figure can point to one family or member of staff")},
+    "rate": {**NULLABLE_NUMBER, "description": "percent good or better; null below min_n"},
+    "rate_text": {"type": ["string", "null"],
+                  "description": "the rate as the pages write it; null below min_n"},
+    "provisional": {"type": "boolean", "description": (
+        "fewer than min_n answers, or the period's cycle or the survey is still open: "
+        "the figure may change")},
+}
+
+SURVEY_MEASURES = {
+    "type": "object",
+    "required": ["academic_year", "cycle_id", "period", "agency_id", "agency", "min_n",
+                 "family", "practitioner", "results_url"],
+    "properties": {
+        "academic_year": {"type": "string", "pattern": "^[0-9]{4}/[0-9]{2}$"},
+        "cycle_id": {"type": ["integer", "null"], "description": "null for the whole year"},
+        "period": {"type": "string", "description": "the cycle's name, or the academic year"},
+        "agency_id": {"type": ["integer", "null"],
+                      "description": "null for the partnership as a whole"},
+        "agency": {"type": ["string", "null"]},
+        "min_n": {"type": "integer", "minimum": 1},
+        "family": {"type": "object", "required": [
+            "measure", "n", "good", "rate", "rate_text", "target", "provisional", "status",
+            "status_text"], "properties": {
+            "measure": {"type": "string", "enum": ["families_experience_good_or_better"]},
+            **SURVEY_SHARE,
+            "target": NULLABLE_NUMBER,
+            "status": {"type": "string", "enum": list(STATUS_WORDS)},
+            "status_text": {"type": "string", "enum": list(STATUS_WORDS.values())}},
+            "description": "families rating their experience good or better: the headline "
+                           "answers of the cycle's families, or every cycle's of the year"},
+        "practitioner": {"type": ["object", "null"], "required": [
+            "run_id", "run", "closes_on", "n", "good", "rate", "rate_text", "still_open",
+            "provisional"], "properties": {
+            "run_id": {"type": "integer"}, "run": {"type": "string"},
+            "closes_on": {"type": "string", "format": "date"},
+            "still_open": {"type": "boolean"},
+            **SURVEY_SHARE},
+            "description": "practitioners confident or better, every question of the newest "
+                           "survey that closed during the period together; null when none did"},
+        "results_url": {"type": "string", "description": "the surveys results page"},
+    },
+}
+
+
+def _get(summary: str, schema: dict[str, Any], params: list[dict[str, Any]],
+         not_found: str | None = None) -> dict[str, Any]:
     error = {"content": {"application/json": {"schema": ERROR}}}
+    missing = {"404": {"description": not_found, **error}} if not_found else {}
     return {"get": {
         "summary": summary,
         "parameters": params,
@@ -128,6 +179,7 @@ def _get(summary: str, schema: dict[str, Any], params: list[dict[str, Any]]) -> 
             "400": {"description": "A query parameter is not valid", **error},
             "401": {"description": "No valid API token was sent, or the token has expired "
                                    "(error `token_expired`)", **error},
+            **missing,
         },
     }}
 
@@ -170,5 +222,21 @@ def openapi_document() -> dict[str, Any]:
                 [{"name": "cycle_id", "in": "query", "required": False,
                   "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}},
                  *PAGE_PARAMS]),
+            "/api/v1/surveys/measures": _get(
+                "What families and practitioners say in a year or cycle, as on the dashboard "
+                "(administrators and QI managers only; never a written or single answer)",
+                SURVEY_MEASURES,
+                [{"name": "year", "in": "query", "required": False,
+                  "description": "an academic year such as 2025/26; by default the newest "
+                                 "with figures, or the cycle's",
+                  "schema": {"type": "string", "pattern": "^[0-9]{4}/[0-9]{2}$"}},
+                 {"name": "cycle_id", "in": "query", "required": False,
+                  "description": "one cycle of the year; by default the whole year",
+                  "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}},
+                 {"name": "agency_id", "in": "query", "required": False,
+                  "description": "one agency; by default the whole partnership",
+                  "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}],
+                not_found="No such academic year, cycle of that year or agency; or no year "
+                          "was given and no academic year has figures yet"),
         },
     }

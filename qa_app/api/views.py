@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, String, cast, func, select
 
 from qa_app.api.openapi import openapi_document
 from qa_app.audits.cycles.models import Cycle
-from qa_app.auth.access import ALL_ROLES, public, roles
+from qa_app.auth.access import ALL_ROLES, STAFF, get_visible_or_404, public, roles
 from qa_app.auth.models import Role
+from qa_app.dashboard.queries import academic_years
 from qa_app.extensions import csrf, db
 from qa_app.inputs import ascii_int
 from qa_app.register.models import Agency
-from qa_app.reporting.labels import status, status_words
+from qa_app.reporting.labels import percent_text, status, status_words
 from qa_app.reporting.models import AggregationRun, AgreementSnapshot, RateSnapshot
 from qa_app.reporting.periods import CYCLE as CYCLE_PERIOD
 from qa_app.reporting.queries import current_runs
-from qa_app.standards.targets import load_targets
+from qa_app.standards.targets import is_academic_year, load_targets
+from qa_app.surveys.figures import MEASURE as FAMILY_MEASURE
+from qa_app.surveys.figures import Share
+from qa_app.surveys.periods import PeriodMeasures, period_measures
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -29,6 +34,7 @@ MAX_PER_PAGE = 500
 MAX_PAGE = 100_000
 MAX_ID = 2**31 - 1
 DEFAULT_PER_PAGE = 100
+YEAR_FORMAT = re.compile(r"[0-9]{4}/[0-9]{2}")
 
 
 class BadParameter(ValueError):
@@ -176,6 +182,52 @@ def _agreement_json(row: Any) -> dict[str, Any]:
         "rubric_id": snapshot.rubric_id, "criterion_id": snapshot.criterion_id,
         "pairs": snapshot.pairs, "agreed": snapshot.agreed, "exact_rate": snapshot.exact_rate,
         "kappa": snapshot.kappa, "ac1": snapshot.ac1,
+    }
+
+
+@bp.get("/surveys/measures")
+@roles(*STAFF)
+def survey_measures() -> ResponseReturnValue:
+    """What families and practitioners say in a year or cycle, as the dashboard shows it; for
+    those who may see survey results only, and never a written or single answer."""
+    year = request.args.get("year") or None
+    if year is not None and not YEAR_FORMAT.fullmatch(year):
+        raise BadParameter("year must be an academic year such as 2025/26")
+    if year is not None and not (is_academic_year(year) and 2000 <= int(year[:4]) < 2100):
+        abort(404, "There is no such academic year.")
+    cycle_id = _int_arg("cycle_id", None, 1, MAX_ID)
+    cycle = get_visible_or_404(Cycle, cycle_id) if cycle_id is not None else None
+    year = year or (cycle.academic_year if cycle else next(iter(academic_years()), None))
+    if year is None:
+        abort(404, "No academic year has figures yet: give a year.")
+    if cycle is not None and cycle.academic_year != year:
+        abort(404, "There is no such cycle in that academic year.")
+    agency_id = _int_arg("agency_id", None, 1, MAX_ID)
+    agency = get_visible_or_404(Agency, agency_id) if agency_id is not None else None
+    return jsonify(_measures_json(period_measures(year, cycle, agency)))
+
+
+def _share_json(share: Share, target: float | None = None) -> dict[str, Any]:
+    """Below min_n only the number of answers: no rate and no count of good answers."""
+    return {"n": share.n, "good": share.good if share.shown else None,
+            "rate": float(share.percent) if share.percent is not None else None,
+            "rate_text": percent_text(share.percent, target) if share.shown else None}
+
+
+def _measures_json(found: PeriodMeasures) -> dict[str, Any]:
+    family, staff = found.family, found.practitioner
+    return {
+        "academic_year": found.academic_year, "cycle_id": found.cycle_id,
+        "period": found.period_label, "agency_id": found.agency_id,
+        "agency": found.agency_name, "min_n": found.min_n,
+        "family": {"measure": FAMILY_MEASURE, **_share_json(family.share, family.target),
+                   "target": family.target, "provisional": family.provisional,
+                   "status": family.status, "status_text": family.status_text},
+        "practitioner": None if staff is None else {
+            "run_id": staff.run_id, "run": staff.run_name,
+            "closes_on": staff.closes_on.isoformat(), **_share_json(staff.share),
+            "still_open": staff.still_open, "provisional": staff.provisional},
+        "results_url": url_for("surveys.results", **found.results_args()),
     }
 
 

@@ -40,8 +40,8 @@ from qa_app.reporting.queries import Rate, current_run, in_display_order, rates
 from qa_app.reporting.recalculation import pending_since
 from qa_app.standards.targets import Targets
 from qa_app.surveys import figures as survey_figures
+from qa_app.surveys import queries as survey_queries
 from qa_app.surveys.figures import Share
-from qa_app.surveys.models import SurveyRun
 from qa_app.timeutil import format_datetime
 
 LEFT_OUT = frozenset({m.CRITERION})
@@ -277,13 +277,6 @@ def _target_text(target: float | None) -> str:
     return "None" if target is None else labels.percent_text(target)
 
 
-def _run_in(cycle: Cycle) -> SurveyRun | None:
-    """The newest practitioner survey that closed during the cycle."""
-    return db.session.scalars(
-        select(SurveyRun).where(SurveyRun.closes_on.between(cycle.start_date, cycle.end_date))
-        .order_by(SurveyRun.closes_on.desc(), SurveyRun.id.desc()).limit(1)).first()
-
-
 def voices(cycle: Cycle, min_n: int) -> Voices:
     """Families rating their experience good or better in the cycle, against the target, and
     practitioners' confidence from the survey that closed during it: counted by the surveys
@@ -295,7 +288,7 @@ def voices(cycle: Cycle, min_n: int) -> Voices:
     target = targets.target_for(survey_figures.MEASURE, "all", cycle.academic_year) \
         if targets else None
     family = survey_figures.family_figures(cycle.id, min_n, target)
-    run = _run_in(cycle)
+    run = survey_queries.run_closed_between(cycle.start_date, cycle.end_date)
     staff: tuple[SurveyFigure, ...] = ()
     if run is not None:
         staff = tuple(_share_figure(row.question, row.partnership)

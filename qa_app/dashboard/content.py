@@ -15,13 +15,16 @@ from qa_app.dashboard import charts, queries
 from qa_app.dashboard.applicable import applies
 from qa_app.dashboard.filters import Filters
 from qa_app.dashboard.queries import HEADLINES
+from qa_app.extensions import db
 from qa_app.letters.queries import TrackerRow, cycle_tracker
+from qa_app.register.models import Agency
 from qa_app.reporting import measures as m
 from qa_app.reporting.labels import describe, measure_title, percent_text, scope_label
 from qa_app.reporting.models import AgreementSnapshot
 from qa_app.reporting.operations import AggregationError, current_targets
 from qa_app.reporting.queries import Rate, agreement_for, current_run, rates
 from qa_app.standards.targets import Targets
+from qa_app.surveys.periods import PeriodMeasures, period_measures
 
 TREND_MEASURES = [m.PLANS, m.ADVICE, m.ON_TIME, m.CHILD_VOICE]
 MAX_TREND_CYCLES = 8
@@ -232,4 +235,14 @@ def _agreement(board: Dashboard, run_id: int, cycle_runs: list[tuple[Cycle, int]
     board.agreement_pooled = any(a.cycles > 1 for a in board.agreement)
 
 
-__all__ = ["Dashboard", "build", "scope_label"]
+def survey_measures(filters: Filters) -> PeriodMeasures | None:
+    """What families and practitioners say in the chosen year or cycle, for the chosen agency
+    or the partnership, counted by the surveys feature."""
+    if not filters.year:
+        return None
+    cycle = db.session.get(Cycle, filters.cycle_id) if filters.cycle_id else None
+    agency = db.session.get(Agency, filters.agency_id) if filters.agency_id else None
+    return period_measures(filters.year, cycle, agency)
+
+
+__all__ = ["Dashboard", "build", "scope_label", "survey_measures"]

@@ -6,11 +6,12 @@ from dataclasses import replace
 
 from flask import Blueprint, abort, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
-from qa_app.auth.access import roles
+from qa_app.auth.access import STAFF, roles
 from qa_app.auth.models import Role
 from qa_app.dashboard import exports, queries
-from qa_app.dashboard.content import HEAT_AGENCIES, build
+from qa_app.dashboard.content import HEAT_AGENCIES, build, survey_measures
 from qa_app.dashboard.filters import ADVICE_TYPES, read_filters
 from qa_app.reporting import labels
 from qa_app.reporting.labels import describe, measure_title
@@ -35,8 +36,11 @@ def index() -> ResponseReturnValue:
     agencies = agencies_with_rates(
         current_run(filters.period_kind, filters.period_key).id
     ) if not board.empty else []
+    # Survey results are the managers' (as on the surveys pages): others never see them.
+    voices = survey_measures(filters) if current_user.role in STAFF else None
     return render_template(
         "dashboard/index.html", board=board, f=filters, years=queries.academic_years(),
+        voices=voices,
         cycles=queries.cycles_in(filters.year) if filters.year else [], agencies=agencies,
         measures=[(m, measure_title(m)) for m in filters.measures], advice_types=ADVICE_TYPES,
         labels=labels, describe=describe, criterion_title=criterion_title,

@@ -6,6 +6,7 @@ can be traced back to one family or one member of staff."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -101,11 +102,16 @@ def _headline_condition() -> Any:
 
 
 def _family_answers(cycle_id: int) -> Select[Any]:
+    return _family_answers_in([cycle_id])
+
+
+def _family_answers_in(cycle_ids: Sequence[int]) -> Select[Any]:
+    """The headline answers of the families of these cycles (one cycle, or a year's)."""
     return (select(SurveyLink.agency_id.label("agency_id"), SurveyLink.plan_id.label("plan_id"),
                    SurveyAnswer.good_or_better.label("good"))
             .join(SurveyResponse, SurveyResponse.link_id == SurveyLink.id)
             .join(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
-            .where(SurveyLink.audience == FAMILY, SurveyLink.cycle_id == cycle_id,
+            .where(SurveyLink.audience == FAMILY, SurveyLink.cycle_id.in_(list(cycle_ids)),
                    _headline_condition()))
 
 
@@ -114,7 +120,13 @@ def _good_count(column: Any) -> Any:
 
 
 def family_figures(cycle_id: int, min_n: int, target: float | None = None) -> FamilyFigures:
-    answers = _family_answers(cycle_id).subquery()
+    return family_figures_in([cycle_id], min_n, target)
+
+
+def family_figures_in(cycle_ids: Sequence[int], min_n: int,
+                      target: float | None = None) -> FamilyFigures:
+    """As `family_figures`, over several cycles together (an academic year's)."""
+    answers = _family_answers_in(cycle_ids).subquery()
     good, n = db.session.execute(
         select(_good_count(answers.c.good), func.count())).one()
     rows = db.session.execute(
@@ -193,6 +205,15 @@ def confidence_figures(run: SurveyRun, min_n: int) -> ConfidenceFigures:
             question_id, text, Share(good, n, min_n),
             {agency: Share(*by_agency.get(agency, (0, 0)), min_n) for agency in agencies}))
     return ConfidenceFigures(agencies, result)
+
+
+def confidence_overall(run: SurveyRun, min_n: int, agency_name: str | None = None) -> Share:
+    """Every scale answer of a run counted together, across its questions: the partnership's,
+    or one agency's. The same answers as `confidence_figures`, added up."""
+    figures = confidence_figures(run, min_n)
+    shares = [row.partnership if agency_name is None
+              else row.by_agency.get(agency_name, Share(0, 0, min_n)) for row in figures.rows]
+    return Share(sum(s.good for s in shares), sum(s.n for s in shares), min_n)
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,13 @@ def runs() -> list[SurveyRun]:
     return list(db.session.scalars(select(SurveyRun).order_by(SurveyRun.id.desc())))
 
 
+def run_closed_between(start: date, end: date) -> SurveyRun | None:
+    """The newest practitioner survey that closed in a period (as the board report chooses)."""
+    return db.session.scalars(
+        select(SurveyRun).where(SurveyRun.closes_on.between(start, end))
+        .order_by(SurveyRun.closes_on.desc(), SurveyRun.id.desc()).limit(1)).first()
+
+
 def family_link_counts(cycle_id: int) -> tuple[int, int]:
     """(links made, links answered) for a cycle's families."""
     made, answered = db.session.execute(
