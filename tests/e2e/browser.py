@@ -103,6 +103,27 @@ def fits_320(page: Page, label: str) -> None:
             page.set_viewport_size(size)
 
 
+def check_both_widths(page: Page, label: str, log: BrowserLog, *,
+                      components: bool = False) -> None:
+    """Accessible at full width and at 320 CSS px, where the page itself never scrolls
+    sideways; with `components`, GOV.UK Frontend's JavaScript also ran (check_page)."""
+
+    def check(name: str) -> None:
+        if components:
+            check_page(page, log, name)
+        else:
+            assert_accessible(page, name, log)
+
+    check(label)
+    fits_320(page, label)
+    size = page.viewport_size
+    page.set_viewport_size({"width": 320, "height": 800})
+    try:
+        check(f"{label} at 320 px")
+    finally:
+        page.set_viewport_size(size or {"width": 1280, "height": 800})
+
+
 def open_section(page: Page, section: str, item: str | None = None) -> None:
     """Follow the service navigation to `section`, then, from its hub page, to `item`."""
     nav = page.get_by_role("navigation", name="Main sections")

@@ -8,20 +8,19 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import BrowserLog, assert_accessible, fits_320, sign_in, sign_out
+from tests.e2e.browser import (
+    BrowserLog,
+    check_both_widths,
+    sign_in,
+    sign_out,
+)
 from tests.factories.board import board_world
 
 pytestmark = pytest.mark.e2e
 
 
 def _check(page: Page, label: str, log: BrowserLog) -> None:
-    assert_accessible(page, label, log)
-    fits_320(page, label)
-    page.set_viewport_size({"width": 320, "height": 800})
-    try:
-        assert_accessible(page, f"{label} at 320 px", log)
-    finally:
-        page.set_viewport_size({"width": 1280, "height": 800})
+    check_both_widths(page, label, log)
 
 
 def test_board_report_pages_are_accessible_and_fit_320(

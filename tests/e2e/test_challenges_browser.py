@@ -10,20 +10,14 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from qa_app.extensions import db
-from tests.e2e.browser import BrowserLog, check_page, fits_320, sign_in, sign_out
+from tests.e2e.browser import BrowserLog, check_both_widths, sign_in, sign_out
 from tests.factories.challenges import challenge_world
 
 pytestmark = pytest.mark.e2e
 
 
 def _check(page: Page, label: str, log: BrowserLog) -> None:
-    check_page(page, log, label)
-    fits_320(page, label)
-    page.set_viewport_size({"width": 320, "height": 800})
-    try:
-        check_page(page, log, f"{label} at 320 px")
-    finally:
-        page.set_viewport_size({"width": 1280, "height": 800})
+    check_both_widths(page, label, log, components=True)
 
 
 def test_challenge_pages_are_accessible_and_fit_320(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from qa_app.extensions import db
 from tests import factories as make
-from tests.e2e.browser import BrowserLog, check_page, fits_320, sign_in, sign_out
+from tests.e2e.browser import BrowserLog, check_both_widths, sign_in, sign_out
 from tests.factories.challenges import Scene, challenge_world
 
 pytestmark = pytest.mark.e2e
@@ -48,13 +48,7 @@ def _issued_then_changed(app: Flask) -> tuple[Scene, int]:
 
 
 def _check(page: Page, label: str, log: BrowserLog) -> None:
-    check_page(page, log, label)
-    fits_320(page, label)
-    page.set_viewport_size({"width": 320, "height": 800})
-    try:
-        check_page(page, log, f"{label} at 320 px")
-    finally:
-        page.set_viewport_size({"width": 1280, "height": 800})
+    check_both_widths(page, label, log, components=True)
 
 
 def test_the_later_changes_notice_is_accessible_and_fits_320(
