@@ -96,5 +96,9 @@ def test_rates_for_one_agency(runner, graded):
     records = json.loads(result.output)
     assert records and {r["agency"] for r in records} == {"Health"}
     assert {r["period"] for r in records} == {"Autumn term 2025"}
+    loosely = runner.invoke(["rates", "--agency", "  health ", "--format", "json",
+                             "--cycle", "Autumn term 2025"])
+    assert json.loads(loosely.output) == records
     unknown = runner.invoke(["rates", "--agency", "Nobody"])
-    assert unknown.exit_code != 0 and "there is no agency called 'Nobody'" in unknown.output
+    assert unknown.exit_code != 0 and "No agency called 'Nobody'" in unknown.output
+    assert "Traceback" not in unknown.output

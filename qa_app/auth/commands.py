@@ -9,7 +9,7 @@ import click
 from qa_app.console import FeatureGroup
 
 if TYPE_CHECKING:
-    from qa_app.register.models import Agency
+    pass
 
 
 @click.group("users", cls=FeatureGroup)
@@ -28,8 +28,9 @@ def users_create(email: str, role: str, agency_name: str | None, display_name: s
                  password: str) -> None:
     """Create a user who can sign in."""
     from qa_app.auth.operations import UserError, create_user
+    from qa_app.register.commands import agency_named
 
-    agency = _agency_named(agency_name) if agency_name else None
+    agency = agency_named(agency_name) if agency_name else None
     try:
         user = create_user(email=email, role=role, password=password,
                            agency_name=agency.name if agency else None,
@@ -48,9 +49,10 @@ def users_invite(email: str, role: str, agency_name: str | None) -> None:
     """Invite someone by email: they choose their own password through a single-use link."""
     from qa_app.auth.invitations import invite
     from qa_app.auth.operations import UserError
+    from qa_app.register.commands import agency_named
     from qa_app.transactions import after_commit
 
-    agency_id = _agency_named(agency_name).id if agency_name else None
+    agency_id = agency_named(agency_name).id if agency_name else None
     try:
         user = invite(email, role, agency_id, invited_by_id=None)
     except UserError as exc:
@@ -58,29 +60,6 @@ def users_invite(email: str, role: str, agency_name: str | None) -> None:
     user_id, address = user.id, user.email
     click.echo(f"Invited user {user_id}: {address} ({user.role})")
     after_commit(lambda: click.echo(_where_it_went(user_id)))
-
-
-def _agency_named(name: str) -> Agency:
-    """The agency called `name` in any capitals and spacing, as `agencies add` compares names.
-    Agencies added before names were compared so may share a name but for its capitals: then
-    only the exact name picks one."""
-    from sqlalchemy import select
-
-    from qa_app.extensions import db
-    from qa_app.register.models import Agency
-    from qa_app.register.operations import agency_name_key
-
-    wanted = agency_name_key(name)
-    found = [agency for agency in db.session.scalars(select(Agency).order_by(Agency.name))
-             if agency_name_key(agency.name) == wanted]
-    exact = [agency for agency in found if agency.name == name]
-    if len(found) == 1 or len(exact) == 1:
-        return (exact or found)[0]
-    if not found:
-        raise click.ClickException(f"No agency called {name!r} (see `ehcp-qa agencies list`)")
-    names = ", ".join(repr(agency.name) for agency in found)
-    raise click.ClickException(f"{len(found)} agencies are called {name!r} ignoring capitals "
-                               f"and spaces ({names}): give one of those names exactly")
 
 
 def _where_it_went(user_id: int) -> str:

@@ -16,6 +16,27 @@ from sqlalchemy import select
 from qa_app import console
 from qa_app.console import FeatureGroup, print_table
 from qa_app.extensions import db
+from qa_app.register.models import Agency
+
+
+def agency_named(name: str) -> Agency:
+    """For a command's --agency option: the agency called `name` in any capitals and
+    spacing, as `agencies add` compares names.
+    Agencies added before names were compared so may share a name but for its capitals: then
+    only the exact name picks one."""
+    from qa_app.register.operations import agency_name_key
+
+    wanted = agency_name_key(name)
+    found = [agency for agency in db.session.scalars(select(Agency).order_by(Agency.name))
+             if agency_name_key(agency.name) == wanted]
+    exact = [agency for agency in found if agency.name == name]
+    if len(found) == 1 or len(exact) == 1:
+        return (exact or found)[0]
+    if not found:
+        raise click.ClickException(f"No agency called {name!r} (see `ehcp-qa agencies list`)")
+    names = ", ".join(repr(agency.name) for agency in found)
+    raise click.ClickException(f"{len(found)} agencies are called {name!r} ignoring capitals "
+                               f"and spaces ({names}): give one of those names exactly")
 
 
 @click.group("agencies", cls=FeatureGroup)

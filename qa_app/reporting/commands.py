@@ -8,12 +8,10 @@ import json
 from typing import Any
 
 import click
-from sqlalchemy import select
 
 from qa_app import console
 from qa_app.cells import safe_cell
 from qa_app.console import print_table
-from qa_app.extensions import db
 from qa_app.reporting.labels import percent_figure, percent_text, status, status_words
 from qa_app.reporting.periods import ACADEMIC_YEAR, CYCLE, PeriodError, find_cycle, year_period
 
@@ -78,14 +76,15 @@ TABLE = ["period", "agency", "measure", "scope", "breakdown", "n", "good", "rate
 @console.command("rates")
 @click.option("--cycle", "cycle_name", default=None, help="exact name of one audit cycle")
 @click.option("--year", default=None, help="one academic year, such as 2025/26")
-@click.option("--agency", "agency_name", default=None, help="exact name of one agency")
+@click.option("--agency", "agency_name", default=None,
+              help="name of one agency (any capitals and spacing)")
 @click.option("--measure", default=None, help="one measure, such as plans_good_or_better")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 def rates(cycle_name: str | None, year: str | None, agency_name: str | None,
           measure: str | None, fmt: str) -> None:
     """Print the current rates (default: every period aggregated so far)."""
-    from qa_app.register.models import Agency
+    from qa_app.register.commands import agency_named
 
     try:
         wanted = [] if not (cycle_name or year) else [
@@ -93,13 +92,7 @@ def rates(cycle_name: str | None, year: str | None, agency_name: str | None,
         ]
     except PeriodError as exc:
         raise click.ClickException(str(exc)) from None
-    agency_id = None
-    if agency_name:
-        agency_id = db.session.execute(
-            select(Agency.id).where(Agency.name == agency_name)
-        ).scalar_one_or_none()
-        if agency_id is None:
-            raise click.ClickException(f"there is no agency called {agency_name!r}")
+    agency_id = agency_named(agency_name).id if agency_name else None
     records = _records(wanted, agency_id, measure)
     if fmt == "json":
         click.echo(json.dumps(records, indent=2))
