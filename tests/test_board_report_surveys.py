@@ -8,32 +8,29 @@ from __future__ import annotations
 import html
 import io
 import re
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from qa_app.audits.cycles.models import Cycle, Sample, SampleItem
+from qa_app.audits.cycles.models import Cycle
 from qa_app.extensions import db
 from qa_app.register.models import Plan
-from qa_app.surveys.models import SurveyLink, SurveyVersion
-from qa_app.surveys.operations import (
-    load_survey_files,
-    make_family_links,
-    save_answers,
-    start_practitioner_run,
-)
-from qa_app.surveys.queries import family_version
+from qa_app.surveys.operations import load_survey_files
 from tests import factories as make
 from tests.factories.board import board_world
+from tests.factories.surveys import (
+    STAFF_SCORES,
+    STAFF_WRITTEN,
+    answer_families,
+    practitioner_run_answered,
+    sample_with_links,
+)
 
 FAMILY_TITLE = "Families rating their experience good or better"
 WRITTEN = "Our coordinator Mrs Example never replied to us."
-STAFF_WRITTEN = "More time with the panel would help me."
-STAFF_SCORES = [4, 3, 2, 3, 1, 3]
-"""capture_child_voice, one a member of staff, all through their agency's link."""
 
 
 def _world(app: Flask, ratings: list[int]):
@@ -44,38 +41,12 @@ def _world(app: Flask, ratings: list[int]):
         cycle = db.session.get(Cycle, world.cycle_id)
         plans = list(db.session.scalars(select(Plan).where(
             Plan.agency_id == world.casework_id).order_by(Plan.ref)))
-        db.session.add(Sample(cycle_id=cycle.id, seed=1, size=len(plans),
-                              items=[SampleItem(plan_id=p.id, stratum="plan") for p in plans]))
-        db.session.flush()
         load_survey_files()
-        make_family_links(cycle, 10)
-        _answer_families(cycle.id, plans, ratings)
-        run, _ = start_practitioner_run("Autumn confidence", "practitioner-confidence",
-                                        date.today() + timedelta(days=30))
-        run.closes_on = date(2025, 12, 5)
-        staff = db.session.scalars(select(SurveyVersion).where(
-            SurveyVersion.survey_id == "practitioner-confidence")).one()
-        links = list(db.session.scalars(select(SurveyLink).where(SurveyLink.run_id == run.id)
-                                        .order_by(SurveyLink.id)))
-        for index, score in enumerate(STAFF_SCORES):
-            values: dict[str, object] = {"capture_child_voice": score}
-            if index == 0:
-                values["support_needed"] = STAFF_WRITTEN
-            assert save_answers(links[index % len(links)], staff, values)
+        sample_with_links(cycle, plans)
+        answer_families(cycle.id, plans, ratings, WRITTEN)
+        practitioner_run_answered(date(2025, 12, 5))
         db.session.commit()
         return world, [p.id for p in plans]
-
-
-def _answer_families(cycle_id: int, plan_ids_or_plans: list, ratings: list[int],
-                     start: int = 0) -> None:
-    parent = family_version("parent_carer")
-    links = {link.plan_id: link for link in db.session.scalars(select(SurveyLink).where(
-        SurveyLink.cycle_id == cycle_id, SurveyLink.used_at.is_(None)))}
-    for offset, rating in enumerate(ratings):
-        item = plan_ids_or_plans[start + offset]
-        plan_id = item if isinstance(item, int) else item.id
-        assert save_answers(links[plan_id], parent, {
-            "overall_experience": rating, "listened_to": 1, "what_would_help": WRITTEN})
 
 
 def _table_text(page: str, testid: str) -> str:
@@ -162,7 +133,7 @@ def test_a_final_report_keeps_its_figures_when_more_answers_arrive(app: Flask) -
     with app.app_context():
         stored = db.session.get(BoardReport, world.report_id).content
         assert stored["voices"]["family"]["counted"] == 5
-        _answer_families(world.cycle_id, plans, [1], start=len(ratings))
+        answer_families(world.cycle_id, plans, [1], WRITTEN, start=len(ratings))
         db.session.commit()
     page = _page(client, world.report_id)
     assert kept in _table_text(page, "family-voice")

@@ -10,46 +10,28 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from qa_app.audits.cycles.models import Cycle, Sample, SampleItem
+from qa_app.audits.cycles.models import Cycle
 from qa_app.extensions import db
 from qa_app.register.models import Plan
-from qa_app.surveys.models import SurveyAnswer, SurveyLink, SurveyResponse, SurveyVersion
-from qa_app.surveys.operations import (
-    load_survey_files,
-    make_family_links,
-    save_answers,
-    start_practitioner_run,
-)
-from qa_app.surveys.queries import family_version
+from qa_app.surveys.models import SurveyAnswer, SurveyLink, SurveyResponse
+from qa_app.surveys.operations import load_survey_files
 from tests import factories as make
 from tests.factories.board import board_world
+from tests.factories.surveys import (
+    STAFF_WRITTEN,
+    answer_families,
+    practitioner_run_answered,
+    sample_with_links,
+)
 
 FAMILY = "Families rating their experience good or better"
 WRITTEN = "Our coordinator never replied to us."
-STAFF_WRITTEN = "More time with the panel would help me."
-STAFF_SCORES = [4, 3, 2, 3, 1, 3]
-
-
-def _sample(cycle: Cycle, plans: list[Plan]) -> None:
-    db.session.add(Sample(cycle_id=cycle.id, seed=1, size=len(plans),
-                          items=[SampleItem(plan_id=p.id, stratum="plan") for p in plans]))
-    db.session.flush()
-    make_family_links(cycle, 10)
-
-
-def _answer(cycle_id: int, plans: list[Plan], ratings: list[int]) -> None:
-    parent = family_version("parent_carer")
-    links = {link.plan_id: link for link in db.session.scalars(select(SurveyLink).where(
-        SurveyLink.cycle_id == cycle_id, SurveyLink.used_at.is_(None)))}
-    for plan, rating in zip(plans, ratings, strict=False):
-        assert save_answers(links[plan.id], parent, {
-            "overall_experience": rating, "listened_to": 1, "what_would_help": WRITTEN})
 
 
 def _world(app: Flask, autumn: list[int], spring: list[int] | None = None):
@@ -62,27 +44,16 @@ def _world(app: Flask, autumn: list[int], spring: list[int] | None = None):
         plans = list(db.session.scalars(select(Plan).where(
             Plan.agency_id == world.casework_id).order_by(Plan.ref)))
         load_survey_files()
-        _sample(cycle, plans)
-        _answer(cycle.id, plans, autumn)
+        sample_with_links(cycle, plans)
+        answer_families(cycle.id, plans, autumn, WRITTEN)
         spring_id = None
         if spring is not None:
             later = make.cycle("Spring term 2026", date(2026, 1, 5), date(2026, 3, 27),
                                status="open")
-            _sample(later, plans[:len(spring)])
-            _answer(later.id, plans, spring)
+            sample_with_links(later, plans[:len(spring)])
+            answer_families(later.id, plans, spring, WRITTEN)
             spring_id = later.id
-        run, _ = start_practitioner_run("Autumn confidence", "practitioner-confidence",
-                                        date.today() + timedelta(days=30))
-        run.closes_on = date(2025, 12, 5)
-        staff = db.session.scalars(select(SurveyVersion).where(
-            SurveyVersion.survey_id == "practitioner-confidence")).one()
-        links = list(db.session.scalars(select(SurveyLink).where(SurveyLink.run_id == run.id)
-                                        .order_by(SurveyLink.id)))
-        for index, score in enumerate(STAFF_SCORES):
-            values: dict[str, object] = {"capture_child_voice": score}
-            if index == 0:
-                values["support_needed"] = STAFF_WRITTEN
-            assert save_answers(links[index % len(links)], staff, values)
+        run = practitioner_run_answered(date(2025, 12, 5))
         db.session.commit()
         return world, spring_id, run.id
 
