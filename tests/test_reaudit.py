@@ -149,6 +149,15 @@ def _stored(app: Flask, cycle_id: int, measure: str, agency_id: int | None) -> t
         return (row.n, row.good) if row else (0, 0)
 
 
+def _amended_mark(app: Flask, s: Scene, grade_id: int) -> int:
+    """A mark whose amendment the agency recorded on 12 January 2026."""
+    mark_id = _mark(app, s, grade_id)
+    with app.app_context():
+        db.session.get(ReauditMark, mark_id).amended_on = date(2026, 1, 12)
+        db.session.commit()
+    return mark_id
+
+
 def _draw_spring(app: Flask, s: Scene, size: int = 6, exclude_days: int = 365) -> None:
     with app.app_context():
         draw_sample(db.session.get(Cycle, s.spring), size=size, seed=424242,
@@ -245,10 +254,7 @@ def test_random_rates_count_the_random_sample_only(app: Flask, scene: Scene) -> 
 def test_reaudit_measure_against_a_recount(app: Flask, scene: Scene) -> None:
     s = scene
     for grade_id in (s.below_grade, s.advice_grade):
-        mark_id = _mark(app, s, grade_id)
-        with app.app_context():
-            db.session.get(ReauditMark, mark_id).amended_on = date(2026, 1, 12)
-            db.session.commit()
+        _amended_mark(app, s, grade_id)
     _draw_spring(app, s)
     _regrade_spring(app, s)
     with app.app_context():
@@ -274,10 +280,7 @@ def test_reaudit_measure_against_a_recount(app: Flask, scene: Scene) -> None:
 
 def test_work_the_random_draw_chose_stays_random(app: Flask, scene: Scene) -> None:
     s = scene
-    mark_id = _mark(app, s, s.below_grade)
-    with app.app_context():
-        db.session.get(ReauditMark, mark_id).amended_on = date(2026, 1, 12)
-        db.session.commit()
+    mark_id = _amended_mark(app, s, s.below_grade)
     _draw_spring(app, s, size=20, exclude_days=0)  # every plan drawn, the marked one too
     with app.app_context():
         row = db.session.get(ReauditMark, mark_id)
@@ -289,10 +292,7 @@ def test_work_the_random_draw_chose_stays_random(app: Flask, scene: Scene) -> No
 
 def test_a_redraw_takes_the_reaudit_places_again(app: Flask, scene: Scene) -> None:
     s = scene
-    mark_id = _mark(app, s, s.below_grade)
-    with app.app_context():
-        db.session.get(ReauditMark, mark_id).amended_on = date(2026, 1, 12)
-        db.session.commit()
+    _amended_mark(app, s, s.below_grade)
     _draw_spring(app, s)
     _draw_spring(app, s, size=5)
     with app.app_context():
@@ -367,10 +367,7 @@ def test_the_letter_lists_the_reaudit_outcome(app: Flask, scene: Scene) -> None:
     from qa_app.letters.content import assemble_facts, default_paragraphs
 
     s = scene
-    mark_id = _mark(app, s, s.below_grade)
-    with app.app_context():
-        db.session.get(ReauditMark, mark_id).amended_on = date(2026, 1, 12)
-        db.session.commit()
+    _amended_mark(app, s, s.below_grade)
     _draw_spring(app, s)
     _regrade_spring(app, s)
     with app.test_request_context():
@@ -389,10 +386,7 @@ def test_the_plan_timeline_has_the_reaudit_story(app: Flask, scene: Scene) -> No
     from qa_app.reaudit.timeline import events
 
     s = scene
-    mark_id = _mark(app, s, s.below_grade)
-    with app.app_context():
-        db.session.get(ReauditMark, mark_id).amended_on = date(2026, 1, 12)
-        db.session.commit()
+    _amended_mark(app, s, s.below_grade)
     _draw_spring(app, s)
     _regrade_spring(app, s)
     with app.test_request_context():
@@ -492,10 +486,7 @@ def test_a_mark_not_yet_drawn_can_be_withdrawn_then_marked_again(
 
 def test_a_mark_in_a_sample_cannot_be_withdrawn(app: Flask, scene: Scene) -> None:
     s = scene
-    mark_id = _mark(app, s, s.below_grade)
-    with app.app_context():
-        db.session.get(ReauditMark, mark_id).amended_on = date(2026, 1, 12)
-        db.session.commit()
+    mark_id = _amended_mark(app, s, s.below_grade)
     _draw_spring(app, s)
     manager = make.signed_in(app, s.manager)
     path = f"/re-audits/{mark_id}/withdraw"
