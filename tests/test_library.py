@@ -348,7 +348,7 @@ def test_the_plans_timeline_shows_its_approved_examples(app, world):
         events = list(approved_from_plan(world.plan_ids[0]))
         expected = []
         for example in db.session.execute(select(PracticeExample).where(
-                PracticeExample.status == "approved")).scalars():
+                PracticeExample.status == "approved").order_by(PracticeExample.id)).scalars():
             audit = db.session.get(Audit, example.audit_id)
             subject = audit.plan if audit.plan is not None else audit.advice.plan
             if subject.id == world.plan_ids[0]:
