@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
 
 from tests.services import unique_name
 
@@ -119,3 +120,12 @@ def scratch_database_url(tmp_path: Path) -> Iterator[str]:
         yield from _postgres_database(SERVER_URL)
     else:
         yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+
+
+@event.listens_for(Engine, "connect")
+def _reverse_unordered_selects(dbapi_connection: Any, _record: Any) -> None:
+    """On SQLite, rows of a query without ORDER BY come back in reverse: a test (or a page)
+    that leans on an order nobody asked for fails here every time, instead of now and then
+    on PostgreSQL, whose order without ORDER BY depends on the plan it picks."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.execute("PRAGMA reverse_unordered_selects=ON")

@@ -45,7 +45,8 @@ def of_kind(sent: Counter[tuple[str, str]], kind: str) -> Counter[str]:
 def bodies(app: Flask, kind: str) -> list[str]:
     with app.app_context():
         return list(db.session.scalars(select(OutboxMessage.body)
-                                       .where(OutboxMessage.kind == f"reminder_{kind}")))
+                                       .where(OutboxMessage.kind == f"reminder_{kind}")
+                                       .order_by(OutboxMessage.id)))
 
 
 # --- scenes ------------------------------------------------------------------------------
