@@ -50,15 +50,17 @@ def _recount_below(app: Flask, cycle_id: int) -> dict[str, dict[str, tuple[int, 
         return {k: {c: (b, n) for c, (b, n) in v.items()} for k, v in counts.items()}
 
 
-def _recount_shares(app: Flask, cycle_id: int) -> dict[str, tuple[int, int]]:
+def _recount_shares(app: Flask, cycle_id: int) -> dict[tuple[str, str], tuple[int, int]]:
+    """Per (plans or advice, criterion): (good or better, graded)."""
     from qa_app.audits.moderation.models import FinalGrade
 
     with app.app_context():
-        shares: dict[str, list[int]] = {}
+        shares: dict[tuple[str, str], list[int]] = {}
         for grade in db.session.execute(
                 select(FinalGrade).where(FinalGrade.cycle_id == cycle_id)).scalars():
+            scope = "plan" if grade.plan_id is not None else "advice"
             for c in grade.criteria:
-                pair = shares.setdefault(c.criterion_id, [0, 0])
+                pair = shares.setdefault((scope, c.criterion_id), [0, 0])
                 pair[0] += c.good_or_better
                 pair[1] += 1
         return {c: (good, n) for c, (good, n) in shares.items()}
@@ -85,6 +87,50 @@ def test_criteria_below_good_by_agency_type_equal_a_recount(app: Flask) -> None:
     assert content.graded == 6 + 6 + 3
 
 
+def test_an_agency_type_with_plans_and_advice_keeps_them_apart(app: Flask) -> None:
+    """The casework team (a local authority) also writes social care advice here: its plans'
+    outcomes and its advice's outcomes are two rows, each named, each its own recount."""
+    from qa_app.audits.cycles.models import Cycle
+    from qa_app.register.models import Agency, Plan
+    from tests.factories.audits import agreed_grade, shipped_rubrics
+    from tests.factories.register import advice
+
+    world = _world(app)
+    with app.app_context():
+        casework_id = db.session.execute(select(Agency.id).where(
+            Agency.type == "local_authority")).scalar_one()
+        plans = db.session.execute(select(Plan.id).where(Plan.agency_id == casework_id)
+                                   .order_by(Plan.id)).scalars().all()
+        version = shipped_rubrics()["advice-social-care"]
+        autumn = db.session.get(Cycle, world.cycle_id)
+        for plan_id, outcome in zip(plans[:5], (1, 1, 1, 2, 3), strict=True):
+            written = advice(plan_id, casework_id, advice_type="social_care",
+                             received=date(2025, 10, 1))
+            agreed_grade(autumn, version, advice_id=written.id, grade=outcome,
+                         criteria={"outcomes": outcome}, notes={}, auditor_id=None)
+        db.session.commit()
+    content = _content(app, world.cycle_id)
+    recount = {}
+    with app.app_context():
+        from qa_app.audits.moderation.models import FinalGrade
+
+        for grade in db.session.execute(select(FinalGrade).where(
+                FinalGrade.cycle_id == world.cycle_id,
+                FinalGrade.agency_id == casework_id)).scalars():
+            scope = "plan" if grade.plan_id is not None else "advice"
+            for c in grade.criteria:
+                pair = recount.setdefault((scope, c.criterion_id), [0, 0])
+                pair[0] += not c.good_or_better
+                pair[1] += 1
+    group = next(g for g in content.by_type if g.agency_type == "local_authority")
+    rows = {(r.scope, r.criterion_id): (r.title, r.below.met, r.below.n) for r in group.criteria}
+    assert rows[("advice", "outcomes")] == ("Outcomes are specific (advice)",
+                                            *recount[("advice", "outcomes")])
+    assert rows[("plan", "outcomes")][1:] == tuple(recount[("plan", "outcomes")])
+    assert rows[("plan", "outcomes")][0].endswith("(EHC plans)")
+    assert recount[("advice", "outcomes")] == [4, 5] and recount[("plan", "outcomes")] == [2, 6]
+
+
 def test_what_improved_follows_the_small_number_rule(app: Flask) -> None:
     world = _world(app)
     content = _content(app, world.cycle_id)
@@ -95,13 +141,25 @@ def test_what_improved_follows_the_small_number_rule(app: Flask) -> None:
     rose = {c for c in both if now[c][1] >= min_n and before[c][1] >= min_n
             and Fraction(*now[c]) > Fraction(*before[c])}
     few = {c for c in both if now[c][1] < min_n or before[c][1] < min_n}
-    assert {c.criterion_id for c in content.improved} == rose == {"child_voice", "needs"}
-    assert {c.criterion_id for c in content.too_few} == few == {"aspirations"}
+    assert {(c.scope, c.criterion_id) for c in content.improved} == rose == {
+        ("plan", "child_voice"), ("advice", "child_voice"), ("plan", "outcomes"),
+        ("plan", "needs")}
+    assert {(c.scope, c.criterion_id) for c in content.too_few} == few == {
+        ("advice", "aspirations")}
     assert content.not_improved == len(both) - len(rose) - len(few) == 2
-    voice = next(c for c in content.improved if c.criterion_id == "child_voice")
-    assert (voice.now.met, voice.now.n, voice.before.met, voice.before.n) == (9, 12, 6, 12)
-    assert voice.now.text == "75.0% (9 of 12)" and voice.before.text == "50.0% (6 of 12)"
-    assert voice.points_text == "Up 25.0 points"
+    for change in content.improved + content.too_few:
+        key = (change.scope, change.criterion_id)
+        assert (change.now.met, change.now.n) == now[key]
+        assert (change.before.met, change.before.n) == before[key]
+    voice = next(c for c in content.improved
+                 if (c.scope, c.criterion_id) == ("advice", "child_voice"))
+    assert voice.now.text == "100.0% (6 of 6)" and voice.before.text == "66.7% (4 of 6)"
+    assert voice.points_text == "Up 33.3 points"
+    assert voice.title == "Child or young person's voice (advice)"
+    # A plan's outcomes rose while the advice's fell: counted together they hid it.
+    outcomes = next(c for c in content.improved
+                    if (c.scope, c.criterion_id) == ("plan", "outcomes"))
+    assert outcomes.title.endswith("(EHC plans)") and outcomes.now.text == "66.7% (4 of 6)"
     assert content.previous_cycle_name == "Summer term 2025"
     assert not content.provisional
 
@@ -112,7 +170,8 @@ def test_the_page_shows_the_counts_and_too_few_to_compare(app: Flask, client) ->
     page = client.get(f"/learning/cycles/{world.cycle_id}").get_data(as_text=True)
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
     assert "Child or young person's voice 3 6 50.0%" in text
-    assert "75.0% (9 of 12) 50.0% (6 of 12) Up 25.0 points" in text
+    assert ("Child or young person's voice (advice) 100.0% (6 of 6) 66.7% (4 of 6) "
+            "Up 33.3 points") in text
     assert "Too few to compare" in text and "3 grades in Autumn term 2025, 3 in Summer" in text
     assert "Provisional" not in text and "Check and publish the brief" in text
 
@@ -188,7 +247,7 @@ def test_publishing_needs_the_check_page_and_stores_the_brief(app: Flask, client
         db.session.commit()
     for who in (client, lead):
         page = who.get(f"/learning/cycles/{world.cycle_id}").get_data(as_text=True)
-        assert "Published" in page and "75.0% (9 of 12)" in page
+        assert "Published" in page and "100.0% (6 of 6)" in page
     assert "Autumn term 2025" in lead.get("/learning/").get_data(as_text=True)
     again = client.post(f"/learning/cycles/{world.cycle_id}/publish",
                         data={"csrf_token": token, "checked": _checked(check)})
@@ -199,7 +258,7 @@ def test_publishing_needs_the_check_page_and_stores_the_brief(app: Flask, client
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(
         io.BytesIO(pdf.data)).pages).split())
     assert "Learning brief: Autumn term 2025" in text
-    assert "Child or young person's voice" in text and "75.0% (9 of 12)" in text
+    assert "Child or young person's voice (advice)" in text and "100.0% (6 of 6)" in text
     assert "DRAFT" not in text
 
 

@@ -3,9 +3,11 @@ cycle's, the approved good-practice examples, and the re-audit and challenge out
 
 Criterion figures are counted exactly as the criterion rates measure counts them
 (qa_app/reporting/measures.py): every final criterion grade of the cycle's final grades,
-good or better as recorded with it, by the agency recorded on the final grade. Comparisons
-with the previous cycle follow the targets' small-number rule: a share counted on fewer than
-`min_n` criterion grades is too few to compare.
+good or better as recorded with it, by the agency recorded on the final grade, plans and
+advice apart. The plan standard and the advice standards share some criterion ids (each has
+"outcomes"), so a criterion is (scope, id): a plan's outcomes and an advice's outcomes are
+never counted as one. Comparisons with the previous cycle follow the targets' small-number
+rule: a share counted on fewer than `min_n` criterion grades is too few to compare.
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ from qa_app.letters.content import letterhead, previous_cycle
 from qa_app.letters.document import long_date
 from qa_app.letters.readiness import whole_cycle
 from qa_app.register.models import Agency
-from qa_app.reporting.measures import total
+from qa_app.reporting.measures import IS_PLAN, total
 from qa_app.standards.models import RubricVersion
+
+SCOPE_WORDS = {"plan": "EHC plans", "advice": "advice"}
 
 MOST_OFTEN = 5
 """Criteria listed per agency type: the ones most often below good."""
@@ -63,15 +67,25 @@ def assemble(cycle: Cycle, today: date) -> BriefContent:
         )
 
 
+def _scope(is_plan: bool) -> str:
+    return "plan" if is_plan else "advice"
+
+
+def _scoped_title(title: str, scope: str, both: bool) -> str:
+    """The criterion's title, naming plans or advice where both are listed together."""
+    return f"{title} ({SCOPE_WORDS[scope]})" if both else title
+
+
 def below_good_by_type(cycle_id: int) -> tuple[TypeGroup, ...]:
     """Per agency type, the criteria most often graded below good in the cycle."""
     fcg = FinalCriterionGrade
     rows = db.session.execute(
-        select(Agency.type, fcg.criterion_id, func.count(), total(fcg.good_or_better == false()))
+        select(Agency.type, IS_PLAN, fcg.criterion_id, func.count(),
+               total(fcg.good_or_better == false()))
         .select_from(fcg).join(FinalGrade, FinalGrade.id == fcg.final_grade_id)
         .join(Agency, Agency.id == FinalGrade.agency_id)
         .where(FinalGrade.cycle_id == cycle_id)
-        .group_by(Agency.type, fcg.criterion_id)
+        .group_by(Agency.type, IS_PLAN, fcg.criterion_id)
     ).all()
     graded = dict(db.session.execute(
         select(Agency.type, func.count(FinalGrade.id))
@@ -79,12 +93,17 @@ def below_good_by_type(cycle_id: int) -> tuple[TypeGroup, ...]:
         .where(FinalGrade.cycle_id == cycle_id).group_by(Agency.type)
     ).all())
     titles = _titles_by_type(cycle_id)
+    scopes: dict[str, set[str]] = {}
+    for agency_type, is_plan, *_rest in rows:
+        scopes.setdefault(agency_type, set()).add(_scope(is_plan))
     found: dict[str, list[BelowGood]] = {}
-    for agency_type, criterion_id, n, below in rows:
+    for agency_type, is_plan, criterion_id, n, below in rows:
         if below:
+            scope = _scope(is_plan)
+            title = _title(titles.get((agency_type, scope), {}), criterion_id)
             found.setdefault(agency_type, []).append(BelowGood(
-                criterion_id, _title(titles.get(agency_type, {}), criterion_id),
-                Share(int(below), int(n))))
+                criterion_id, _scoped_title(title, scope, len(scopes[agency_type]) > 1),
+                Share(int(below), int(n)), scope))
     groups = []
     for agency_type in sorted(graded, key=_type_order):
         listed = sorted(found.get(agency_type, []),
@@ -99,15 +118,16 @@ def _type_order(agency_type: str) -> tuple[int, str]:
     return (order.index(agency_type) if agency_type in order else len(order), agency_type)
 
 
-def shares(cycle_id: int) -> dict[str, Share]:
-    """Every criterion's good-or-better share across the partnership in the cycle."""
+def shares(cycle_id: int) -> dict[tuple[str, str], Share]:
+    """Every (scope, criterion)'s good-or-better share across the partnership in the cycle."""
     fcg = FinalCriterionGrade
     rows = db.session.execute(
-        select(fcg.criterion_id, func.count(), total(fcg.good_or_better == true()))
+        select(IS_PLAN, fcg.criterion_id, func.count(), total(fcg.good_or_better == true()))
         .join(FinalGrade, FinalGrade.id == fcg.final_grade_id)
-        .where(FinalGrade.cycle_id == cycle_id).group_by(fcg.criterion_id)
+        .where(FinalGrade.cycle_id == cycle_id).group_by(IS_PLAN, fcg.criterion_id)
     ).all()
-    return {criterion_id: Share(int(met or 0), int(n)) for criterion_id, n, met in rows}
+    return {(_scope(is_plan), criterion_id): Share(int(met or 0), int(n))
+            for is_plan, criterion_id, n, met in rows}
 
 
 def changes(cycle_id: int, previous_id: int | None, min_n: int
@@ -116,11 +136,16 @@ def changes(cycle_id: int, previous_id: int | None, min_n: int
     if previous_id is None:
         return (), (), 0
     now, then = shares(cycle_id), shares(previous_id)
-    titles = _titles(_rubric_bodies([cycle_id, previous_id]))
+    bodies = _rubric_bodies([cycle_id, previous_id])
+    titles = {scope: _titles(b for b in bodies if b.get("applies_to", "plan") == scope)
+              for scope in SCOPE_WORDS}
+    compared = now.keys() & then.keys()
+    both = len({scope for scope, _criterion in compared}) > 1
     improved, too_few, not_improved = [], [], 0
-    for criterion_id in sorted(now.keys() & then.keys()):
-        change = Change(criterion_id, _title(titles, criterion_id), now[criterion_id],
-                        then[criterion_id])
+    for scope, criterion_id in sorted(compared):
+        title = _scoped_title(_title(titles[scope], criterion_id), scope, both)
+        change = Change(criterion_id, title, now[scope, criterion_id],
+                        then[scope, criterion_id], scope)
         if change.now.n < min_n or change.before.n < min_n:
             too_few.append(change)
         elif (change.points or 0) > 0:
@@ -136,19 +161,21 @@ def graded_standards(cycle_id: int, by_type: Iterable[TypeGroup]) -> list[tuple[
     """(standard, criterion) behind each criterion the brief lists for an agency type: the
     standards that type's final grades held it below good in, so the brief's examples for
     health's "outcomes" are the health advice standard's, never the plan's."""
-    listed = {(group.agency_type, c.criterion_id) for group in by_type for c in group.criteria}
+    listed = {(group.agency_type, c.scope, c.criterion_id)
+              for group in by_type for c in group.criteria}
     if not listed:
         return []
     fcg = FinalCriterionGrade
     rows = db.session.execute(
-        select(Agency.type, RubricVersion.rubric_id, fcg.criterion_id).distinct()
+        select(Agency.type, RubricVersion.applies_to, RubricVersion.rubric_id, fcg.criterion_id)
+        .distinct()
         .select_from(fcg).join(FinalGrade, FinalGrade.id == fcg.final_grade_id)
         .join(Agency, Agency.id == FinalGrade.agency_id)
         .join(RubricVersion, RubricVersion.id == FinalGrade.rubric_version_id)
         .where(FinalGrade.cycle_id == cycle_id, fcg.good_or_better == false())
     ).all()
-    return sorted({(rubric, criterion) for agency_type, rubric, criterion in rows
-                   if (agency_type, criterion) in listed})
+    return sorted({(rubric, criterion) for agency_type, scope, rubric, criterion in rows
+                   if (agency_type, scope, criterion) in listed})
 
 
 def examples(standards: list[tuple[str, str]]) -> tuple[Example, ...]:
@@ -189,9 +216,9 @@ def challenges(cycle_id: int) -> Challenges:
 
 def _rubric_bodies(cycle_ids: Iterable[int]) -> list[dict[str, Any]]:
     used = select(FinalGrade.rubric_version_id).where(FinalGrade.cycle_id.in_(list(cycle_ids)))
-    rows = db.session.execute(select(RubricVersion.body).where(RubricVersion.id.in_(used))
-                              .order_by(RubricVersion.id)).scalars()
-    return sorted((body or {} for body in rows), key=lambda b: b.get("applies_to") != "plan")
+    return [body or {} for body in db.session.execute(
+        select(RubricVersion.body).where(RubricVersion.id.in_(used))
+        .order_by(RubricVersion.id)).scalars()]
 
 
 def _titles(bodies: Iterable[dict[str, Any]]) -> dict[str, str]:
@@ -202,8 +229,9 @@ def _titles(bodies: Iterable[dict[str, Any]]) -> dict[str, str]:
     return titles
 
 
-def _titles_by_type(cycle_id: int) -> dict[str, dict[str, str]]:
-    """Each agency type's criterion titles, from the rubric versions its grades used."""
+def _titles_by_type(cycle_id: int) -> dict[tuple[str, str], dict[str, str]]:
+    """Each (agency type, scope)'s criterion titles, from the rubric versions its grades
+    used."""
     pairs = db.session.execute(
         select(Agency.type, FinalGrade.rubric_version_id).distinct()
         .join(Agency, Agency.id == FinalGrade.agency_id)
@@ -213,11 +241,11 @@ def _titles_by_type(cycle_id: int) -> dict[str, dict[str, str]]:
         select(RubricVersion.id, RubricVersion.body)
         .where(RubricVersion.id.in_({version for _type, version in pairs}))
     ).all()) if pairs else {}
-    by_type: dict[str, list[dict[str, Any]]] = {}
+    by_type: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for agency_type, version in sorted(pairs, key=lambda p: p[1]):
-        by_type.setdefault(agency_type, []).append(bodies.get(version) or {})
-    return {t: _titles(sorted(found, key=lambda b: b.get("applies_to") != "plan"))
-            for t, found in by_type.items()}
+        body = bodies.get(version) or {}
+        by_type.setdefault((agency_type, body.get("applies_to", "plan")), []).append(body)
+    return {key: _titles(found) for key, found in by_type.items()}
 
 
 def _title(titles: dict[str, str], criterion_id: str) -> str:

@@ -38,6 +38,9 @@ class BelowGood:
     title: str
     below: Share
     """Criterion grades below good, of all graded."""
+    scope: str = ""
+    """"plan" or "advice": the standards a criterion id belongs to (ids repeat across them).
+    Empty in briefs published before it was recorded."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Change:
     title: str
     now: Share
     before: Share
+    scope: str = ""
 
     @property
     def points(self) -> Fraction | None:
@@ -148,12 +152,13 @@ class BriefContent:
         data["provisional"] = tuple(raw.get("provisional", ()))
         data["by_type"] = tuple(
             TypeGroup(**{**_known(TypeGroup, g), "criteria": tuple(
-                BelowGood(c["criterion_id"], c["title"], Share(**c["below"]))
+                BelowGood(c["criterion_id"], c["title"], Share(**c["below"]), c.get("scope", ""))
                 for c in g.get("criteria", ()))})
             for g in raw.get("by_type", ()))
         for key in ("improved", "too_few"):
             data[key] = tuple(Change(c["criterion_id"], c["title"], Share(**c["now"]),
-                                     Share(**c["before"])) for c in raw.get(key, ()))
+                                     Share(**c["before"]), c.get("scope", ""))
+                              for c in raw.get(key, ()))
         data["examples"] = tuple(Example(**_known(Example, e)) for e in raw.get("examples", ()))
         if raw.get("reaudits") is not None:
             data["reaudits"] = tuple(Reaudit(**_known(Reaudit, r)) for r in raw["reaudits"])

@@ -36,9 +36,10 @@ SUMMER = {
     "health": {"child_voice": [2, 2, 3, 3, 3, 3], "outcomes": [3, 3, 3, 3, 3, 3]},
     "psychology": {"aspirations": [2, 3, 3]},
 }
-"""Across the partnership, child voice rises from 6 of 12 to 9 of 12 good or better and
-needs from 5 of 6 to 6 of 6; outcomes and provision fall; aspirations is graded on three
-pieces of advice in each cycle: too few to compare."""
+"""Across the partnership, plans apart from advice: child voice rises in plans (2 to 3 of 6
+good or better) and in advice (4 to 6 of 6), plans' outcomes rise (3 to 4 of 6) while
+advice's fall (6 of 6 to 4 of 9), plans' needs rise (5 to 6 of 6) and provision falls;
+aspirations is graded on three pieces of advice in each cycle: too few to compare."""
 
 
 @dataclass
