@@ -143,6 +143,156 @@ def test_letter_figures_and_findings_agree(app, client):
     assert page.count("rated good or better (") == len(findings)
 
 
+def _plans_and_advice(app, data) -> None:
+    """The casework team's own educational psychology advice, graded in the same cycle as
+    its plans: outcomes good in both pieces of advice (2 of 2) but in 2 of 3 plans."""
+    from qa_app.audits.cycles.models import Cycle
+    from qa_app.auth.models import User
+    from qa_app.register.models import Plan
+
+    with app.app_context():
+        autumn = db.session.get(Cycle, data.cycle_id)
+        version = make.shipped_rubrics()["advice-educational-psychology"]
+        auditor = db.session.execute(select(User.id).where(User.role == "auditor")).scalar()
+        plan_id = db.session.execute(select(Plan.id).where(
+            Plan.agency_id == data.casework_id).order_by(Plan.id)).scalars().first()
+        for _ in range(2):
+            row = make.advice(plan_id, data.casework_id, advice_type="educational_psychology")
+            make.agreed_grade(
+                autumn, version, advice_id=row.id, grade=4,
+                criteria={"child_voice": 4, "outcomes": 4},
+                notes={"child_voice": "The advice quotes the young person's views in full.",
+                       "outcomes": "Each outcome says what will change and by when."},
+                auditor_id=auditor)
+        make.aggregate(data.cycle_id)
+
+
+def _recount(app, agency_id: int, cycle_id: int) -> dict[tuple[str, str], tuple[int, int]]:
+    """(good, n) per (scope, criterion), counted from the final grades themselves."""
+    from qa_app.audits.moderation.models import FinalCriterionGrade, FinalGrade
+
+    counts: dict[tuple[str, str], tuple[int, int]] = {}
+    with app.app_context():
+        rows = db.session.execute(
+            select(FinalGrade.plan_id, FinalCriterionGrade.criterion_id,
+                   FinalCriterionGrade.good_or_better)
+            .join(FinalGrade, FinalGrade.id == FinalCriterionGrade.final_grade_id)
+            .where(FinalGrade.cycle_id == cycle_id, FinalGrade.agency_id == agency_id)).all()
+    for plan_id, criterion, good in rows:
+        key = ("plan" if plan_id is not None else "advice", criterion)
+        was_good, was_n = counts.get(key, (0, 0))
+        counts[key] = (was_good + int(bool(good)), was_n + 1)
+    return counts
+
+
+def test_findings_keep_plans_and_advice_of_one_agency_apart(app, client):
+    """An agency whose plans and advice are both graded: each finding is one criterion in one
+    scope, its figure equals a recount of exactly those grades, its title says which scope,
+    and its quotations come from audits of that scope only."""
+    from qa_app.audits.scoring.models import Audit, AuditScore
+    from qa_app.letters.document import LetterContent
+    from qa_app.letters.operations import generate_letter
+
+    data = make.on(app).letter_partnership()
+    _plans_and_advice(app, data)
+    with app.app_context():
+        letter_id = generate_letter(data.casework_id, data.cycle_id).letter_id
+        db.session.commit()
+        content = _latest(data.casework_id, data.cycle_id).content
+    facts = content["facts"]
+    recount = _recount(app, data.casework_id, data.cycle_id)
+    assert recount[("plan", "outcomes")] == (2, 3) and recount[("advice", "outcomes")] == (2, 2)
+
+    findings = {(f["scope"], f["criterion_id"]): f for f in [*facts["strengths"], *facts["areas"]]}
+    assert len(findings) == len(facts["strengths"]) + len(facts["areas"])
+    assert {key: (f["rate"]["good"], f["rate"]["n"]) for key, f in findings.items()} == recount
+    target = facts["areas"][0]["rate"]["target"]
+    for finding in facts["strengths"]:
+        good, n = recount[(finding["scope"], finding["criterion_id"])]
+        assert 100 * good >= target * n
+    for finding in facts["areas"]:
+        good, n = recount[(finding["scope"], finding["criterion_id"])]
+        assert 100 * good < target * n
+    assert findings[("plan", "outcomes")]["title"] == "Outcomes are SMART (EHC plans)"
+    assert findings[("advice", "outcomes")]["title"] == "Outcomes are specific (advice)"
+    assert findings[("plan", "child_voice")]["title"].endswith("(EHC plans)")
+    assert findings[("advice", "child_voice")]["title"].endswith("(advice)")
+
+    quoted = {(f["scope"], e["key"]) for f in findings.values() for e in f["evidence"]}
+    assert {scope for scope, _ in quoted} == {"plan", "advice"}
+    with app.app_context():
+        for scope, key in quoted:
+            audit = db.session.execute(select(Audit).join(AuditScore).where(
+                AuditScore.id == int(key.removeprefix("s")))).scalar_one()
+            assert (audit.advice_id is not None) == (scope == "advice")
+            assert (audit.plan_id is not None) == (scope == "plan")
+        stored = LetterContent.from_json(content).facts
+        assert {(f.scope, f.criterion_id) for f in stored.strengths + stored.areas} == set(recount)
+    sign_in(client, data.manager_email)
+    page = _text(client.get(f"/letters/{letter_id}").get_data(as_text=True))
+    assert "Outcomes are SMART (EHC plans) : 2 of 3 rated good or better" in page
+    assert "Outcomes are specific (advice) : 2 of 2 rated good or better" in page
+
+
+def test_examples_cited_for_an_area_come_from_the_standard_of_its_scope(app):
+    """The good-practice examples a letter cites for an advice area are the advice standard's,
+    never the plan standard's criterion of the same id (and the other way round); a finding
+    stored without a scope matches either."""
+    from qa_app.library.letters import graded_standards
+
+    data = make.on(app).letter_partnership()
+    _plans_and_advice(app, data)
+    with app.app_context():
+        def standards(*criteria):
+            return graded_standards(data.casework_id, data.cycle_id, list(criteria))
+
+        assert standards(("advice", "outcomes")) == [
+            ("advice-educational-psychology", "outcomes")]
+        assert standards(("plan", "outcomes")) == [("ehcp-plan", "outcomes")]
+        assert standards(("", "outcomes")) == [("advice-educational-psychology", "outcomes"),
+                                               ("ehcp-plan", "outcomes")]
+        assert standards(("plan", "child_voice"), ("advice", "outcomes")) == [
+            ("ehcp-plan", "child_voice"), ("advice-educational-psychology", "outcomes")]
+        assert standards() == []
+
+
+def test_a_letter_stored_before_findings_had_a_scope_loads_verifies_and_is_unchanged(
+        app, client, runner):
+    """An issued letter whose stored findings have no scope (as letters issued before the
+    findings kept plans and advice apart) still renders, passes its fingerprint check, reads
+    as before (no scope in its titles) and starts no correction."""
+    from qa_app.letters.integrity import content_digest, problems
+    from qa_app.letters.models import Letter
+    from qa_app.letters.operations import generate_letter
+
+    data = make.on(app).letter_partnership()
+    letter_id = _issued(app, data)
+    with app.app_context():
+        letter = db.session.get(Letter, letter_id)
+        content = letter.content
+        findings = [*content["facts"]["strengths"], *content["facts"]["areas"]]
+        assert findings and {f["scope"] for f in findings} == {"advice"}
+        assert not any(f["title"].endswith("(advice)") for f in findings)
+        for finding in findings:
+            del finding["scope"]
+        db.session.execute(Letter.__table__.update().where(Letter.__table__.c.id == letter_id)
+                           .values(content=content, content_sha256=content_digest(content)))
+        db.session.commit()
+        db.session.expire_all()
+        assert problems(db.session.get(Letter, letter_id)) == []
+        again = generate_letter(data.health_id, data.cycle_id)
+        db.session.commit()
+        assert (again.outcome, again.letter_id) == ("unchanged", letter_id)
+    sign_in(client, data.manager_email)
+    page = client.get(f"/letters/{letter_id}")
+    assert page.status_code == 200
+    text = _text(page.get_data(as_text=True))
+    assert "failed its integrity check" not in text
+    assert text.count("rated good or better (") == len(findings)
+    verified = runner.invoke(["letters", "verify", "--cycle", "Autumn term 2025"])
+    assert verified.exit_code == 0
+
+
 def test_a_subject_moved_to_another_agency_stays_in_the_letter_its_figures_count_it_in(app):
     """The figures count a final grade for the agency recorded with it; the appendix, the
     list of agencies written to and the evidence must use the same agency, or a register

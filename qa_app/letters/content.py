@@ -48,6 +48,7 @@ FIGURE_ROWS = (
 )
 REAUDITED_KIND = ", re-audited after amendment"
 MAX_FINDINGS = 3
+SCOPE_WORDS = {"plan": "EHC plans", "advice": "advice"}  # a finding's title, where both
 DEFAULT_CRITERION_TARGET = 80.0
 
 
@@ -158,7 +159,7 @@ def assemble_facts(agency_id: int, cycle_id: int, response_working_days: int, *,
                                  FinalGrade.agency_id == agency_id)
     ).scalars().all()
     versions = _rubric_bodies({g.rubric_version_id for g in grades})
-    titles = _criterion_titles(versions.values())
+    titles = _criterion_titles(versions, grades)
     figures = tuple(
         Figure(label, now.get((m, s, "")), then.get((m, s, "")))
         for m, s, label in FIGURE_ROWS if (m, s, "") in now or (m, s, "") in then
@@ -211,11 +212,20 @@ def _rubric_bodies(ids: set[int]) -> dict[int, dict[str, Any]]:
     return {r.id: {**r.body, "title": r.title} for r in rows}
 
 
-def _criterion_titles(bodies: Any) -> dict[str, str]:
-    titles: dict[str, str] = {}
-    for body in sorted(bodies, key=lambda b: b.get("applies_to") != "plan"):
-        for criterion in body.get("criteria", []):
-            titles.setdefault(criterion["id"], criterion["title"])
+def _scope(grade: FinalGrade) -> str:
+    """"plan" or "advice", as the criterion measure's rows are scoped."""
+    return "plan" if grade.plan_id is not None else "advice"
+
+
+def _criterion_titles(bodies: dict[int, dict[str, Any]],
+                      grades: Any) -> dict[tuple[str, str], str]:
+    """Each criterion's title by (scope, criterion id), from the standards the agency's work
+    in that scope was graded against: a plan's "outcomes" is not an advice's."""
+    titles: dict[tuple[str, str], str] = {}
+    used = sorted({(_scope(g), g.rubric_version_id) for g in grades})
+    for scope, version_id in used:
+        for criterion in bodies.get(version_id, {}).get("criteria", []):
+            titles.setdefault((scope, criterion["id"]), criterion["title"])
     return titles
 
 
@@ -228,33 +238,41 @@ def _criterion_target(now: dict[tuple[str, str, str], Rate]) -> float:
 
 
 def _findings(
-    now: dict[tuple[str, str, str], Rate], titles: dict[str, str], target: float
+    now: dict[tuple[str, str, str], Rate], titles: dict[tuple[str, str], str], target: float
 ) -> tuple[list[Finding], list[Finding]]:
-    """Criteria at or above the target are strengths; the lowest below it are areas."""
-    sums: dict[str, list[int]] = {}
-    for (measure, _scope, criterion), rate in now.items():
-        if measure == CRITERION_MEASURE and criterion:
-            n_good = sums.setdefault(criterion, [0, 0])
-            n_good[0] += rate.n
-            n_good[1] += rate.good
-    findings = [Finding(c, titles.get(c, c.replace("_", " ").capitalize()), Rate(n, good, target))
-                for c, (n, good) in sorted(sums.items()) if n]
+    """Criteria at or above the target are strengths; the lowest below it are areas.
+
+    One finding per (scope, criterion): plans and advice are graded against different
+    standards, so a plan's "outcomes" and an advice's are never added together. Only for an
+    agency with findings in both scopes does each title say which it is."""
+    rates = {(scope, criterion): rate for (measure, scope, criterion), rate in now.items()
+             if measure == CRITERION_MEASURE and criterion and rate.n}
+    both = len({scope for scope, _ in rates}) > 1
+
+    def title(scope: str, criterion: str) -> str:
+        text = titles.get((scope, criterion), criterion.replace("_", " ").capitalize())
+        return f"{text} ({SCOPE_WORDS.get(scope, scope)})" if both else text
+
+    findings = [Finding(c, title(s, c), Rate(rate.n, rate.good, target), scope=s)
+                for (s, c), rate in sorted(rates.items())]
     above = [f for f in findings if (f.rate.exact or 0) >= exact(target)]
     below = [f for f in findings if (f.rate.exact or 0) < exact(target)]
-    above.sort(key=lambda f: (-(f.rate.percent or 0), -f.rate.n, f.criterion_id))
-    below.sort(key=lambda f: (f.rate.percent or 0, -f.rate.n, f.criterion_id))
+    above.sort(key=lambda f: (-(f.rate.percent or 0), -f.rate.n, f.criterion_id, f.scope))
+    below.sort(key=lambda f: (f.rate.percent or 0, -f.rate.n, f.criterion_id, f.scope))
     return above[:MAX_FINDINGS], below[:MAX_FINDINGS]
 
 
 def _with_evidence(
     findings: list[Finding], agency_id: int, cycle_id: int, terms: frozenset[str], *, good: bool
 ) -> tuple[Finding, ...]:
-    """Attach short anonymised notes by auditors (see evidence.py for the rule)."""
+    """Attach short anonymised notes by auditors (see evidence.py for the rule), each from
+    an audit of the finding's own scope: a plan's audit for a plan finding, an advice's for
+    an advice finding."""
     if not findings:
         return ()
     rows = db.session.execute(
         select(AuditScore.id, AuditScore.criterion_id, AuditScore.grade, AuditScore.evidence,
-               RubricVersion.body["good_or_better"].as_integer())
+               RubricVersion.body["good_or_better"].as_integer(), Audit.plan_id)
         .join(Audit, Audit.id == AuditScore.audit_id)
         .join(RubricVersion, RubricVersion.id == Audit.rubric_version_id)
         .where(Audit.cycle_id == cycle_id, Audit.status == "submitted",
@@ -263,15 +281,17 @@ def _with_evidence(
                AuditScore.evidence.is_not(None), AuditScore.grade.is_not(None))
         .order_by(AuditScore.id)
     ).all()
-    quotes: dict[str, list[Excerpt]] = {}
-    for score_id, criterion_id, grade, note, threshold in rows:
+    quotes: dict[tuple[str, str], list[Excerpt]] = {}
+    for score_id, criterion_id, grade, note, threshold, plan_id in rows:
         if (grade >= threshold) != good:
             continue
-        chosen = quotes.setdefault(criterion_id, [])
+        scope = "plan" if plan_id is not None else "advice"
+        chosen = quotes.setdefault((scope, criterion_id), [])
         text = usable_excerpt(note, terms)
         if text and len(chosen) < PER_CRITERION and text not in {e.text for e in chosen}:
             chosen.append(Excerpt(f"s{score_id}", text))
-    return tuple(replace(f, evidence=tuple(quotes.get(f.criterion_id, []))) for f in findings)
+    return tuple(replace(f, evidence=tuple(quotes.get((f.scope, f.criterion_id), [])))
+                 for f in findings)
 
 
 def _item(grade: FinalGrade, bodies: dict[int, dict[str, Any]],
@@ -324,7 +344,7 @@ def default_paragraphs(facts: Facts) -> tuple[str, str, str]:
     from qa_app.library.letters import cited_examples  # the good-practice library
 
     areas += cited_examples(facts.agency_id, facts.cycle_id,
-                            [f.criterion_id for f in facts.areas])
+                            [(f.scope, f.criterion_id) for f in facts.areas])
     again = [i for i in facts.items if i.kind.endswith(REAUDITED_KIND)]
     if again:
         opening += (

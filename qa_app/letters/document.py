@@ -76,10 +76,14 @@ class Excerpt:
 
 @dataclass(frozen=True)
 class Finding:
+    """One criterion's share good or better, in one scope: "plan" or "advice" (as the
+    criterion measure keeps them apart); "" in letters stored before findings had a scope."""
+
     criterion_id: str
     title: str
     rate: Rate
     evidence: tuple[Excerpt, ...] = ()
+    scope: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,9 @@ class Facts:
         """What the letter states about the audit. The response deadline setting is left out:
         an issued letter states a due date instead, so the setting is no finding of its."""
         stated = {k: v for k, v in asdict(self).items() if k != "response_working_days"}
+        for key in ("strengths", "areas"):  # a finding's scope is stated by its title (where
+            # the agency has both), so a letter stored before findings had one still matches
+            stated[key] = [{k: v for k, v in f.items() if k != "scope"} for f in stated[key]]
         canonical = json.dumps(stated, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -192,7 +199,7 @@ class LetterContent:
         for key in ("strengths", "areas"):
             facts[key] = tuple(
                 Finding(f["criterion_id"], f["title"], Rate(**f["rate"]),
-                        tuple(Excerpt(**e) for e in f["evidence"]))
+                        tuple(Excerpt(**e) for e in f["evidence"]), f.get("scope", ""))
                 for f in facts[key]
             )
         facts["items"] = tuple(AuditedItem(**item) for item in facts["items"])

@@ -19,29 +19,37 @@ from qa_app.standards.models import RubricVersion
 PER_CRITERION = 3
 
 
-def graded_standards(agency_id: int, cycle_id: int, criterion_ids: Sequence[str]
+def graded_standards(agency_id: int, cycle_id: int, criteria: Sequence[tuple[str, str]]
                      ) -> list[Standard]:
-    """(standard, criterion) of these criteria as the agency's final grades in the cycle
-    graded them (the agency recorded with the grade, as the letter's figures count), in the
-    order of `criterion_ids`, then by standard."""
-    if not criterion_ids:
+    """(standard, criterion) of these (scope, criterion) pairs as the agency's final grades
+    in the cycle graded them (the agency recorded with the grade, as the letter's figures
+    count): an advice finding's "outcomes" cites the advice standard's, never the plan's. A
+    scope of "" (a letter's finding stored before findings had one) matches either. In the
+    order of `criteria`, then by standard."""
+    if not criteria:
         return []
+    criterion_ids = list(dict.fromkeys(criterion for _scope, criterion in criteria))
     fcg = FinalCriterionGrade
     rows = db.session.execute(
-        select(RubricVersion.rubric_id, fcg.criterion_id).distinct()
+        select(RubricVersion.applies_to, RubricVersion.rubric_id, fcg.criterion_id).distinct()
         .select_from(fcg).join(FinalGrade, FinalGrade.id == fcg.final_grade_id)
         .join(RubricVersion, RubricVersion.id == FinalGrade.rubric_version_id)
         .where(FinalGrade.cycle_id == cycle_id, FinalGrade.agency_id == agency_id,
-               fcg.criterion_id.in_(list(criterion_ids)))
+               fcg.criterion_id.in_(criterion_ids))
     ).all()
-    order = {criterion: index for index, criterion in enumerate(criterion_ids)}
-    return sorted(((rubric, criterion) for rubric, criterion in rows),
-                  key=lambda pair: (order[pair[1]], pair[0]))
+    order: dict[tuple[str, str], int] = {}
+    for index, (scope, criterion) in enumerate(criteria):
+        for applies_to in ((scope,) if scope else ("plan", "advice")):
+            order.setdefault((applies_to, criterion), index)
+    return [(rubric, criterion) for _index, rubric, criterion in sorted(
+        (order[applies_to, criterion], rubric, criterion)
+        for applies_to, rubric, criterion in rows if (applies_to, criterion) in order)]
 
 
-def cited_examples(agency_id: int, cycle_id: int, criterion_ids: Sequence[str]) -> str:
-    """A paragraph to append (with its blank-line separator), or "" when none is approved."""
-    standards = graded_standards(agency_id, cycle_id, criterion_ids)
+def cited_examples(agency_id: int, cycle_id: int, criteria: Sequence[tuple[str, str]]) -> str:
+    """A paragraph to append (with its blank-line separator), or "" when none is approved.
+    `criteria`: the letter's areas for development as (scope, criterion id)."""
+    standards = graded_standards(agency_id, cycle_id, criteria)
     if not standards:
         return ""
     cited: dict[Standard, list[str]] = {}
