@@ -37,10 +37,9 @@ from qa_app.letters.content import letterhead, previous_cycle
 from qa_app.letters.document import long_date
 from qa_app.letters.readiness import whole_cycle
 from qa_app.register.models import Agency
+from qa_app.reporting.labels import criterion_in_scope
 from qa_app.reporting.measures import IS_PLAN, total
 from qa_app.standards.models import RubricVersion
-
-SCOPE_WORDS = {"plan": "EHC plans", "advice": "advice"}
 
 MOST_OFTEN = 5
 """Criteria listed per agency type: the ones most often below good."""
@@ -73,7 +72,7 @@ def _scope(is_plan: bool) -> str:
 
 def _scoped_title(title: str, scope: str, both: bool) -> str:
     """The criterion's title, naming plans or advice where both are listed together."""
-    return f"{title} ({SCOPE_WORDS[scope]})" if both else title
+    return criterion_in_scope(title, scope) if both else title
 
 
 def below_good_by_type(cycle_id: int) -> tuple[TypeGroup, ...]:
@@ -138,7 +137,7 @@ def changes(cycle_id: int, previous_id: int | None, min_n: int
     now, then = shares(cycle_id), shares(previous_id)
     bodies = _rubric_bodies([cycle_id, previous_id])
     titles = {scope: _titles(b for b in bodies if b.get("applies_to", "plan") == scope)
-              for scope in SCOPE_WORDS}
+              for scope in ("plan", "advice")}
     compared = now.keys() & then.keys()
     both = len({scope for scope, _criterion in compared}) > 1
     improved, too_few, not_improved = [], [], 0

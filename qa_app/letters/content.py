@@ -32,6 +32,7 @@ from qa_app.letters.evidence import PER_CRITERION, known_terms, usable_excerpt
 from qa_app.reaudit.queries import letter_befores as reaudits
 from qa_app.register.models import Agency
 from qa_app.reporting import queries as stored
+from qa_app.reporting.labels import criterion_in_scope
 from qa_app.standards.models import RubricVersion
 from qa_app.standards.targets import exact
 from qa_app.text import clean_text
@@ -48,7 +49,6 @@ FIGURE_ROWS = (
 )
 REAUDITED_KIND = ", re-audited after amendment"
 MAX_FINDINGS = 3
-SCOPE_WORDS = {"plan": "EHC plans", "advice": "advice"}  # a finding's title, where both
 DEFAULT_CRITERION_TARGET = 80.0
 
 
@@ -251,7 +251,7 @@ def _findings(
 
     def title(scope: str, criterion: str) -> str:
         text = titles.get((scope, criterion), criterion.replace("_", " ").capitalize())
-        return f"{text} ({SCOPE_WORDS.get(scope, scope)})" if both else text
+        return criterion_in_scope(text, scope) if both else text
 
     findings = [Finding(c, title(s, c), Rate(rate.n, rate.good, target), scope=s)
                 for (s, c), rate in sorted(rates.items())]

@@ -40,6 +40,15 @@ BREAKDOWN_LABELS = {
     m.AGREEMENT: "Agency and panel agree, either way",
 }
 
+CRITERION_SCOPE_WORDS = {"plan": "EHC plans", "advice": "advice"}
+
+
+def criterion_in_scope(title: str, scope: str) -> str:
+    """A criterion's title naming plans or advice, for lists holding both: the plan and
+    advice standards share criterion ids ("outcomes"), which are never counted together."""
+    return f"{title} ({CRITERION_SCOPE_WORDS.get(scope, scope)})"
+
+
 ON_TARGET, NEAR_TARGET, BELOW_TARGET = "green", "amber", "red"
 TOO_FEW, NO_TARGET = "too_few_to_judge", "no_target"
 STATUS_WORDS = {
