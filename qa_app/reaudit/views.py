@@ -5,11 +5,14 @@ one, is not found by a lead (404)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from qa_app.audits.moderation.models import FinalGrade
 from qa_app.auth.access import STAFF, get_visible_or_404, roles
@@ -55,18 +58,29 @@ def mark(grade_id: int) -> ResponseReturnValue:
     reference, kind = queries.subject_text(grade.plan, grade.advice)
     context = {"grade": grade, "reference": reference, "kind": kind,
                "grade_text": queries.grade_text(grade)}
-    try:
-        operations.check_markable(grade)
-    except RuleError as exc:
-        form.form_errors.append(str(exc))
-        return render_template("reaudit/mark.html", form=form, refused=True, **context), 400
-    if not form.is_submitted():
-        return render_template("reaudit/mark.html", form=form, refused=False, **context)
-    if not form.validate():
-        return render_template("reaudit/mark.html", form=form, refused=False, **context), 400
+    shown = _check_page("reaudit/mark.html", form, lambda: operations.check_markable(grade),
+                        context)
+    if shown is not None:
+        return shown
     row = operations.mark(grade, actor_id=current_user.id)
     flash(f"{kind} {reference} is marked to be amended and re-audited.", "success")
     return redirect(url_for("reaudit.show", mark_id=row.id))
+
+
+def _check_page(template: str, form: FlaskForm, check: Callable[[], object],
+                context: dict[str, Any]) -> ResponseReturnValue | None:
+    """The check page while it is shown (refused if `check` says the step is not allowed, with
+    the errors of a post that does not validate); None once a valid post may go ahead."""
+    try:
+        check()
+    except RuleError as exc:
+        form.form_errors.append(str(exc))
+        return render_template(template, form=form, refused=True, **context), 400
+    if not form.is_submitted():
+        return render_template(template, form=form, refused=False, **context)
+    if not form.validate():
+        return render_template(template, form=form, refused=False, **context), 400
+    return None
 
 
 @bp.route("/<int:mark_id>/amendment", methods=["GET", "POST"])
@@ -113,15 +127,10 @@ def withdraw(mark_id: int) -> ResponseReturnValue:
     form = WithdrawForm()
     context = {"story": queries.story(mark), "graded_on": operations.graded_on(mark),
                "reason_max": operations.REASON_MAX}
-    try:
-        operations.check_withdrawable(mark)
-    except RuleError as exc:
-        form.form_errors.append(str(exc))
-        return render_template("reaudit/withdraw.html", form=form, refused=True, **context), 400
-    if not form.is_submitted():
-        return render_template("reaudit/withdraw.html", form=form, refused=False, **context)
-    if not form.validate():
-        return render_template("reaudit/withdraw.html", form=form, refused=False, **context), 400
+    shown = _check_page("reaudit/withdraw.html", form,
+                        lambda: operations.check_withdrawable(mark), context)
+    if shown is not None:
+        return shown
     try:
         operations.withdraw(mark, form.reason.data, actor_id=current_user.id)
     except RuleError as exc:  # a sample took the work meanwhile, or the reason is refused
