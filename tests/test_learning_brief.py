@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from qa_app.extensions import db
+from qa_app.learning.document import Share
 from tests import factories as make
 from tests.factories.learning import learning_world
 
@@ -370,3 +371,21 @@ def test_the_brief_carries_examples_reaudits_and_challenges(app: Flask, client) 
         io.BytesIO(pdf.data)).pages).split())
     assert "Outcomes are specific (approved, outcomes)" in text
     assert "Re-audits" in text and "Challenges to final grades" in text
+
+
+def test_a_brief_published_before_rows_had_a_scope_still_reads(app: Flask) -> None:
+    """A stored brief whose rows carry no scope loads with every figure and title as stored."""
+    from qa_app.learning.document import BriefContent
+
+    world = _world(app)
+    raw = _content(app, world.cycle_id).to_json()
+    for group in raw["by_type"]:
+        for row in group["criteria"]:
+            del row["scope"]
+    for row in raw["improved"] + raw["too_few"]:
+        del row["scope"]
+    loaded = BriefContent.from_json(raw)
+    assert [(c.title, c.now, c.before, c.scope) for c in loaded.improved] == [
+        (c["title"], Share(**c["now"]), Share(**c["before"]), "") for c in raw["improved"]]
+    assert [(r.title, r.below) for g in loaded.by_type for r in g.criteria] == [
+        (r["title"], Share(**r["below"])) for g in raw["by_type"] for r in g["criteria"]]

@@ -149,17 +149,22 @@ def describe_changes(changes: dict[str, Any] | None) -> list[str]:
     if not changes:
         return []
     lines = []
+    rubric = changes.get("rubric") if isinstance(changes.get("rubric"), str) else None
+
+    def criterion_words(criterion_id: str) -> str:
+        return criterion_title(criterion_id, rubric)
+
     for key, value in changes.items():
         label = field_words(key)
         if key in _READABLE:
             label, words = _READABLE[key]
             lines.append(f"{label}: {words(value)}")
         elif isinstance(value, dict):
-            named = criterion_title if key in CRITERION_FIELDS else field_words
+            named = criterion_words if key in CRITERION_FIELDS else field_words
             inner = ", ".join(f"{named(str(k))} {_pair(k, v)}" for k, v in value.items())
             lines.append(f"{label}: {inner}")
         elif key in CRITERION_FIELDS and isinstance(value, list):
-            lines.append(f"{label}: {', '.join(criterion_title(str(v)) for v in value)}")
+            lines.append(f"{label}: {', '.join(criterion_words(str(v)) for v in value)}")
         else:
             lines.append(f"{label}: {_pair(key, value)}")
     return lines

@@ -40,6 +40,7 @@ from qa_app.register.models import Agency
 from qa_app.reporting.labels import criterion_in_scope
 from qa_app.reporting.measures import IS_PLAN, total
 from qa_app.standards.models import RubricVersion
+from qa_app.standards.titles import agreed_titles
 
 MOST_OFTEN = 5
 """Criteria listed per agency type: the ones most often below good."""
@@ -136,7 +137,7 @@ def changes(cycle_id: int, previous_id: int | None, min_n: int
         return (), (), 0
     now, then = shares(cycle_id), shares(previous_id)
     bodies = _rubric_bodies([cycle_id, previous_id])
-    titles = {scope: _titles(b for b in bodies if b.get("applies_to", "plan") == scope)
+    titles = {scope: agreed_titles(b for b in bodies if b.get("applies_to", "plan") == scope)
               for scope in ("plan", "advice")}
     compared = now.keys() & then.keys()
     both = len({scope for scope, _criterion in compared}) > 1
@@ -220,14 +221,6 @@ def _rubric_bodies(cycle_ids: Iterable[int]) -> list[dict[str, Any]]:
         .order_by(RubricVersion.id)).scalars()]
 
 
-def _titles(bodies: Iterable[dict[str, Any]]) -> dict[str, str]:
-    titles: dict[str, str] = {}
-    for body in bodies:
-        for criterion in body.get("criteria", []):
-            titles.setdefault(criterion["id"], criterion["title"])
-    return titles
-
-
 def _titles_by_type(cycle_id: int) -> dict[tuple[str, str], dict[str, str]]:
     """Each (agency type, scope)'s criterion titles, from the rubric versions its grades
     used."""
@@ -244,7 +237,7 @@ def _titles_by_type(cycle_id: int) -> dict[tuple[str, str], dict[str, str]]:
     for agency_type, version in sorted(pairs, key=lambda p: p[1]):
         body = bodies.get(version) or {}
         by_type.setdefault((agency_type, body.get("applies_to", "plan")), []).append(body)
-    return {key: _titles(found) for key, found in by_type.items()}
+    return {key: agreed_titles(found) for key, found in by_type.items()}
 
 
 def _title(titles: dict[str, str], criterion_id: str) -> str:

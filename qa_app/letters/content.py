@@ -35,6 +35,7 @@ from qa_app.reporting import queries as stored
 from qa_app.reporting.labels import criterion_in_scope
 from qa_app.standards.models import RubricVersion
 from qa_app.standards.targets import exact
+from qa_app.standards.titles import agreed_titles
 from qa_app.text import clean_text
 
 CRITERION_MEASURE = "criterion_good_or_better"
@@ -220,13 +221,12 @@ def _scope(grade: FinalGrade) -> str:
 def _criterion_titles(bodies: dict[int, dict[str, Any]],
                       grades: Any) -> dict[tuple[str, str], str]:
     """Each criterion's title by (scope, criterion id), from the standards the agency's work
-    in that scope was graded against: a plan's "outcomes" is not an advice's."""
-    titles: dict[tuple[str, str], str] = {}
+    in that scope was graded against: a plan's "outcomes" is not an advice's. Where two
+    standards of one scope title an id differently, the caller puts the id in words."""
     used = sorted({(_scope(g), g.rubric_version_id) for g in grades})
-    for scope, version_id in used:
-        for criterion in bodies.get(version_id, {}).get("criteria", []):
-            titles.setdefault((scope, criterion["id"]), criterion["title"])
-    return titles
+    return {(scope, criterion_id): title for scope in ("plan", "advice")
+            for criterion_id, title in agreed_titles(
+                bodies.get(version_id, {}) for s, version_id in used if s == scope).items()}
 
 
 def _criterion_target(now: dict[tuple[str, str, str], Rate]) -> float:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask import g
 from sqlalchemy import select
 
@@ -21,21 +24,45 @@ def rubric_title(rubric_id: str) -> str:
 
 
 def criterion_title(criterion_id: str, rubric_id: str | None = None) -> str:
-    """A criterion's title in the newest loaded version of its rubric (or of any rubric, the
-    plan's first, when the rubric is not known); an unknown id reads as words."""
+    """A criterion's title in the newest loaded version of its rubric. When the rubric is not
+    known, the title every rubric's newest version gives that id; where they differ (the plan's
+    "Outcomes are SMART", an advice standard's "Outcomes are specific"), the id in words, so a
+    title never names one standard for a criterion of another. An unknown id reads as words."""
     titles: dict[tuple[str, str], str] | None = g.get("criterion_titles")
     if titles is None:
         titles = {}
         rows = db.session.execute(
-            select(RubricVersion.rubric_id, RubricVersion.applies_to, RubricVersion.body)
-            .order_by(RubricVersion.applies_to != "plan", RubricVersion.id.desc())
+            select(RubricVersion.rubric_id, RubricVersion.body)
+            .order_by(RubricVersion.id.desc())
         ).all()
-        for rubric, _, body in rows:
+        for rubric, body in rows:
             for criterion in (body or {}).get("criteria") or []:
                 title = criterion.get("title") if isinstance(criterion, dict) else None
                 if title and criterion.get("id"):
                     titles.setdefault((rubric, criterion["id"]), title)
-                    titles.setdefault(("", criterion["id"]), title)
+        by_id: dict[str, set[str]] = {}
+        for (_rubric, criterion_id_), title in titles.items():
+            by_id.setdefault(criterion_id_, set()).add(title)
+        titles.update({("", cid): found.pop() for cid, found in by_id.items() if len(found) == 1})
         g.criterion_titles = titles
     return (titles.get((rubric_id or "", criterion_id)) or titles.get(("", criterion_id))
             or criterion_id.replace("_", " ").capitalize())
+
+
+def agreed_titles(bodies: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """Criterion titles for a figure counting grades given against several standards (e.g.
+    every kind of advice): each rubric's title from the last of its `bodies` (pass them oldest
+    first), kept only where every rubric gives the id the same title. A missing id is for the
+    caller to put in words: "Health outcomes are specific" must not head a row that also
+    counts education advice."""
+    newest: dict[str, dict[str, str]] = {}
+    for body in bodies:
+        newest[str(body.get("id", ""))] = {
+            c["id"]: c["title"] for c in body.get("criteria") or []
+            if isinstance(c, dict) and c.get("id") and c.get("title")}
+    found: dict[str, set[str]] = {}
+    for titles in newest.values():
+        for criterion_id, title in titles.items():
+            found.setdefault(criterion_id, set()).add(title)
+    return {criterion_id: titles.pop() for criterion_id, titles in found.items()
+            if len(titles) == 1}
