@@ -465,6 +465,10 @@ def test_a_mark_not_yet_drawn_can_be_withdrawn_then_marked_again(
         f"/plans/{s.below_plan}").get_data(as_text=True)
     listing = manager.get("/re-audits").get_data(as_text=True)
     assert f"/re-audits/mark/{s.below_grade}" in listing  # back among the unmarked grades
+    withdrawn = listing.split('data-testid="withdrawn-marks"')[1].split("</table>")[0]
+    assert f"/re-audits/{mark_id}" in withdrawn and "Marked by mistake" in withdrawn
+    assert 'data-testid="withdrawn-marks"' not in casework.get("/re-audits").get_data(
+        as_text=True)
     assert "Withdrawn" in manager.get(f"/re-audits/{mark_id}").get_data(as_text=True)
 
     _draw_spring(app, s)

@@ -171,6 +171,14 @@ def marks(agency_id: int | None = None) -> list[ReauditMark]:
     return list(db.session.execute(query).scalars())
 
 
+def withdrawn_marks(limit: int = 50) -> list[ReauditMark]:
+    """The marks withdrawn most recently (staff see them, with why, on the re-audits page)."""
+    return list(db.session.execute(
+        select(ReauditMark).where(ReauditMark.withdrawn_at.is_not(None))
+        .order_by(ReauditMark.withdrawn_at.desc(), ReauditMark.id.desc()).limit(limit)
+    ).scalars())
+
+
 def candidates(limit: int = 200) -> list[tuple[FinalGrade, str, str, str]]:
     """Finalised cycle grades below good that are not marked (or whose mark was withdrawn):
     (grade, reference, subject text, cycle name), newest cycle first."""

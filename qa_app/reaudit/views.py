@@ -37,8 +37,10 @@ def _staff() -> bool:
 @roles(Role.AGENCY_LEAD, *STAFF)
 def index() -> ResponseReturnValue:
     stories = [queries.story(m) for m in queries.marks()]
+    withdrawn = [queries.story(m) for m in queries.withdrawn_marks()] if _staff() else []
     return render_template("reaudit/index.html", stories=stories, staff=_staff(),
-                           candidates=queries.candidates() if _staff() else [])
+                           candidates=queries.candidates() if _staff() else [],
+                           withdrawn=withdrawn)
 
 
 @bp.route("/<int:mark_id>")

@@ -118,3 +118,7 @@ def test_withdrawing_a_mark(page: Page, browser_log: BrowserLog, app: Flask,
     expect(page.get_by_text("Withdrawn: not to be re-audited")).to_be_visible()
     check_page(page, browser_log, "re-audit page, withdrawn")
     fits_320(page, "re-audit page, withdrawn")
+    page.goto("/re-audits")
+    expect(page.get_by_test_id("withdrawn-marks")).to_contain_text("Marked by mistake")
+    check_page(page, browser_log, "re-audits list with a withdrawn mark")
+    fits_320(page, "re-audits list with a withdrawn mark")
