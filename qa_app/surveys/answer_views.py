@@ -15,11 +15,11 @@ from flask.typing import ResponseReturnValue
 
 from qa_app.auth.access import public
 from qa_app.auth.limits import address_key
-from qa_app.extensions import limiter
+from qa_app.extensions import db, limiter
 from qa_app.surveys import operations, queries
 from qa_app.surveys.definition import Survey
 from qa_app.surveys.forms import RESPONDENT_CHOICES, WhoForm, answer_form
-from qa_app.surveys.models import FAMILY, PRACTITIONER, SurveyLink, SurveyVersion
+from qa_app.surveys.models import FAMILY, PRACTITIONER, SurveyLink, SurveyRun, SurveyVersion
 
 bp = Blueprint("survey_answers", __name__)
 
@@ -49,12 +49,15 @@ def _open(token: str, audience: str) -> SurveyLink | ResponseReturnValue:
     return link
 
 
-def _version(audience: str, respondent: str) -> SurveyVersion:
+def _version(link: SurveyLink, audience: str, respondent: str) -> SurveyVersion:
+    """The questions to ask: a family's by who is answering; staff get the newest version of
+    the survey their link's run was started with (never another staff survey loaded beside
+    it, whose answers the run's results would not count)."""
     if audience == FAMILY:
         version = queries.family_version(respondent) if respondent in RESPONDENTS else None
     else:
-        versions = queries.current_versions(PRACTITIONER)
-        version = versions[0] if versions else None
+        run = db.session.get(SurveyRun, link.run_id) if link.run_id is not None else None
+        version = operations.current_version(run.survey_id, PRACTITIONER) if run else None
     if version is None:
         abort(404)
     return version
@@ -120,7 +123,7 @@ def _questions(token: str, audience: str, respondent: str, send: str) -> Respons
     link = _open(token, audience)
     if not isinstance(link, SurveyLink):
         return link
-    version = _version(audience, respondent)
+    version = _version(link, audience, respondent)
     survey = Survey.from_dict(version.body)
     changing = request.method == "POST" and "change" in request.form
     form = answer_form(survey)
@@ -138,7 +141,7 @@ def _send(token: str, audience: str, respondent: str, questions: str,
     link = _open(token, audience)
     if not isinstance(link, SurveyLink):
         return link
-    version = _version(audience, respondent)
+    version = _version(link, audience, respondent)
     survey = Survey.from_dict(version.body)
     form = answer_form(survey)
     if not form.validate_on_submit():

@@ -57,7 +57,8 @@ def bring_surveys_to_life(today: date) -> str:
         run, pairs = operations.start_practitioner_run(
             f"Demo term {today.year}", "practitioner-confidence",
             date.today() + timedelta(days=1))
-        version = queries.current_versions(PRACTITIONER)[0]
+        version = operations.current_version(run.survey_id, PRACTITIONER)
+        assert version is not None
         for agency_index, (_, token) in enumerate(pairs):
             link = queries.find_link(token, PRACTITIONER)
             if link is None:
