@@ -13,6 +13,7 @@ rule: a share counted on fewer than `min_n` criterion grades is too few to compa
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -52,8 +53,12 @@ def assemble(cycle: Cycle, today: date) -> BriefContent:
     with whole_cycle():
         before = previous_cycle(cycle)
         min_n = rules().min_n
-        by_type = below_good_by_type(cycle.id)
-        improved, too_few, not_improved = changes(cycle.id, before.id if before else None, min_n)
+        counted = criterion_counts(cycle.id)
+        earlier = criterion_counts(before.id) if before else []
+        bodies = _bodies({row.version_id for row in [*counted, *earlier]})
+        by_type = below_good_by_type(cycle.id, counted, bodies)
+        improved, too_few, not_improved = changes(counted, earlier, bodies, min_n) \
+            if before else ((), (), 0)
         return BriefContent(
             cycle_id=cycle.id, cycle_name=cycle.name, academic_year=cycle.academic_year,
             partnership=letterhead().name, prepared_on=long_date(today), min_n=min_n,
@@ -61,10 +66,42 @@ def assemble(cycle: Cycle, today: date) -> BriefContent:
             provisional=provisional_reasons(cycle),
             graded=sum(group.graded for group in by_type),
             by_type=by_type, improved=improved, too_few=too_few, not_improved=not_improved,
-            examples=examples(graded_standards(cycle.id, by_type)),
+            examples=examples(graded_standards(counted, by_type, bodies)),
             reaudits=reaudits(cycle.id),
             challenges=challenges(cycle.id),
         )
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A cycle's criterion grades of one criterion, standard version and agency type."""
+
+    agency_type: str
+    scope: str
+    """"plan" or "advice", as the final grade is of a plan or of advice."""
+    version_id: int
+    criterion_id: str
+    n: int
+    good: int
+    below: int
+
+
+def criterion_counts(cycle_id: int) -> list[Counted]:
+    """The cycle's final criterion grades in one grouped read, from which every part of the
+    brief is summed: by agency type, plans or advice, standard version and criterion."""
+    fcg = FinalCriterionGrade
+    rows = db.session.execute(
+        select(Agency.type, IS_PLAN, FinalGrade.rubric_version_id, fcg.criterion_id,
+               func.count(), total(fcg.good_or_better == true()),
+               total(fcg.good_or_better == false()))
+        .select_from(fcg).join(FinalGrade, FinalGrade.id == fcg.final_grade_id)
+        .join(Agency, Agency.id == FinalGrade.agency_id)
+        .where(FinalGrade.cycle_id == cycle_id)
+        .group_by(Agency.type, IS_PLAN, FinalGrade.rubric_version_id, fcg.criterion_id)
+    ).all()
+    return [Counted(agency_type, _scope(is_plan), version_id, criterion_id, int(n),
+                    int(good or 0), int(below or 0))
+            for agency_type, is_plan, version_id, criterion_id, n, good, below in rows]
 
 
 def _scope(is_plan: bool) -> str:
@@ -76,34 +113,33 @@ def _scoped_title(title: str, scope: str, both: bool) -> str:
     return criterion_in_scope(title, scope) if both else title
 
 
-def below_good_by_type(cycle_id: int) -> tuple[TypeGroup, ...]:
+def below_good_by_type(cycle_id: int, counted: list[Counted],
+                       bodies: dict[int, dict[str, Any]]) -> tuple[TypeGroup, ...]:
     """Per agency type, the criteria most often graded below good in the cycle."""
-    fcg = FinalCriterionGrade
-    rows = db.session.execute(
-        select(Agency.type, IS_PLAN, fcg.criterion_id, func.count(),
-               total(fcg.good_or_better == false()))
-        .select_from(fcg).join(FinalGrade, FinalGrade.id == fcg.final_grade_id)
-        .join(Agency, Agency.id == FinalGrade.agency_id)
-        .where(FinalGrade.cycle_id == cycle_id)
-        .group_by(Agency.type, IS_PLAN, fcg.criterion_id)
-    ).all()
+    sums: dict[tuple[str, str, str], list[int]] = {}
+    versions: dict[tuple[str, str], set[int]] = {}
+    for row in counted:
+        pair = sums.setdefault((row.agency_type, row.scope, row.criterion_id), [0, 0])
+        pair[0] += row.below
+        pair[1] += row.n
+        versions.setdefault((row.agency_type, row.scope), set()).add(row.version_id)
+    titles = {key: agreed_titles(bodies.get(v, {}) for v in sorted(ids))
+              for key, ids in versions.items()}
+    scopes: dict[str, set[str]] = {}
+    for agency_type, scope in versions:
+        scopes.setdefault(agency_type, set()).add(scope)
+    found: dict[str, list[BelowGood]] = {}
+    for (agency_type, scope, criterion_id), (below, n) in sums.items():
+        if below:
+            title = _title(titles.get((agency_type, scope), {}), criterion_id)
+            found.setdefault(agency_type, []).append(BelowGood(
+                criterion_id, _scoped_title(title, scope, len(scopes[agency_type]) > 1),
+                Share(below, n), scope))
     graded = dict(db.session.execute(
         select(Agency.type, func.count(FinalGrade.id))
         .join(Agency, Agency.id == FinalGrade.agency_id)
         .where(FinalGrade.cycle_id == cycle_id).group_by(Agency.type)
     ).all())
-    titles = _titles_by_type(cycle_id)
-    scopes: dict[str, set[str]] = {}
-    for agency_type, is_plan, *_rest in rows:
-        scopes.setdefault(agency_type, set()).add(_scope(is_plan))
-    found: dict[str, list[BelowGood]] = {}
-    for agency_type, is_plan, criterion_id, n, below in rows:
-        if below:
-            scope = _scope(is_plan)
-            title = _title(titles.get((agency_type, scope), {}), criterion_id)
-            found.setdefault(agency_type, []).append(BelowGood(
-                criterion_id, _scoped_title(title, scope, len(scopes[agency_type]) > 1),
-                Share(int(below), int(n)), scope))
     groups = []
     for agency_type in sorted(graded, key=_type_order):
         listed = sorted(found.get(agency_type, []),
@@ -118,26 +154,22 @@ def _type_order(agency_type: str) -> tuple[int, str]:
     return (order.index(agency_type) if agency_type in order else len(order), agency_type)
 
 
-def shares(cycle_id: int) -> dict[tuple[str, str], Share]:
+def shares(counted: list[Counted]) -> dict[tuple[str, str], Share]:
     """Every (scope, criterion)'s good-or-better share across the partnership in the cycle."""
-    fcg = FinalCriterionGrade
-    rows = db.session.execute(
-        select(IS_PLAN, fcg.criterion_id, func.count(), total(fcg.good_or_better == true()))
-        .join(FinalGrade, FinalGrade.id == fcg.final_grade_id)
-        .where(FinalGrade.cycle_id == cycle_id).group_by(IS_PLAN, fcg.criterion_id)
-    ).all()
-    return {(_scope(is_plan), criterion_id): Share(int(met or 0), int(n))
-            for is_plan, criterion_id, n, met in rows}
+    sums: dict[tuple[str, str], list[int]] = {}
+    for row in counted:
+        pair = sums.setdefault((row.scope, row.criterion_id), [0, 0])
+        pair[0] += row.good
+        pair[1] += row.n
+    return {key: Share(good, n) for key, (good, n) in sums.items()}
 
 
-def changes(cycle_id: int, previous_id: int | None, min_n: int
-            ) -> tuple[tuple[Change, ...], tuple[Change, ...], int]:
+def changes(counted: list[Counted], earlier: list[Counted], bodies: dict[int, dict[str, Any]],
+            min_n: int) -> tuple[tuple[Change, ...], tuple[Change, ...], int]:
     """(improved, too few to compare, how many compared did not improve)."""
-    if previous_id is None:
-        return (), (), 0
-    now, then = shares(cycle_id), shares(previous_id)
-    bodies = _rubric_bodies([cycle_id, previous_id])
-    titles = {scope: agreed_titles(b for b in bodies if b.get("applies_to", "plan") == scope)
+    now, then = shares(counted), shares(earlier)
+    used = sorted({(row.scope, row.version_id) for row in [*counted, *earlier]})
+    titles = {scope: agreed_titles(bodies.get(v, {}) for s, v in used if s == scope)
               for scope in ("plan", "advice")}
     compared = now.keys() & then.keys()
     both = len({scope for scope, _criterion in compared}) > 1
@@ -157,25 +189,16 @@ def changes(cycle_id: int, previous_id: int | None, min_n: int
     return tuple(improved), tuple(too_few), not_improved
 
 
-def graded_standards(cycle_id: int, by_type: Iterable[TypeGroup]) -> list[tuple[str, str]]:
+def graded_standards(counted: list[Counted], by_type: Iterable[TypeGroup],
+                     bodies: dict[int, dict[str, Any]]) -> list[tuple[str, str]]:
     """(standard, criterion) behind each criterion the brief lists for an agency type: the
     standards that type's final grades held it below good in, so the brief's examples for
     health's "outcomes" are the health advice standard's, never the plan's."""
     listed = {(group.agency_type, c.scope, c.criterion_id)
               for group in by_type for c in group.criteria}
-    if not listed:
-        return []
-    fcg = FinalCriterionGrade
-    rows = db.session.execute(
-        select(Agency.type, RubricVersion.applies_to, RubricVersion.rubric_id, fcg.criterion_id)
-        .distinct()
-        .select_from(fcg).join(FinalGrade, FinalGrade.id == fcg.final_grade_id)
-        .join(Agency, Agency.id == FinalGrade.agency_id)
-        .join(RubricVersion, RubricVersion.id == FinalGrade.rubric_version_id)
-        .where(FinalGrade.cycle_id == cycle_id, fcg.good_or_better == false())
-    ).all()
-    return sorted({(rubric, criterion) for agency_type, scope, rubric, criterion in rows
-                   if (agency_type, scope, criterion) in listed})
+    return sorted({(str(bodies.get(row.version_id, {}).get("id", "")), row.criterion_id)
+                   for row in counted
+                   if row.below and (row.agency_type, row.scope, row.criterion_id) in listed})
 
 
 def examples(standards: list[tuple[str, str]]) -> tuple[Example, ...]:
@@ -214,30 +237,14 @@ def challenges(cycle_id: int) -> Challenges:
 # --- criterion titles, from the rubric versions the grades were given against ----------------
 
 
-def _rubric_bodies(cycle_ids: Iterable[int]) -> list[dict[str, Any]]:
-    used = select(FinalGrade.rubric_version_id).where(FinalGrade.cycle_id.in_(list(cycle_ids)))
-    return [body or {} for body in db.session.execute(
-        select(RubricVersion.body).where(RubricVersion.id.in_(used))
-        .order_by(RubricVersion.id)).scalars()]
-
-
-def _titles_by_type(cycle_id: int) -> dict[tuple[str, str], dict[str, str]]:
-    """Each (agency type, scope)'s criterion titles, from the rubric versions its grades
-    used."""
-    pairs = db.session.execute(
-        select(Agency.type, FinalGrade.rubric_version_id).distinct()
-        .join(Agency, Agency.id == FinalGrade.agency_id)
-        .where(FinalGrade.cycle_id == cycle_id)
-    ).all()
-    bodies = dict(db.session.execute(
-        select(RubricVersion.id, RubricVersion.body)
-        .where(RubricVersion.id.in_({version for _type, version in pairs}))
-    ).all()) if pairs else {}
-    by_type: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for agency_type, version in sorted(pairs, key=lambda p: p[1]):
-        body = bodies.get(version) or {}
-        by_type.setdefault((agency_type, body.get("applies_to", "plan")), []).append(body)
-    return {key: agreed_titles(found) for key, found in by_type.items()}
+def _bodies(version_ids: set[int]) -> dict[int, dict[str, Any]]:
+    """The rubric versions' bodies (their criteria and titles), by version id."""
+    if not version_ids:
+        return {}
+    return {version_id: {**(body or {}), "id": rubric_id}
+            for version_id, rubric_id, body in db.session.execute(
+                select(RubricVersion.id, RubricVersion.rubric_id, RubricVersion.body)
+                .where(RubricVersion.id.in_(version_ids)))}
 
 
 def _title(titles: dict[str, str], criterion_id: str) -> str:
