@@ -132,8 +132,9 @@ def _questions(token: str, audience: str, respondent: str, send: str) -> Respons
                                answers=_summary(survey, form),
                                action=_urls(token, audience, respondent, send),
                                back=_urls(token, audience, respondent, request.endpoint or ""))
+    refused = request.method == "POST" and not changing  # answers that did not validate
     return render_template("surveys/answer/questions.html", survey=survey, form=form,
-                           audience=audience)
+                           audience=audience), 400 if refused else 200
 
 
 def _send(token: str, audience: str, respondent: str, questions: str,
@@ -146,7 +147,7 @@ def _send(token: str, audience: str, respondent: str, questions: str,
     form = answer_form(survey)
     if not form.validate_on_submit():
         return render_template("surveys/answer/questions.html", survey=survey, form=form,
-                               audience=audience)
+                               audience=audience), 400
     values = {q.id: form[q.id].data for q in survey.questions}
     if not operations.save_answers(link, version, values):
         return render_template("surveys/answer/already_answered.html"), 410
