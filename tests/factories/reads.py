@@ -4,6 +4,10 @@ Like a page or a command, these take the app and open their own app context."""
 
 from __future__ import annotations
 
+import re
+from html import unescape
+from typing import Any
+
 from flask import Flask
 from sqlalchemy import select
 
@@ -31,3 +35,18 @@ def log_entries(app: Flask, action: str | None = None) -> list[AuditLogEntry]:
         rows = db.session.execute(query).scalars().all()
         db.session.expunge_all()
         return list(rows)
+
+
+STALE_SAVE = ("This audit was changed in another tab or by someone else, so your changes were "
+              "not saved.")
+
+
+def assert_stale_save_kept_the_first(app: Flask, stale: Any, audit_id: int) -> None:
+    """A save from a second tab (the first tab saved child voice 4, this one typed 1) is
+    refused with 409 and the conflict, shows what was typed, and changed nothing."""
+    page = unescape(stale.get_data(as_text=True))
+    assert stale.status_code == 409
+    assert STALE_SAVE in page and "Two versions of this audit" in page
+    assert re.search(r'name="grade_child_voice" type="radio" value="1" checked', page)
+    assert audits_of(app, id=audit_id)[0]["scores"]["child_voice"][0] == 4  # type: ignore[index]
+    assert len(log_entries(app, "audit.save_draft")) == 1
