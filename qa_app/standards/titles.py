@@ -30,20 +30,12 @@ def criterion_title(criterion_id: str, rubric_id: str | None = None) -> str:
     title never names one standard for a criterion of another. An unknown id reads as words."""
     titles: dict[tuple[str, str], str] | None = g.get("criterion_titles")
     if titles is None:
-        titles = {}
-        rows = db.session.execute(
-            select(RubricVersion.rubric_id, RubricVersion.body)
-            .order_by(RubricVersion.id.desc())
-        ).all()
-        for rubric, body in rows:
-            for criterion in (body or {}).get("criteria") or []:
-                title = criterion.get("title") if isinstance(criterion, dict) else None
-                if title and criterion.get("id"):
-                    titles.setdefault((rubric, criterion["id"]), title)
-        by_id: dict[str, set[str]] = {}
-        for (_rubric, criterion_id_), title in titles.items():
-            by_id.setdefault(criterion_id_, set()).add(title)
-        titles.update({("", cid): found.pop() for cid, found in by_id.items() if len(found) == 1})
+        bodies = [{**(body or {}), "id": rubric} for rubric, body in db.session.execute(
+            select(RubricVersion.rubric_id, RubricVersion.body).order_by(RubricVersion.id))]
+        titles = {(body["id"], criterion_id): title for body in bodies
+                  for criterion_id, title in _titles_of(body).items()}  # the newest wins
+        titles.update({("", criterion_id): title
+                       for criterion_id, title in agreed_titles(bodies).items()})
         g.criterion_titles = titles
     return (titles.get((rubric_id or "", criterion_id)) or titles.get(("", criterion_id))
             or criterion_id.replace("_", " ").capitalize())
@@ -55,14 +47,15 @@ def agreed_titles(bodies: Iterable[dict[str, Any]]) -> dict[str, str]:
     first), kept only where every rubric gives the id the same title. A missing id is for the
     caller to put in words: "Health outcomes are specific" must not head a row that also
     counts education advice."""
-    newest: dict[str, dict[str, str]] = {}
-    for body in bodies:
-        newest[str(body.get("id", ""))] = {
-            c["id"]: c["title"] for c in body.get("criteria") or []
-            if isinstance(c, dict) and c.get("id") and c.get("title")}
+    newest = {str(body.get("id", "")): _titles_of(body) for body in bodies}
     found: dict[str, set[str]] = {}
     for titles in newest.values():
         for criterion_id, title in titles.items():
             found.setdefault(criterion_id, set()).add(title)
     return {criterion_id: titles.pop() for criterion_id, titles in found.items()
             if len(titles) == 1}
+
+
+def _titles_of(body: dict[str, Any]) -> dict[str, str]:
+    return {c["id"]: c["title"] for c in body.get("criteria") or []
+            if isinstance(c, dict) and c.get("id") and c.get("title")}
